@@ -1,0 +1,94 @@
+"""The Keras 3 model, as two reusable parts: a text input and a classifier head.
+
+    token ids -> [embedding]  ->  [head: GlobalAveragePooling1D -> Dense(relu) -> Dense(1)]
+
+The text input is the part a vocabulary change invalidates; the head only sees embedding
+vectors, so a warm start keeps it unchanged and swaps in an embedding remapped to the new
+vocabulary. Keras 3 has no `Embedding(weights=...)`: weights are set after the layer is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+import numpy as np
+from keras import layers
+
+from .errors import RemapError
+
+EMBEDDING_LAYER = "embedding"
+HEAD_LAYER = "head"
+
+
+def build_head(model_cfg: Mapping) -> keras.Sequential:
+    """The tutorial's classifier on top of token vectors; outputs one logit."""
+    return keras.Sequential(
+        [
+            layers.GlobalAveragePooling1D(name="pool"),
+            layers.Dense(int(model_cfg["hidden_units"]), activation="relu", name="hidden"),
+            layers.Dense(1, name="logit"),
+        ],
+        name=HEAD_LAYER,
+    )
+
+
+def build_model(
+    *,
+    vocab_size: int,
+    sequence_length: int,
+    model_cfg: Mapping,
+    embedding_matrix: np.ndarray | None = None,
+    head: keras.Layer | None = None,
+) -> keras.Model:
+    """Token ids -> logit. Give `embedding_matrix` and/or a trained `head` to warm-start."""
+    dim = int(model_cfg["embedding_dim"])
+    if embedding_matrix is not None:
+        if embedding_matrix.shape != (vocab_size, embedding_matrix.shape[1]):
+            raise RemapError(
+                f"embedding matrix has {embedding_matrix.shape[0]} rows but the vocabulary has "
+                f"{vocab_size} tokens; remap the matrix to this vocabulary first"
+            )
+        dim = int(embedding_matrix.shape[1])
+    if head is None:
+        head = build_head(model_cfg)
+    elif head.built:
+        head_dim = int(head.input_shape[-1])
+        if head_dim != dim:
+            raise RemapError(
+                f"the classifier head expects {head_dim}-dimensional token vectors but the "
+                f"embedding has dimension {dim}; warm-start from a model with "
+                f"model.embedding_dim={dim}, or set model.embedding_dim={head_dim}"
+            )
+    ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
+    embedding = layers.Embedding(vocab_size, dim, name=EMBEDDING_LAYER)
+    logits = head(embedding(ids))
+    model = keras.Model(ids, logits, name="text_classifier")
+    if embedding_matrix is not None:
+        embedding.set_weights([embedding_matrix.astype(embedding.dtype, copy=False)])
+    return model
+
+
+def compile_model(model: keras.Model, learning_rate: float) -> keras.Model:
+    """Adam + binary cross-entropy on logits; accuracy thresholds the logit at 0 (p = 0.5)."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
+    )
+    return model
+
+
+def embedding_matrix_of(model: keras.Model) -> np.ndarray:
+    """The trained embedding matrix (one row per vocabulary index)."""
+    return np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0])
+
+
+def head_of(model: keras.Model) -> keras.Layer:
+    """The trained classifier head, reusable on top of another embedding of the same dim."""
+    return model.get_layer(HEAD_LAYER)
+
+
+def load_model(path: str) -> keras.Model:
+    """Load a saved `.keras` model with `safe_mode` (no arbitrary code on the load path)."""
+    return keras.saving.load_model(path, safe_mode=True, compile=False)

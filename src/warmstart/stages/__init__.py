@@ -1,0 +1,1 @@
+"""One module per entry point; each has `run(cfg, ...)` (in-process) and `main()` (Hydra app)."""

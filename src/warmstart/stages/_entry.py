@@ -1,0 +1,47 @@
+"""The Hydra app wrapper every stage shares: compose, connect, run, report one clear line."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from ..config import CONFIG_DIR
+from ..errors import WarmstartError
+from ..tracking import StageInterrupted, connect
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise StageInterrupted(f"stopped by signal {signum}")
+
+
+def task_overrides() -> list[str]:
+    """The command-line overrides of this Hydra job (empty outside Hydra)."""
+    try:
+        return list(HydraConfig.get().overrides.task)
+    except ValueError:
+        return []
+
+
+def hydra_app(run: Callable[..., Any]) -> Callable[[], None]:
+    """Wrap `run(cfg, overrides=...)` as a Hydra main that fails with one clear line."""
+
+    @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
+    def main(cfg: DictConfig) -> None:
+        signal.signal(signal.SIGTERM, _raise_interrupted)
+        try:
+            connect(cfg)
+            run(cfg, overrides=task_overrides())
+        except WarmstartError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(1)
+        except (KeyboardInterrupt, StageInterrupted) as exc:
+            print(f"interrupted: {exc or 'Ctrl-C'}; the run was ended KILLED", file=sys.stderr)
+            sys.exit(130)
+
+    return main

@@ -1,0 +1,34 @@
+"""Stage `cold`: the baseline, same vocabulary, architecture, seed, epochs and batch size as
+the warm run, from a fresh initialisation. Not registered: it exists to be compared."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from omegaconf import DictConfig
+
+from ..model import build_model
+from ..tracking import stage_run
+from ._entry import hydra_app
+from ._training import prepare, train_tracked
+
+
+def run(
+    cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
+) -> str:
+    with stage_run(cfg, "cold", overrides=overrides, parent_run_id=parent_run_id) as active:
+        data = prepare(cfg)
+        model = build_model(
+            vocab_size=len(data.vocabulary),
+            sequence_length=int(cfg.vocab.sequence_length),
+            model_cfg=cfg.model,
+        )
+        train_tracked(model, data, cfg)
+        print(f"cold: run {active.info.run_id}")
+        return active.info.run_id
+
+
+main = hydra_app(run)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Stage `compare`: base, warm and cold side by side, read back from MLflow.
+
+Logs a learning-curve plot and a summary table (epoch-1 val accuracy, best val accuracy, and
+epochs and seconds until each run first reaches the cold run's final val accuracy) on its own
+run and on the pipeline's parent run, where a user opens the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import mlflow  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from ..errors import TrackingError  # noqa: E402
+from ..tracking import STAGE_TAG, stage_run  # noqa: E402
+from ._entry import hydra_app  # noqa: E402
+
+STAGES = ("base", "warm", "cold")
+
+
+def history(run_id: str, key: str) -> list[float]:
+    """A metric's values ordered by step (epoch)."""
+    points = MlflowClient().get_metric_history(run_id, key)
+    return [p.value for p in sorted(points, key=lambda p: (p.step, p.timestamp))]
+
+
+def summarize(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> pd.DataFrame:
+    """One row per run; `target` is the cold run's final val accuracy.
+
+    `curves[name]` holds `val_accuracy` and `epoch_seconds` per epoch (and may hold
+    `test_accuracy` as a one-element list).
+    """
+    target = float(curves["cold"]["val_accuracy"][-1]) if "cold" in curves else np.nan
+    rows = []
+    for name, curve in curves.items():
+        val = np.asarray(curve["val_accuracy"], dtype=float)
+        seconds = np.cumsum(np.asarray(curve.get("epoch_seconds", [np.nan] * len(val)), float))
+        reached = np.flatnonzero(val >= target) if not np.isnan(target) else np.array([], int)
+        first = int(reached[0]) if reached.size else None
+        rows.append({
+            "run": name,
+            "epochs": len(val),
+            "epoch1_val_accuracy": float(val[0]),
+            "best_val_accuracy": float(val.max()),
+            "final_val_accuracy": float(val[-1]),
+            "test_accuracy": float(curve["test_accuracy"][-1]) if curve.get("test_accuracy") else np.nan,
+            "cold_final_val_accuracy": target,
+            "epochs_to_cold_final": None if first is None else first + 1,
+            "seconds_to_cold_final": None if first is None else float(seconds[first]),
+        })
+    return pd.DataFrame(rows)
+
+
+def plot(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    styles = {"base": ("#8c8c8c", "base"), "warm": ("#dd8452", "warm start"), "cold": ("#4c72b0", "cold start")}
+    for name, curve in curves.items():
+        color, label = styles.get(name, (None, name))
+        epochs = np.arange(1, len(curve["val_accuracy"]) + 1)
+        ax.plot(epochs, curve["val_accuracy"], "-o", color=color, label=f"{label} (val)", ms=3)
+        if curve.get("accuracy"):
+            ax.plot(epochs, curve["accuracy"], "--", color=color, alpha=0.5, label=f"{label} (train)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_title("warm start vs cold start")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def latest_run(stage: str, parent_run_id: str | None) -> str:
+    """The newest finished run of `stage` in the experiment (under `parent_run_id` if given)."""
+    query = f"tags.`{STAGE_TAG}` = '{stage}' and attributes.status = 'FINISHED'"
+    if parent_run_id:
+        query += f" and tags.`mlflow.parentRunId` = '{parent_run_id}'"
+    runs = mlflow.search_runs(filter_string=query, order_by=["attributes.start_time DESC"],
+                              max_results=1, output_format="list")
+    if not runs:
+        raise TrackingError(
+            f"no finished '{stage}' run to compare in this experiment; run the pipeline, or "
+            f"set compare.{stage}_run=RUN_ID"
+        )
+    return runs[0].info.run_id
+
+
+def run(
+    cfg: DictConfig,
+    *,
+    overrides: Sequence[str] = (),
+    parent_run_id: str | None = None,
+    run_ids: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    compare_cfg = cfg.get("compare") or {}
+    ids = dict(run_ids or {})
+    for stage in STAGES:
+        ids.setdefault(stage, compare_cfg.get(f"{stage}_run") or latest_run(
+            stage, compare_cfg.get("parent_run")))
+    curves = {
+        stage: {key: history(run_id, key)
+                for key in ("val_accuracy", "accuracy", "epoch_seconds", "test_accuracy")}
+        for stage, run_id in ids.items()
+    }
+    table = summarize(curves)
+    table.insert(1, "run_id", [ids[name] for name in table["run"]])
+    figure = plot(curves)
+    with stage_run(cfg, "compare", overrides=overrides, parent_run_id=parent_run_id) as active:
+        mlflow.set_tags({f"warmstart.compare.{k}_run": v for k, v in ids.items()})
+        targets = [active.info.run_id] + ([parent_run_id] if parent_run_id else [])
+        for target in targets:
+            MlflowClient().log_figure(target, figure, "compare/learning_curves.png")
+            MlflowClient().log_table(target, table, "compare/summary.json")
+            MlflowClient().log_text(target, table.to_csv(index=False), "compare/summary.csv")
+    plt.close(figure)
+    print(table.to_string(index=False))
+    return table
+
+
+main = hydra_app(run)
+
+if __name__ == "__main__":
+    main()

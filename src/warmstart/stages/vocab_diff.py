@@ -1,0 +1,67 @@
+"""Stage `vocab_diff`: what changes between a registered version's vocabulary and the one this
+config builds: kept, moved, added and removed tokens, as metrics, tables and a plot."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import mlflow  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from ..tracking import resolve_source, stage_run  # noqa: E402
+from ..vocab import VocabDiff, diff_vocabularies  # noqa: E402
+from ._entry import hydra_app  # noqa: E402
+from ._training import prepare  # noqa: E402
+
+
+def plot(diff: VocabDiff) -> plt.Figure:
+    """Counts per change kind, and base rank against new rank for the tokens that moved."""
+    summary = diff.to_dict()
+    kinds = ["kept", "moved", "added", "removed"]
+    counts = [int(summary[f"n_{k}"]) for k in kinds]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.bar(kinds, counts, color=["#4c72b0", "#dd8452", "#55a868", "#c44e52"])
+    left.set_title("tokens by change")
+    for x, c in enumerate(counts):
+        left.annotate(f"{c:,}", (x, c), ha="center", va="bottom")
+    moved = diff.to_frames()["moved"]
+    right.scatter(moved["base_index"], moved["new_index"], s=2, alpha=0.4)
+    right.set_xlabel("index in base vocabulary")
+    right.set_ylabel("index in new vocabulary")
+    right.set_title("moved tokens")
+    fig.tight_layout()
+    return fig
+
+
+def run(
+    cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
+) -> str:
+    with stage_run(cfg, "vocab_diff", overrides=overrides, parent_run_id=parent_run_id) as active:
+        with tempfile.TemporaryDirectory() as tmp:
+            source = resolve_source(str(cfg.warmstart.source), Path(tmp))
+        mlflow.set_tags(source.lineage_tags())
+        data = prepare(cfg)
+        diff = diff_vocabularies(source.vocabulary, data.vocabulary)
+        summary = diff.to_dict()
+        mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, int | float)})
+        mlflow.log_dict(summary, "vocab_diff/summary.json")
+        for kind, frame in diff.to_frames().items():
+            mlflow.log_table(frame, f"vocab_diff/{kind}.json")
+        figure = plot(diff)
+        mlflow.log_figure(figure, "vocab_diff/vocab_diff.png")
+        plt.close(figure)
+        print(f"vocab_diff: run {active.info.run_id}: " + ", ".join(
+            f"{k}={summary[f'n_{k}']}" for k in ("kept", "moved", "added", "removed")))
+        return active.info.run_id
+
+
+main = hydra_app(run)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Stage `warm`: continue from a registered model on a new vocabulary.
+
+Resolves `warmstart.source` (any version, alias, model id or run), verifies its files, remaps
+the embedding to the vocabulary this config builds (shared tokens keep their trained rows, new
+ones get `warmstart.initializer`), keeps the trained classifier head, trains, and registers a
+new version that records where it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from ..errors import RemapError
+from ..model import EMBEDDING_LAYER, build_model, embedding_matrix_of, head_of, load_model
+from ..remap import remap_embeddings
+from ..tracking import Published, ResolvedSource, publish_model, resolve_source, stage_run
+from ._entry import hydra_app
+from ._training import prepare, train_tracked
+
+CHECK_TOKEN = "the"  # the tutorial checks this token's row survives the remap
+
+
+@dataclass
+class WarmOutcome:
+    run_id: str
+    published: Published
+
+
+def initializer_options(warm_cfg: Mapping) -> dict:
+    """Initializer options from config (pretrained file, fallback), without the None ones."""
+    options = {
+        "pretrained_path": warm_cfg.get("pretrained_path"),
+        "pretrained_vocabulary": warm_cfg.get("pretrained_vocabulary"),
+        "fallback": warm_cfg.get("fallback"),
+    }
+    if warm_cfg.get("initializer") != "pretrained":
+        options = {}
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def check_shared_row(source: ResolvedSource, vocabulary: list[str], matrix: np.ndarray) -> str:
+    """Assert one shared token's row is its trained row, as the tutorial does for 'the'."""
+    shared = set(source.vocabulary)
+    token = CHECK_TOKEN if CHECK_TOKEN in shared and CHECK_TOKEN in vocabulary else next(
+        (t for t in vocabulary[2:] if t in shared), None
+    )
+    if token is None:
+        raise RemapError("no token is shared by the source and new vocabularies; check data/vocab")
+    if not np.array_equal(
+        matrix[vocabulary.index(token)], source.embedding[source.vocabulary.index(token)]
+    ):
+        raise RemapError(f"the row of {token!r} changed in the remap; this is a bug, please report")
+    return token
+
+
+def run(
+    cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
+) -> WarmOutcome:
+    warm_cfg = cfg.warmstart
+    with stage_run(cfg, "warm", overrides=overrides, parent_run_id=parent_run_id) as active:
+        with tempfile.TemporaryDirectory() as tmp:
+            source = resolve_source(str(warm_cfg.source), Path(tmp))
+            mlflow.set_tags(source.lineage_tags())
+            head = head_of(load_model(str(source.keras_model_path)))
+        data = prepare(cfg)
+        remapped = remap_embeddings(
+            source.vocabulary,
+            data.vocabulary,
+            source.embedding,
+            initializer=str(warm_cfg.initializer),
+            seed=int(cfg.seed),
+            min_overlap=float(warm_cfg.min_overlap),
+            **initializer_options(OmegaConf.to_container(warm_cfg, resolve=True)),
+        )
+        report = remapped.report.to_dict()
+        mlflow.log_dict(report, "remap/report.json")
+        mlflow.log_table(remapped.report.to_frame(), "remap/new_rows.json")
+        mlflow.set_tags({f"warmstart.remap.{k}": str(v) for k, v in report.items()
+                         if not isinstance(v, dict | list)})
+        model = build_model(
+            vocab_size=len(data.vocabulary),
+            sequence_length=int(cfg.vocab.sequence_length),
+            model_cfg=cfg.model,
+            embedding_matrix=remapped.matrix,
+            head=head,
+        )
+        checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
+        mlflow.set_tag("warmstart.checked_token", checked)
+        train_tracked(model, data, cfg)
+        lineage = {**source.lineage_tags(), "warmstart.remap": json.dumps(
+            {k: v for k, v in report.items() if not isinstance(v, dict | list)})[:5000]}
+        published = publish_model(
+            model,
+            data.vocabulary,
+            np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0]),
+            sequence_length=int(cfg.vocab.sequence_length),
+            registered_name=str(cfg.registry.model_name),
+            aliases=("warm", "latest"),
+            lineage=lineage,
+        )
+        print(
+            f"warm: run {active.info.run_id} from {source.uri}, "
+            f"registered models:/{published.name}/{published.version}"
+        )
+        return WarmOutcome(active.info.run_id, published)
+
+
+main = hydra_app(run)
+
+if __name__ == "__main__":
+    main()

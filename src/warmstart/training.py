@@ -1,0 +1,95 @@
+"""Fit and evaluate a model on vectorized splits; framework-facing, tracking-agnostic.
+
+Callers pass extra Keras callbacks (the MLflow one lives in `tracking`), so the same code
+trains with or without tracking and the benchmark can measure tracking's overhead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import pandas as pd
+
+from . import text
+from .model import compile_model
+
+
+@dataclass
+class Arrays:
+    """Token ids and labels of one split, vectorized once."""
+
+    ids: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass
+class FitResult:
+    """Per-epoch history (epoch 0 first), epoch wall times and held-out test metrics."""
+
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+    test: dict[str, float] = field(default_factory=dict)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time of each epoch, validation included (what a user waits for)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        elapsed = time.perf_counter() - self._start
+        self.seconds.append(elapsed)
+        if logs is not None:
+            logs["epoch_seconds"] = elapsed
+
+
+def to_arrays(vectorizer: keras.layers.TextVectorization, frame: pd.DataFrame) -> Arrays:
+    """Vectorize a split's texts once; labels as float32 for the logit loss."""
+    return Arrays(
+        ids=text.vectorize(vectorizer, frame["text"].tolist()),
+        labels=frame["label"].to_numpy(dtype="float32"),
+    )
+
+
+def fit(
+    model: keras.Model,
+    *,
+    train: Arrays,
+    val: Arrays,
+    test: Arrays | None,
+    train_cfg: Mapping,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> FitResult:
+    """Compile, train for `train.epochs`, then evaluate once on the held-out test split."""
+    compile_model(model, float(train_cfg["learning_rate"]))
+    timer = EpochTimer()
+    history = model.fit(
+        train.ids,
+        train.labels,
+        validation_data=(val.ids, val.labels),
+        epochs=int(train_cfg["epochs"]),
+        batch_size=int(train_cfg["batch_size"]),
+        shuffle=True,
+        verbose=0,
+        callbacks=[timer, *callbacks],
+    )
+    result = FitResult(
+        history={k: [float(v) for v in vs] for k, vs in history.history.items()},
+        epoch_seconds=timer.seconds,
+    )
+    if test is not None:
+        loss, accuracy = model.evaluate(
+            test.ids, test.labels, batch_size=int(train_cfg["batch_size"]), verbose=0
+        )
+        result.test = {"test_loss": float(loss), "test_accuracy": float(accuracy)}
+    return result
