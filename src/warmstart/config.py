@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from .errors import ConfigError
@@ -60,7 +61,9 @@ def flatten(cfg: DictConfig | Mapping) -> dict[str, Any]:
 
 def to_container(cfg: DictConfig | Mapping) -> dict[str, Any]:
     """A plain, resolved dict of the config without the `hydra` node."""
-    container = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    container = (
+        OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    )
     container.pop("hydra", None)
     return container
 
@@ -97,3 +100,17 @@ def with_overlay(cfg: DictConfig, overlay_key: str) -> DictConfig:
     with open_dict(merged):
         merged[overlay_key] = {}
     return merged
+
+
+def job_tags() -> dict[str, str]:
+    """Tags naming the Hydra multirun job a run belongs to (empty outside a multirun)."""
+    try:
+        hc = HydraConfig.get()
+    except ValueError:
+        return {}
+    if hc.mode is None or hc.mode.name != "MULTIRUN":
+        return {}
+    return {
+        "warmstart.sweep.job": str(hc.job.num),
+        "warmstart.sweep.overrides": " ".join(hc.overrides.task),
+    }

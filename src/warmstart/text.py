@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-_PUNCTUATION = "[%s]" % re.escape(string.punctuation)
+_PUNCTUATION = f"[{re.escape(string.punctuation)}]"
 
 
 def standardize(text: tf.Tensor) -> tf.Tensor:
@@ -70,11 +70,12 @@ def vectorize(
 
 def vocabulary_of(vectorizer: layers.TextVectorization) -> list[str]:
     """The vectorizer's vocabulary as `str` (index 0 is the mask token '')."""
-    return [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in vectorizer.get_vocabulary()]
+    return [
+        t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in vectorizer.get_vocabulary()
+    ]
 
 
 def write_vocabulary(vocabulary: Sequence[str], path: Path) -> Path:
     """One token per line, as TextVectorization exports it (the first line is the mask '')."""
     path.write_text("".join(f"{token}\n" for token in vocabulary), encoding="utf-8")
     return path
-

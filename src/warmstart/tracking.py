@@ -41,6 +41,8 @@ from .text import write_vocabulary
 from .vocab import load_vocabulary
 
 STAGE_TAG = "warmstart.stage"
+# Set by the sweep callback: each multirun job's top-level run becomes a child of this run.
+PARENT_ENV = "WARMSTART_PARENT_RUN_ID"
 TAG_PREFIX = "warmstart."
 DIGEST_TAGS = {
     VOCABULARY: "warmstart.vocabulary_sha256",
@@ -119,8 +121,12 @@ def stage_run(
 ) -> Iterator[mlflow.ActiveRun]:
     """A run for one stage with its config, overrides and stage tag; ended FAILED on error.
 
-    Outside any parent, the first run resumes the run `mlflow run` created (MLFLOW_RUN_ID).
+    Outside any parent, the first run resumes the run `mlflow run` created (MLFLOW_RUN_ID);
+    in a multirun job, the run is a child of the sweep parent (`PARENT_ENV`).
     """
+    if parent_run_id is None and os.environ.get(PARENT_ENV):
+        parent_run_id = os.environ[PARENT_ENV]
+        extra_tags = {**config_mod.job_tags(), **(extra_tags or {})}
     tags = {
         STAGE_TAG: stage,
         "warmstart.overrides": config_mod.redact("overrides", " ".join(overrides))[:5000],
@@ -136,6 +142,8 @@ def stage_run(
         if run.data.tags.get("mlflow.runName") != (run_name or stage) and parent_run_id is None:
             mlflow.set_tag("mlflow.runName", run_name or stage)
         mlflow.set_tags(tags)  # a resumed `mlflow run` run did not get them at start
+        if cfg.get("description"):
+            mlflow.set_tag("mlflow.note.content", str(cfg["description"]))
         _log_params(config_mod.flatten(cfg))
         mlflow.log_text(config_mod.to_yaml(cfg), "config.yaml")
         yield run
@@ -220,14 +228,22 @@ class MetricsLogger(keras.callbacks.Callback):
 
 def log_splits(splits: Any) -> None:
     """Log train/val/test as MLflow datasets with their digests and sizes."""
-    for context, frame in (("training", splits.train), ("validation", splits.val), ("test", splits.test)):
+    for context, frame in (
+        ("training", splits.train),
+        ("validation", splits.val),
+        ("test", splits.test),
+    ):
         dataset = mlflow.data.from_pandas(
             frame, name=f"{splits.name}-{context}", targets="label", source=str(splits.source)
         )
         mlflow.log_input(dataset, context=context)
     mlflow.set_tag("warmstart.data_digest", splits.digest())
     mlflow.log_params(
-        {"data.n_train": len(splits.train), "data.n_val": len(splits.val), "data.n_test": len(splits.test)}
+        {
+            "data.n_train": len(splits.train),
+            "data.n_val": len(splits.val),
+            "data.n_test": len(splits.test),
+        }
     )
 
 
@@ -317,7 +333,10 @@ def publish_model(
     version = None
     try:
         version = client.create_model_version(
-            registered_name, info.model_uri, run_id=run.info.run_id, tags=tags,
+            registered_name,
+            info.model_uri,
+            run_id=run.info.run_id,
+            tags=tags,
             model_id=info.model_id,
         )
         for alias in aliases:
@@ -328,7 +347,10 @@ def publish_model(
                 client.delete_model_version(registered_name, version.version)
         raise
     mlflow.set_tags(
-        {"warmstart.registered_name": registered_name, "warmstart.registered_version": version.version}
+        {
+            "warmstart.registered_name": registered_name,
+            "warmstart.registered_version": version.version,
+        }
     )
     return Published(registered_name, str(version.version), info.model_id, run.info.run_id, digests)
 
@@ -377,12 +399,17 @@ class ResolvedSource:
             "warmstart.source_version": self.version or "",
             "warmstart.source_model_id": self.model_id,
             "warmstart.source_run_id": self.run_id,
-            **{f"warmstart.source_{k.removeprefix('warmstart.')}": v for k, v in self.digests.items()},
+            **{
+                f"warmstart.source_{k.removeprefix('warmstart.')}": v
+                for k, v in self.digests.items()
+            },
         }
 
 
 def _registry_error(uri: str, exc: MlflowException, hint: str) -> RegistryError:
-    return RegistryError(f"cannot resolve warm-start source {uri}: {exc.message.splitlines()[0]}; {hint}")
+    return RegistryError(
+        f"cannot resolve warm-start source {uri}: {exc.message.splitlines()[0]}; {hint}"
+    )
 
 
 def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
@@ -434,7 +461,9 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
             "registered"
         )
     try:
-        local = Path(mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=str(download_dir)))
+        local = Path(
+            mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=str(download_dir))
+        )
     except MlflowException as exc:
         raise _registry_error(uri, exc, "check the artifact store is reachable") from None
     files: dict[str, Path] = {}

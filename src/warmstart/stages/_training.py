@@ -16,8 +16,8 @@ import mlflow
 
 from .. import text
 from ..data import Splits, load_splits
-from ..training import Arrays, FitResult, fit, to_arrays
 from ..tracking import MetricsLogger, log_splits
+from ..training import Arrays, FitResult, fit, to_arrays
 
 
 @dataclass
@@ -67,8 +67,12 @@ def train_tracked(model: keras.Model, data: Prepared, cfg: Mapping) -> FitResult
         if cfg["train"].get("tensorboard", True):
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(Path(tmp) / "tensorboard")))
         result = fit(
-            model, train=data.train, val=data.val, test=data.test,
-            train_cfg=cfg["train"], callbacks=callbacks,
+            model,
+            train=data.train,
+            val=data.val,
+            test=data.test,
+            train_cfg=cfg["train"],
+            callbacks=callbacks,
         )
         metrics.flush()
         if cfg["train"].get("tensorboard", True):

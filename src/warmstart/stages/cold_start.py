@@ -13,9 +13,7 @@ from ._entry import hydra_app
 from ._training import prepare, train_tracked
 
 
-def run(
-    cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
-) -> str:
+def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None) -> str:
     with stage_run(cfg, "cold", overrides=overrides, parent_run_id=parent_run_id) as active:
         data = prepare(cfg)
         model = build_model(

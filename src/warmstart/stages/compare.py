@@ -12,16 +12,16 @@ from collections.abc import Mapping, Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import mlflow  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from mlflow.tracking import MlflowClient  # noqa: E402
-from omegaconf import DictConfig  # noqa: E402
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig
 
-from ..errors import TrackingError  # noqa: E402
-from ..tracking import STAGE_TAG, stage_run  # noqa: E402
-from ._entry import hydra_app  # noqa: E402
+from ..errors import TrackingError
+from ..tracking import STAGE_TAG, stage_run
+from ._entry import hydra_app
 
 STAGES = ("base", "warm", "cold")
 
@@ -45,29 +45,39 @@ def summarize(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> pd.DataFra
         seconds = np.cumsum(np.asarray(curve.get("epoch_seconds", [np.nan] * len(val)), float))
         reached = np.flatnonzero(val >= target) if not np.isnan(target) else np.array([], int)
         first = int(reached[0]) if reached.size else None
-        rows.append({
-            "run": name,
-            "epochs": len(val),
-            "epoch1_val_accuracy": float(val[0]),
-            "best_val_accuracy": float(val.max()),
-            "final_val_accuracy": float(val[-1]),
-            "test_accuracy": float(curve["test_accuracy"][-1]) if curve.get("test_accuracy") else np.nan,
-            "cold_final_val_accuracy": target,
-            "epochs_to_cold_final": None if first is None else first + 1,
-            "seconds_to_cold_final": None if first is None else float(seconds[first]),
-        })
+        rows.append(
+            {
+                "run": name,
+                "epochs": len(val),
+                "epoch1_val_accuracy": float(val[0]),
+                "best_val_accuracy": float(val.max()),
+                "final_val_accuracy": float(val[-1]),
+                "test_accuracy": float(curve["test_accuracy"][-1])
+                if curve.get("test_accuracy")
+                else np.nan,
+                "cold_final_val_accuracy": target,
+                "epochs_to_cold_final": None if first is None else first + 1,
+                "seconds_to_cold_final": None if first is None else float(seconds[first]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def plot(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    styles = {"base": ("#8c8c8c", "base"), "warm": ("#dd8452", "warm start"), "cold": ("#4c72b0", "cold start")}
+    styles = {
+        "base": ("#8c8c8c", "base"),
+        "warm": ("#dd8452", "warm start"),
+        "cold": ("#4c72b0", "cold start"),
+    }
     for name, curve in curves.items():
         color, label = styles.get(name, (None, name))
         epochs = np.arange(1, len(curve["val_accuracy"]) + 1)
         ax.plot(epochs, curve["val_accuracy"], "-o", color=color, label=f"{label} (val)", ms=3)
         if curve.get("accuracy"):
-            ax.plot(epochs, curve["accuracy"], "--", color=color, alpha=0.5, label=f"{label} (train)")
+            ax.plot(
+                epochs, curve["accuracy"], "--", color=color, alpha=0.5, label=f"{label} (train)"
+            )
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title("warm start vs cold start")
@@ -82,8 +92,12 @@ def latest_run(stage: str, parent_run_id: str | None) -> str:
     query = f"tags.`{STAGE_TAG}` = '{stage}' and attributes.status = 'FINISHED'"
     if parent_run_id:
         query += f" and tags.`mlflow.parentRunId` = '{parent_run_id}'"
-    runs = mlflow.search_runs(filter_string=query, order_by=["attributes.start_time DESC"],
-                              max_results=1, output_format="list")
+    runs = mlflow.search_runs(
+        filter_string=query,
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+        output_format="list",
+    )
     if not runs:
         raise TrackingError(
             f"no finished '{stage}' run to compare in this experiment; run the pipeline, or "
@@ -102,11 +116,15 @@ def run(
     compare_cfg = cfg.get("compare") or {}
     ids = dict(run_ids or {})
     for stage in STAGES:
-        ids.setdefault(stage, compare_cfg.get(f"{stage}_run") or latest_run(
-            stage, compare_cfg.get("parent_run")))
+        ids.setdefault(
+            stage,
+            compare_cfg.get(f"{stage}_run") or latest_run(stage, compare_cfg.get("parent_run")),
+        )
     curves = {
-        stage: {key: history(run_id, key)
-                for key in ("val_accuracy", "accuracy", "epoch_seconds", "test_accuracy")}
+        stage: {
+            key: history(run_id, key)
+            for key in ("val_accuracy", "accuracy", "epoch_seconds", "test_accuracy")
+        }
         for stage, run_id in ids.items()
     }
     table = summarize(curves)

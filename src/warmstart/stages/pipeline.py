@@ -1,7 +1,7 @@
 """Entry point `main`: the whole story under one parent run.
 
-    pipeline -> base (registers vN) -> vocab_diff (vN vs new) -> warm (from vN, registers)
-             -> cold -> compare (plot + table on the parent)
+pipeline -> base (registers vN) -> vocab_diff (vN vs new) -> warm (from vN, registers)
+         -> cold -> compare (plot + table on the parent)
 """
 
 from __future__ import annotations
@@ -28,8 +28,12 @@ def run(
         vocab_diff.run(new_cfg, overrides=overrides, parent_run_id=pid)
         warm = warm_start.run(new_cfg, overrides=overrides, parent_run_id=pid)
         cold = cold_start.run(new_cfg, overrides=overrides, parent_run_id=pid)
-        compare.run(new_cfg, overrides=overrides, parent_run_id=pid,
-                    run_ids={"base": base.run_id, "warm": warm.run_id, "cold": cold})
+        compare.run(
+            new_cfg,
+            overrides=overrides,
+            parent_run_id=pid,
+            run_ids={"base": base.run_id, "warm": warm.run_id, "cold": cold},
+        )
         print(f"pipeline: run {pid} in MLflow at {_shown_uri()}")
         return {"pipeline": pid, "base": base.run_id, "warm": warm.run_id, "cold": cold}
 

@@ -44,7 +44,8 @@ def run(
             registered_name=str(cfg.registry.model_name),
             aliases=("base", "latest"),
         )
-        print(f"base: run {active.info.run_id}, registered models:/{published.name}/{published.version}")
+        uri = f"models:/{published.name}/{published.version}"
+        print(f"base: run {active.info.run_id}, registered {uri}")
         return BaseOutcome(active.info.run_id, published)
 
 

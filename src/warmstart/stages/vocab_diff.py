@@ -10,14 +10,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import mlflow  # noqa: E402
-from omegaconf import DictConfig  # noqa: E402
+import matplotlib.pyplot as plt
+import mlflow
+from omegaconf import DictConfig
 
-from ..tracking import resolve_source, stage_run  # noqa: E402
-from ..vocab import VocabDiff, diff_vocabularies  # noqa: E402
-from ._entry import hydra_app  # noqa: E402
-from ._training import prepare  # noqa: E402
+from ..tracking import resolve_source, stage_run
+from ..vocab import VocabDiff, diff_vocabularies
+from ._entry import hydra_app
+from ._training import prepare
 
 
 def plot(diff: VocabDiff) -> plt.Figure:
@@ -39,9 +39,7 @@ def plot(diff: VocabDiff) -> plt.Figure:
     return fig
 
 
-def run(
-    cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
-) -> str:
+def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None) -> str:
     with stage_run(cfg, "vocab_diff", overrides=overrides, parent_run_id=parent_run_id) as active:
         with tempfile.TemporaryDirectory() as tmp:
             source = resolve_source(str(cfg.warmstart.source), Path(tmp))
@@ -56,8 +54,10 @@ def run(
         figure = plot(diff)
         mlflow.log_figure(figure, "vocab_diff/vocab_diff.png")
         plt.close(figure)
-        print(f"vocab_diff: run {active.info.run_id}: " + ", ".join(
-            f"{k}={summary[f'n_{k}']}" for k in ("kept", "moved", "added", "removed")))
+        print(
+            f"vocab_diff: run {active.info.run_id}: "
+            + ", ".join(f"{k}={summary[f'n_{k}']}" for k in ("kept", "moved", "added", "removed"))
+        )
         return active.info.run_id
 
 

@@ -49,8 +49,10 @@ def initializer_options(warm_cfg: Mapping) -> dict:
 def check_shared_row(source: ResolvedSource, vocabulary: list[str], matrix: np.ndarray) -> str:
     """Assert one shared token's row is its trained row, as the tutorial does for 'the'."""
     shared = set(source.vocabulary)
-    token = CHECK_TOKEN if CHECK_TOKEN in shared and CHECK_TOKEN in vocabulary else next(
-        (t for t in vocabulary[2:] if t in shared), None
+    token = (
+        CHECK_TOKEN
+        if CHECK_TOKEN in shared and CHECK_TOKEN in vocabulary
+        else next((t for t in vocabulary[2:] if t in shared), None)
     )
     if token is None:
         raise RemapError("no token is shared by the source and new vocabularies; check data/vocab")
@@ -83,8 +85,13 @@ def run(
         report = remapped.report.to_dict()
         mlflow.log_dict(report, "remap/report.json")
         mlflow.log_table(remapped.report.to_frame(), "remap/new_rows.json")
-        mlflow.set_tags({f"warmstart.remap.{k}": str(v) for k, v in report.items()
-                         if not isinstance(v, dict | list)})
+        mlflow.set_tags(
+            {
+                f"warmstart.remap.{k}": str(v)
+                for k, v in report.items()
+                if not isinstance(v, dict | list)
+            }
+        )
         model = build_model(
             vocab_size=len(data.vocabulary),
             sequence_length=int(cfg.vocab.sequence_length),
@@ -95,8 +102,12 @@ def run(
         checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
         mlflow.set_tag("warmstart.checked_token", checked)
         train_tracked(model, data, cfg)
-        lineage = {**source.lineage_tags(), "warmstart.remap": json.dumps(
-            {k: v for k, v in report.items() if not isinstance(v, dict | list)})[:5000]}
+        lineage = {
+            **source.lineage_tags(),
+            "warmstart.remap": json.dumps(
+                {k: v for k, v in report.items() if not isinstance(v, dict | list)}
+            )[:5000],
+        }
         published = publish_model(
             model,
             data.vocabulary,

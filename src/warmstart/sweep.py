@@ -1,0 +1,178 @@
+"""Hydra callback that groups a multirun's jobs under one MLflow sweep parent run.
+
+Hydra knows nothing of MLflow, and `mlflow run` hands its run to the first `start_run()`
+through `MLFLOW_RUN_ID`, so in a naive sweep job 0 takes over the project run and jobs 1..n
+become unrelated top-level runs. Here the sweep parent is made before any job starts (or is
+the `mlflow run` run itself), `MLFLOW_RUN_ID` is withdrawn from the jobs, and every job's
+top-level run is created as a child of the parent through `WARMSTART_PARENT_RUN_ID`, which
+launchers that start worker processes (joblib) pass on in the environment. At the end the
+parent gets a table and a plot: mean and spread of the results per setting across seeds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import mlflow  # noqa: E402
+import pandas as pd  # noqa: E402
+from hydra.experimental.callback import Callback  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from .errors import TrackingError  # noqa: E402
+from .tracking import PARENT_ENV, STAGE_TAG, connect  # noqa: E402
+
+SWEEP_STAGE = "sweep"
+# Result metrics summarised per setting: (stage, metric) -> column.
+SUMMARY = {
+    ("warm", "val_accuracy_epoch1"): "warm_epoch1_val_accuracy",
+    ("cold", "val_accuracy_epoch1"): "cold_epoch1_val_accuracy",
+    ("warm", "val_accuracy"): "warm_final_val_accuracy",
+    ("cold", "val_accuracy"): "cold_final_val_accuracy",
+    ("base", "val_accuracy"): "base_final_val_accuracy",
+    ("warm", "test_accuracy"): "warm_test_accuracy",
+    ("cold", "test_accuracy"): "cold_test_accuracy",
+}
+
+
+def parallel_launcher(config: DictConfig) -> bool:
+    target = str(config.hydra.launcher.get("_target_", ""))
+    return "BasicLauncher" not in target
+
+
+class MlflowSweepCallback(Callback):
+    """Makes the sweep parent run at multirun start; summarises and closes it at the end."""
+
+    def __init__(self) -> None:
+        self.parent_id: str | None = None
+        self.owned = False
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        uri = connect(config)
+        if uri.startswith("sqlite:") and parallel_launcher(config):
+            raise TrackingError(
+                "parallel sweep jobs writing one SQLite file race ('database is locked'); "
+                "start a server (`mlflow server --backend-store-uri sqlite:///mlflow.db`) and "
+                "set MLFLOW_TRACKING_URI=http://127.0.0.1:5000, or drop hydra/launcher=joblib"
+            )
+        client = MlflowClient()
+        overrides = " ".join(config.hydra.overrides.task)
+        tags = {STAGE_TAG: SWEEP_STAGE, "warmstart.sweep.overrides": overrides}
+        inherited = os.environ.pop("MLFLOW_RUN_ID", None)
+        if inherited:  # inside `mlflow run`: its run is the sweep parent, jobs must not take it
+            self.parent_id, self.owned = inherited, False
+            for key, value in tags.items():
+                client.set_tag(inherited, key, value)
+        else:
+            experiment = mlflow.get_experiment_by_name(
+                os.environ.get("MLFLOW_EXPERIMENT_NAME") or config.tracking.experiment_name
+            )
+            run = client.create_run(
+                experiment.experiment_id, run_name=f"sweep {overrides}"[:250], tags=tags
+            )
+            self.parent_id, self.owned = run.info.run_id, True
+        os.environ[PARENT_ENV] = self.parent_id
+        print(f"sweep: parent run {self.parent_id}")
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self.parent_id is None:
+            return
+        client = MlflowClient()
+        try:
+            table = sweep_table(self.parent_id)
+            if not table.empty:
+                summary = summarize(table)
+                client.log_text(self.parent_id, table.to_csv(index=False), "sweep/jobs.csv")
+                client.log_text(self.parent_id, summary.to_csv(index=False), "sweep/summary.csv")
+                client.log_table(self.parent_id, summary, "sweep/summary.json")
+                figure = plot(summary)
+                client.log_figure(self.parent_id, figure, "sweep/summary.png")
+                plt.close(figure)
+                print(summary.to_string(index=False))
+        finally:
+            os.environ.pop(PARENT_ENV, None)
+            if self.owned:
+                failed = any(
+                    r.info.status != "FINISHED" for r in children(self.parent_id)
+                )
+                client.set_terminated(self.parent_id, "FAILED" if failed else "FINISHED")
+
+
+def children(parent_id: str) -> list[mlflow.entities.Run]:
+    run = MlflowClient().get_run(parent_id)
+    return MlflowClient().search_runs(
+        [run.info.experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'", max_results=5000
+    )
+
+
+def _setting(overrides: str) -> str:
+    """The job's overrides without the seed: what the jobs of one setting share."""
+    return " ".join(w for w in overrides.split() if not re.match(r"^\+*seed=", w)) or "(default)"
+
+
+def sweep_table(parent_id: str) -> pd.DataFrame:
+    """One row per job: its overrides, setting, seed and the results of its stage runs."""
+    client = MlflowClient()
+    rows = []
+    for job in children(parent_id):
+        tags = job.data.tags
+        row = {
+            "job": int(tags.get("warmstart.sweep.job", -1)),
+            "run_id": job.info.run_id,
+            "status": job.info.status,
+            "overrides": tags.get("warmstart.sweep.overrides", ""),
+            "seed": job.data.params.get("seed"),
+        }
+        row["setting"] = _setting(row["overrides"])
+        stage_runs = {tags.get(STAGE_TAG): job}
+        for child in children(job.info.run_id):
+            stage_runs[child.data.tags.get(STAGE_TAG)] = child
+        for (stage, metric), column in SUMMARY.items():
+            run = stage_runs.get(stage)
+            if run is None:
+                continue
+            if metric.endswith("_epoch1"):
+                points = client.get_metric_history(run.info.run_id, metric.removesuffix("_epoch1"))
+                first = [p.value for p in points if p.step == 0]
+                if first:
+                    row[column] = first[0]
+            elif metric in run.data.metrics:
+                row[column] = run.data.metrics[metric]
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("job") if rows else pd.DataFrame()
+
+
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation and count per setting, across seeds."""
+    metrics = [c for c in SUMMARY.values() if c in table.columns]
+    grouped = table.groupby("setting")[metrics].agg(["mean", "std", "count"])
+    grouped.columns = [f"{metric}_{stat}" for metric, stat in grouped.columns]
+    return grouped.reset_index()
+
+
+def plot(summary: pd.DataFrame) -> plt.Figure:
+    """Warm and cold epoch-1 and final val accuracy per setting, with the spread as error bars."""
+    panels = [("epoch1", "after epoch 1"), ("final", "after the last epoch")]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.6 * len(summary) + 2.5), sharey=True)
+    y = range(len(summary))
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        for offset, (stage, color) in enumerate((("warm", "#dd8452"), ("cold", "#4c72b0"))):
+            column = f"{stage}_{key}_val_accuracy"
+            if f"{column}_mean" not in summary:
+                continue
+            ax.errorbar(
+                summary[f"{column}_mean"], [v + 0.15 * offset for v in y],
+                xerr=summary[f"{column}_std"].fillna(0), fmt="o", color=color, label=stage,
+            )
+        ax.set_title(f"val accuracy {title}")
+        ax.grid(alpha=0.3)
+    axes[0].set_yticks(list(y), summary["setting"])
+    axes[0].legend()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,17 @@
+"""Compose the project's real Hydra config in tests, as the stages would see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from warmstart.config import CONFIG_DIR
+
+
+def compose_config(*overrides: str, cache_dir: Path | None = None) -> DictConfig:
+    """The composed config for `overrides` (plus a test cache dir, if given)."""
+    extra = [f"paths.cache_dir={cache_dir}"] if cache_dir else []
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        return compose("config", overrides=[*overrides, *extra])

@@ -1,0 +1,222 @@
+"""The whole pipeline against a real MLflow tracking server and registry, on tiny data.
+
+One pipeline run (session fixture) is inspected from every side a user would look at:
+the run tree, params and metrics, the registry, lineage, resolution and raw-text prediction.
+"""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from compose import compose_config
+from mlflow.tracking import MlflowClient
+
+from warmstart.stages import pipeline
+from warmstart.tracking import DIGEST_TAGS, STAGE_TAG, connect, resolve_source
+
+pytestmark = pytest.mark.slow
+SMOKE = ("experiment=smoke", "registry.model_name=pipeline-test", "train.tensorboard=true")
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(mlflow_server, tmp_path_factory):
+    """Run `main` once, in-process, as `mlflow run . -e main` would."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+        mp.setenv("MLFLOW_EXPERIMENT_NAME", "pipeline-test")
+        cfg = compose_config(*SMOKE, cache_dir=tmp_path_factory.mktemp("cache"))
+        connect(cfg)
+        ids = pipeline.run(cfg, overrides=list(SMOKE))
+    mlflow.set_tracking_uri(mlflow_server.uri)
+    client = MlflowClient(mlflow_server.uri)
+    return {
+        "ids": ids,
+        "client": client,
+        "cfg": cfg,
+        "runs": {k: client.get_run(v) for k, v in ids.items()},
+    }
+
+
+def test_run_tree_is_one_parent_with_a_child_per_stage(pipeline_run):
+    client, ids = pipeline_run["client"], pipeline_run["ids"]
+    parent = pipeline_run["runs"]["pipeline"]
+    children = client.search_runs(
+        [parent.info.experiment_id], f"tags.`mlflow.parentRunId` = '{ids['pipeline']}'"
+    )
+    assert sorted(r.data.tags[STAGE_TAG] for r in children) == sorted(
+        ["base", "vocab_diff", "warm", "cold", "compare"]
+    )
+    assert parent.data.tags[STAGE_TAG] == "pipeline"
+    assert all(r.info.status == "FINISHED" for r in [*children, parent])
+
+
+def test_every_run_logs_flat_params_config_yaml_and_overrides(pipeline_run):
+    client = pipeline_run["client"]
+    for name in ("base", "warm", "cold"):
+        run = pipeline_run["runs"][name]
+        assert run.data.params["train.epochs"] == "3"
+        assert "experiment=smoke" in run.data.tags["warmstart.overrides"]
+        files = {f.path for f in client.list_artifacts(run.info.run_id)}
+        assert {"config.yaml", "vocabulary.txt", "tensorboard"} <= files
+
+
+def test_warm_and_cold_share_param_and_metric_keys_and_step_per_epoch(pipeline_run):
+    warm, cold = pipeline_run["runs"]["warm"], pipeline_run["runs"]["cold"]
+    assert set(warm.data.params) == set(cold.data.params)
+    assert set(warm.data.metrics) == set(cold.data.metrics)
+    assert {
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "epoch_seconds",
+        "test_loss",
+        "test_accuracy",
+    } <= set(warm.data.metrics)
+    history = pipeline_run["client"].get_metric_history(warm.info.run_id, "val_accuracy")
+    assert sorted(p.step for p in history) == [0, 1, 2]
+
+
+def test_datasets_are_logged_with_digests(pipeline_run):
+    inputs = pipeline_run["runs"]["warm"].inputs.dataset_inputs
+    contexts = {i.tags[0].value for i in inputs}
+    assert contexts == {"training", "validation", "test"}
+    assert all(i.dataset.digest for i in inputs)
+
+
+def test_base_and_warm_are_registered_with_digests_aliases_and_lineage(pipeline_run):
+    client = pipeline_run["client"]
+    base_v = client.get_model_version_by_alias("pipeline-test", "base")
+    warm_v = client.get_model_version_by_alias("pipeline-test", "warm")
+    assert int(warm_v.version) == int(base_v.version) + 1
+    assert client.get_model_version_by_alias("pipeline-test", "latest").version == warm_v.version
+    for version in (base_v, warm_v):
+        assert all(len(version.tags[tag]) == 64 for tag in DIGEST_TAGS.values())
+    assert warm_v.tags["warmstart.source_version"] == base_v.version
+    assert warm_v.tags["warmstart.source_model_id"] == base_v.model_id
+    warm_run = pipeline_run["runs"]["warm"]
+    assert warm_run.data.tags["warmstart.source_uri"] == f"models:/pipeline-test/{base_v.version}"
+    assert warm_run.data.tags["warmstart.checked_token"]
+
+
+def test_registered_version_predicts_on_raw_review_text(pipeline_run):
+    version = pipeline_run["client"].get_model_version_by_alias("pipeline-test", "warm")
+    model = mlflow.pyfunc.load_model(f"models:/pipeline-test/{version.version}")
+    reviews = ["a wonderful film, moving and brilliant", "awful, boring, a waste of time", ""]
+    out = model.predict(pd.DataFrame({"text": reviews}))
+    assert list(out.columns) == ["probability"] and len(out) == 3
+    assert ((out["probability"] >= 0) & (out["probability"] <= 1)).all()
+
+
+@pytest.mark.parametrize("form", ["version", "alias", "model_id", "run"])
+def test_source_resolves_by_version_alias_model_id_and_run(pipeline_run, form, tmp_path):
+    client = pipeline_run["client"]
+    base_v = client.get_model_version_by_alias("pipeline-test", "base")
+    uri = {
+        "version": f"models:/pipeline-test/{base_v.version}",
+        "alias": "models:/pipeline-test@base",
+        "model_id": f"models:/{base_v.model_id}",
+        "run": f"runs:/{pipeline_run['ids']['base']}/model",
+    }[form]
+    source = resolve_source(uri, tmp_path)
+    assert source.model_id == base_v.model_id
+    assert source.embedding.shape == (len(source.vocabulary), 16)
+    assert source.vocabulary[:2] == ["", "[UNK]"]
+
+
+def test_chain_of_versions_can_be_walked_back(pipeline_run):
+    client = pipeline_run["client"]
+    version = client.get_model_version_by_alias("pipeline-test", "warm")
+    chain = [version.version]
+    while version.tags.get("warmstart.source_version"):
+        version = client.get_model_version(
+            "pipeline-test", version.tags["warmstart.source_version"]
+        )
+        chain.append(version.version)
+    assert (
+        len(chain) == 2
+        and chain[-1] == client.get_model_version_by_alias("pipeline-test", "base").version
+    )
+
+
+def test_vocab_diff_logs_counts_tables_and_plot(pipeline_run):
+    run = pipeline_run["runs"]["pipeline"]
+    client = pipeline_run["client"]
+    diff_run = client.search_runs(
+        [run.info.experiment_id],
+        f"tags.`mlflow.parentRunId` = '{run.info.run_id}' and tags.`{STAGE_TAG}` = 'vocab_diff'",
+    )[0]
+    metrics = diff_run.data.metrics
+    assert metrics["n_added"] > 0 and metrics["n_removed"] > 0 and metrics["n_moved"] > 0
+    files = {f.path for f in client.list_artifacts(diff_run.info.run_id, "vocab_diff")}
+    assert {
+        "vocab_diff/added.json",
+        "vocab_diff/removed.json",
+        "vocab_diff/moved.json",
+        "vocab_diff/vocab_diff.png",
+    } <= files
+
+
+def test_compare_puts_curves_and_summary_on_the_parent(pipeline_run):
+    client = pipeline_run["client"]
+    pid = pipeline_run["ids"]["pipeline"]
+    files = {f.path for f in client.list_artifacts(pid, "compare")}
+    assert {"compare/learning_curves.png", "compare/summary.json", "compare/summary.csv"} <= files
+    local = mlflow.artifacts.download_artifacts(run_id=pid, artifact_path="compare/summary.csv")
+    table = pd.read_csv(local).set_index("run")
+    assert set(table.index) == {"base", "warm", "cold"}
+    warm_curve = client.get_metric_history(pipeline_run["ids"]["warm"], "val_accuracy")
+    assert np.isclose(
+        table.loc["warm", "epoch1_val_accuracy"], min(warm_curve, key=lambda p: p.step).value
+    )
+
+
+def test_mlflow_run_passes_quoted_overrides_through_to_hydra(pipeline_run, mlflow_server, tmp_path):
+    """`mlflow run . -e warm_start -P overrides=...` with spaces, commas, '=', '@' and '/'."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from warmstart.config import PROJECT_ROOT
+
+    cache = pipeline_run["cfg"].paths.cache_dir
+    overrides = (
+        "experiment=smoke warmstart.source=models:/pipeline-test@base "
+        f"registry.model_name=pipeline-test paths.cache_dir={cache} "
+        "description='warm, from @base = v1 / smoke'"
+    )
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": mlflow_server.uri,
+        "MLFLOW_EXPERIMENT_NAME": "mlflow-run-test",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("mlflow")),
+            "run",
+            str(PROJECT_ROOT),
+            "--env-manager",
+            "local",
+            "-e",
+            "warm_start",
+            "-P",
+            f"overrides={overrides}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    client = pipeline_run["client"]
+    experiment = client.get_experiment_by_name("mlflow-run-test")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.data.tags[STAGE_TAG] == "warm"
+    assert run.data.params["warmstart.source"] == "models:/pipeline-test@base"
+    assert run.data.params["description"] == "warm, from @base = v1 / smoke"
+    assert run.data.tags["mlflow.note.content"] == "warm, from @base = v1 / smoke"
