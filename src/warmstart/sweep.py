@@ -15,18 +15,15 @@ import os
 import re
 from typing import Any
 
-import matplotlib
+import mlflow
+import pandas as pd
+from hydra.experimental.callback import Callback
+from matplotlib.figure import Figure
+from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import mlflow  # noqa: E402
-import pandas as pd  # noqa: E402
-from hydra.experimental.callback import Callback  # noqa: E402
-from mlflow.tracking import MlflowClient  # noqa: E402
-from omegaconf import DictConfig  # noqa: E402
-
-from .errors import TrackingError  # noqa: E402
-from .tracking import PARENT_ENV, STAGE_TAG, connect  # noqa: E402
+from .errors import TrackingError
+from .tracking import PARENT_ENV, STAGE_TAG, connect
 
 SWEEP_STAGE = "sweep"
 # Result metrics summarised per setting: (stage, metric) -> column.
@@ -93,14 +90,11 @@ class MlflowSweepCallback(Callback):
                 client.log_table(self.parent_id, summary, "sweep/summary.json")
                 figure = plot(summary)
                 client.log_figure(self.parent_id, figure, "sweep/summary.png")
-                plt.close(figure)
                 print(summary.to_string(index=False))
         finally:
             os.environ.pop(PARENT_ENV, None)
             if self.owned:
-                failed = any(
-                    r.info.status != "FINISHED" for r in children(self.parent_id)
-                )
+                failed = any(r.info.status != "FINISHED" for r in children(self.parent_id))
                 client.set_terminated(self.parent_id, "FAILED" if failed else "FINISHED")
 
 
@@ -156,10 +150,11 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     return grouped.reset_index()
 
 
-def plot(summary: pd.DataFrame) -> plt.Figure:
+def plot(summary: pd.DataFrame) -> Figure:
     """Warm and cold epoch-1 and final val accuracy per setting, with the spread as error bars."""
     panels = [("epoch1", "after epoch 1"), ("final", "after the last epoch")]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.6 * len(summary) + 2.5), sharey=True)
+    fig = Figure(figsize=(12, 0.6 * len(summary) + 2.5))
+    axes = fig.subplots(1, 2, sharey=True)
     y = range(len(summary))
     for ax, (key, title) in zip(axes, panels, strict=True):
         for offset, (stage, color) in enumerate((("warm", "#dd8452"), ("cold", "#4c72b0"))):
@@ -167,8 +162,12 @@ def plot(summary: pd.DataFrame) -> plt.Figure:
             if f"{column}_mean" not in summary:
                 continue
             ax.errorbar(
-                summary[f"{column}_mean"], [v + 0.15 * offset for v in y],
-                xerr=summary[f"{column}_std"].fillna(0), fmt="o", color=color, label=stage,
+                summary[f"{column}_mean"],
+                [v + 0.15 * offset for v in y],
+                xerr=summary[f"{column}_std"].fillna(0),
+                fmt="o",
+                color=color,
+                label=stage,
             )
         ax.set_title(f"val accuracy {title}")
         ax.grid(alpha=0.3)

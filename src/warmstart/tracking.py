@@ -367,6 +367,53 @@ def _verify_logged(model_id: str, digests: Mapping[str, str]) -> None:
                 )
 
 
+# ---------------------------------------------------------------- reuse
+
+# Settings that change where or how a run is recorded, not what it computes.
+_NOT_SEMANTIC = ("tracking.", "compare.", "paths.", "description", "reuse", "base.")
+
+
+def code_version() -> str:
+    """sha256 over the package's source files: any code change invalidates reuse."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def reuse_key(cfg: Mapping, stage: str, data_digest: str) -> str:
+    """What makes two runs of `stage` interchangeable: resolved config, data and code."""
+    settings = {k: v for k, v in config_mod.flatten(cfg).items() if not k.startswith(_NOT_SEMANTIC)}
+    payload = json.dumps(
+        [stage, settings, data_digest, code_version()], sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def find_reusable(stage: str, key: str) -> mlflow.entities.Run | None:
+    """The newest finished, not itself reused, run of `stage` with `key` whose version exists."""
+    experiment = mlflow.get_experiment(mlflow.active_run().info.experiment_id)
+    runs = mlflow.search_runs(
+        [experiment.experiment_id],
+        f"tags.`warmstart.reuse_key` = '{key}' and tags.`{STAGE_TAG}` = '{stage}' "
+        "and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        output_format="list",
+    )
+    client = MlflowClient()
+    for run in runs:
+        tags = run.data.tags
+        if "warmstart.reused_from" in tags or "warmstart.registered_version" not in tags:
+            continue
+        with contextlib.suppress(MlflowException):
+            client.get_model_version(
+                tags["warmstart.registered_name"], tags["warmstart.registered_version"]
+            )
+            return run
+    return None
+
+
 # ---------------------------------------------------------------- resolving
 
 

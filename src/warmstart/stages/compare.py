@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
@@ -63,8 +60,9 @@ def summarize(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def plot(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def plot(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     styles = {
         "base": ("#8c8c8c", "base"),
         "warm": ("#dd8452", "warm start"),
@@ -137,7 +135,6 @@ def run(
             MlflowClient().log_figure(target, figure, "compare/learning_curves.png")
             MlflowClient().log_table(target, table, "compare/summary.json")
             MlflowClient().log_text(target, table.to_csv(index=False), "compare/summary.csv")
-    plt.close(figure)
     print(table.to_string(index=False))
     return table
 

@@ -2,6 +2,9 @@
 
 It trains on the config overlaid with `base.*` (e.g. older data, 10,000 tokens), registers a
 version carrying the vocabulary and embedding, and points the aliases `base` and `latest` at it.
+With `reuse=true`, a finished base run with the same resolved config, data digest and code is
+reused instead (its run id in the tag `warmstart.reused_from`): a sweep over warm-start
+settings trains its base once.
 """
 
 from __future__ import annotations
@@ -9,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import mlflow
 from omegaconf import DictConfig
 
 from ..config import with_overlay
 from ..model import build_model, embedding_matrix_of
-from ..tracking import Published, publish_model, stage_run
+from ..tracking import Published, find_reusable, publish_model, reuse_key, stage_run
 from ._entry import hydra_app
 from ._training import prepare, train_tracked
 
@@ -30,6 +34,24 @@ def run(
     base_cfg = with_overlay(cfg, "base")
     with stage_run(base_cfg, "base", overrides=overrides, parent_run_id=parent_run_id) as active:
         data = prepare(base_cfg)
+        key = reuse_key(base_cfg, "base", data.splits.digest())
+        mlflow.set_tag("warmstart.reuse_key", key)
+        previous = find_reusable("base", key) if cfg.get("reuse", True) else None
+        if previous is not None:
+            tags = previous.data.tags
+            mlflow.set_tags({"warmstart.reused_from": previous.info.run_id})
+            published = Published(
+                tags["warmstart.registered_name"],
+                tags["warmstart.registered_version"],
+                tags["warmstart.model_id"],
+                previous.info.run_id,
+                {},
+            )
+            print(
+                f"base: reused run {previous.info.run_id} (models:/{published.name}/"
+                f"{published.version}); set reuse=false to train again"
+            )
+            return BaseOutcome(previous.info.run_id, published)
         model = build_model(
             vocab_size=len(data.vocabulary),
             sequence_length=int(base_cfg.vocab.sequence_length),

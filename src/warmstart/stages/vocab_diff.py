@@ -7,11 +7,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import mlflow
+from matplotlib.figure import Figure
 from omegaconf import DictConfig
 
 from ..tracking import resolve_source, stage_run
@@ -20,12 +17,13 @@ from ._entry import hydra_app
 from ._training import prepare
 
 
-def plot(diff: VocabDiff) -> plt.Figure:
+def plot(diff: VocabDiff) -> Figure:
     """Counts per change kind, and base rank against new rank for the tokens that moved."""
     summary = diff.to_dict()
     kinds = ["kept", "moved", "added", "removed"]
     counts = [int(summary[f"n_{k}"]) for k in kinds]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig = Figure(figsize=(11, 4))
+    left, right = fig.subplots(1, 2)
     left.bar(kinds, counts, color=["#4c72b0", "#dd8452", "#55a868", "#c44e52"])
     left.set_title("tokens by change")
     for x, c in enumerate(counts):
@@ -53,7 +51,6 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
             mlflow.log_table(frame, f"vocab_diff/{kind}.json")
         figure = plot(diff)
         mlflow.log_figure(figure, "vocab_diff/vocab_diff.png")
-        plt.close(figure)
         print(
             f"vocab_diff: run {active.info.run_id}: "
             + ", ".join(f"{k}={summary[f'n_{k}']}" for k in ("kept", "moved", "added", "removed"))
