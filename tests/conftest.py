@@ -6,4 +6,4 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from mlflow_fixtures import mlflow_server, tracking  # noqa: E402, F401
+from mlflow_fixtures import mlflow_server, tracking  # noqa: F401

@@ -100,3 +100,41 @@ def tracking(mlflow_server: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
     for var in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
         monkeypatch.delenv(var, raising=False)
     return mlflow_server
+
+
+SMOKE = ("experiment=smoke", "registry.model_name=pipeline-test", "train.tensorboard=true")
+
+
+@pytest.fixture(scope="session")
+def data_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One corpus cache for the session: the embedded corpus is generated once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(mlflow_server: Server, data_cache: Path) -> dict:
+    """Run `main` once, in-process, as `mlflow run . -e main` would, in experiment
+    `pipeline-test`; tests then read the store like a user would."""
+    import mlflow
+    from compose import compose_config
+    from mlflow.tracking import MlflowClient
+
+    from warmstart.stages import pipeline
+    from warmstart.tracking import connect
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+        mp.setenv("MLFLOW_EXPERIMENT_NAME", "pipeline-test")
+        for var in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
+            mp.delenv(var, raising=False)
+        cfg = compose_config(*SMOKE, cache_dir=data_cache)
+        connect(cfg)
+        ids = pipeline.run(cfg, overrides=list(SMOKE))
+    mlflow.set_tracking_uri(mlflow_server.uri)
+    client = MlflowClient(mlflow_server.uri)
+    return {
+        "ids": ids,
+        "client": client,
+        "cfg": cfg,
+        "runs": {k: client.get_run(v) for k, v in ids.items()},
+    }

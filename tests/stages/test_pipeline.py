@@ -10,33 +10,10 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from compose import compose_config
-from mlflow.tracking import MlflowClient
 
-from warmstart.stages import pipeline
-from warmstart.tracking import DIGEST_TAGS, STAGE_TAG, connect, resolve_source
+from warmstart.tracking import DIGEST_TAGS, STAGE_TAG, resolve_source
 
 pytestmark = pytest.mark.slow
-SMOKE = ("experiment=smoke", "registry.model_name=pipeline-test", "train.tensorboard=true")
-
-
-@pytest.fixture(scope="module")
-def pipeline_run(mlflow_server, tmp_path_factory):
-    """Run `main` once, in-process, as `mlflow run . -e main` would."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
-        mp.setenv("MLFLOW_EXPERIMENT_NAME", "pipeline-test")
-        cfg = compose_config(*SMOKE, cache_dir=tmp_path_factory.mktemp("cache"))
-        connect(cfg)
-        ids = pipeline.run(cfg, overrides=list(SMOKE))
-    mlflow.set_tracking_uri(mlflow_server.uri)
-    client = MlflowClient(mlflow_server.uri)
-    return {
-        "ids": ids,
-        "client": client,
-        "cfg": cfg,
-        "runs": {k: client.get_run(v) for k, v in ids.items()},
-    }
 
 
 def test_run_tree_is_one_parent_with_a_child_per_stage(pipeline_run):
