@@ -34,7 +34,7 @@ def run(
     base_cfg = with_overlay(cfg, "base")
     with stage_run(base_cfg, "base", overrides=overrides, parent_run_id=parent_run_id) as active:
         data = prepare(base_cfg)
-        key = reuse_key(base_cfg, "base", data.splits.digest())
+        key = reuse_key(base_cfg, "base", data.splits.digest(), ignore=("warmstart.",))
         mlflow.set_tag("warmstart.reuse_key", key)
         previous = find_reusable("base", key) if cfg.get("reuse", True) else None
         if previous is not None:
