@@ -382,9 +382,14 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def reuse_key(cfg: Mapping, stage: str, data_digest: str) -> str:
-    """What makes two runs of `stage` interchangeable: resolved config, data and code."""
-    settings = {k: v for k, v in config_mod.flatten(cfg).items() if not k.startswith(_NOT_SEMANTIC)}
+def reuse_key(cfg: Mapping, stage: str, data_digest: str, ignore: tuple[str, ...] = ()) -> str:
+    """What makes two runs of `stage` interchangeable: resolved config, data and code.
+
+    `ignore` names config prefixes the stage does not read (the base stage ignores
+    `warmstart.*`, so a sweep over warm-start settings shares one base run).
+    """
+    skip = _NOT_SEMANTIC + ignore
+    settings = {k: v for k, v in config_mod.flatten(cfg).items() if not k.startswith(skip)}
     payload = json.dumps(
         [stage, settings, data_digest, code_version()], sort_keys=True, default=str
     )
