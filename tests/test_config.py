@@ -61,7 +61,9 @@ def test_flatten_gives_dotted_keys_and_no_hydra_node():
         ("db.password", "hunter2", "***"),
         ("auth.api_key", "abc", "***"),
         ("service.token", "t0k", "***"),
+        ("s3.aws_secret", "x", "***"),
         ("data.path", "/data/aclImdb", "/data/aclImdb"),
+        ("vocab.max_tokens", 10200, 10200),
     ],
 )
 def test_secrets_are_redacted(key, value, expected):

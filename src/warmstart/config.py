@@ -23,7 +23,10 @@ CONFIG_DIR = PROJECT_ROOT / "conf"
 if not OmegaConf.has_resolver("warmstart.root"):
     OmegaConf.register_new_resolver("warmstart.root", lambda: str(PROJECT_ROOT))
 
-_SECRET_KEY = re.compile(r"(password|passwd|secret|token|credential|api_?key)", re.IGNORECASE)
+# A key whose last part names a secret (`password`, `auth_token`, ...), not `max_tokens`.
+_SECRET_KEY = re.compile(
+    r"(^|[._-])(password|passwd|secret|token|credentials?|api_?key|access_key)$", re.IGNORECASE
+)
 _URI_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REDACTED = "***"
 

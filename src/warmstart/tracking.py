@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from mlflow.types import ColSpec, Schema
 
 from . import config as config_mod
 from .errors import RegistryError, TrackingError, WarmstartError
-from .serving import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY, TextClassifier
+from .serving import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
 from .text import write_vocabulary
 from .vocab import load_vocabulary
 
@@ -71,6 +72,7 @@ def experiment_name(cfg: Mapping) -> str:
 def connect(cfg: Mapping) -> str:
     """Point MLflow at the store and experiment; fail fast if a server does not answer."""
     uri = tracking_uri(cfg)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     shown = config_mod.redact("uri", uri)
     if uri.startswith(("http://", "https://")):
         timeout = float(cfg["tracking"].get("connect_timeout", 10))
@@ -228,23 +230,17 @@ class MetricsLogger(keras.callbacks.Callback):
 
 def log_splits(splits: Any) -> None:
     """Log train/val/test as MLflow datasets with their digests and sizes."""
-    for context, frame in (
-        ("training", splits.train),
-        ("validation", splits.val),
-        ("test", splits.test),
-    ):
-        dataset = mlflow.data.from_pandas(
-            frame, name=f"{splits.name}-{context}", targets="label", source=str(splits.source)
-        )
-        mlflow.log_input(dataset, context=context)
+    parts = (("training", splits.train), ("validation", splits.val), ("test", splits.test))
+    with warnings.catch_warnings():
+        # MLflow hints about integer columns and ambiguous local sources: not actionable here.
+        warnings.simplefilter("ignore", UserWarning)
+        for context, frame in parts:
+            dataset = mlflow.data.from_pandas(
+                frame, name=f"{splits.name}-{context}", targets="label", source=str(splits.source)
+            )
+            mlflow.log_input(dataset, context=context)
     mlflow.set_tag("warmstart.data_digest", splits.digest())
-    mlflow.log_params(
-        {
-            "data.n_train": len(splits.train),
-            "data.n_val": len(splits.val),
-            "data.n_test": len(splits.test),
-        }
-    )
+    mlflow.log_params({f"data.{context}_rows": len(frame) for context, frame in parts})
 
 
 def log_table(frame: pd.DataFrame, artifact_file: str) -> None:
@@ -314,7 +310,7 @@ def publish_model(
         tags = {**digests, **(lineage or {}), "warmstart.vocabulary_size": str(len(vocabulary))}
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=TextClassifier(),
+            python_model=str(PACKAGE_DIR / "pyfunc_model.py"),
             artifacts={f: str(folder / f) for f in (KERAS_MODEL, VOCABULARY, EMBEDDING, SETTINGS)},
             code_paths=[str(PACKAGE_DIR)],
             signature=ModelSignature(
@@ -464,6 +460,14 @@ def _registry_error(uri: str, exc: MlflowException, hint: str) -> RegistryError:
     )
 
 
+def _model_id_of(version: Any) -> str | None:
+    """The logged model behind a registry version (older stores only keep it in `source`)."""
+    if version.model_id:
+        return version.model_id
+    m = _MODEL_ID.match(version.source or "")
+    return m["model_id"] if m else None
+
+
 def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
     """Resolve `models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/MODEL_ID` or `runs:/RUN_ID`.
 
@@ -476,12 +480,11 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
     try:
         if m := _VERSION.match(uri):
             name, version = m["name"], m["version"]
-            mv = client.get_model_version(name, version)
-            model_id = mv.model_id
+            model_id = _model_id_of(client.get_model_version(name, version))
         elif m := _ALIAS.match(uri):
             name = m["name"]
             mv = client.get_model_version_by_alias(name, m["alias"])
-            version, model_id = str(mv.version), mv.model_id
+            version, model_id = str(mv.version), _model_id_of(mv)
         elif m := _MODEL_ID.match(uri):
             model_id = m["model_id"]
         elif m := _RUN.match(uri):

@@ -68,7 +68,7 @@ def test_base_and_warm_are_registered_with_digests_aliases_and_lineage(pipeline_
     base_v = client.get_model_version_by_alias("pipeline-test", "base")
     warm_v = client.get_model_version_by_alias("pipeline-test", "warm")
     assert int(warm_v.version) == int(base_v.version) + 1
-    assert client.get_model_version_by_alias("pipeline-test", "latest").version == warm_v.version
+    assert client.get_model_version_by_alias("pipeline-test", "current").version == warm_v.version
     for version in (base_v, warm_v):
         assert all(len(version.tags[tag]) == 64 for tag in DIGEST_TAGS.values())
     assert warm_v.tags["warmstart.source_version"] == base_v.version
@@ -126,7 +126,7 @@ def test_vocab_diff_logs_counts_tables_and_plot(pipeline_run):
         f"tags.`mlflow.parentRunId` = '{run.info.run_id}' and tags.`{STAGE_TAG}` = 'vocab_diff'",
     )[0]
     metrics = diff_run.data.metrics
-    assert metrics["n_added"] > 0 and metrics["n_removed"] > 0 and metrics["n_moved"] > 0
+    assert metrics["added"] > 0 and metrics["removed"] > 0 and metrics["moved"] > 0
     files = {f.path for f in client.list_artifacts(diff_run.info.run_id, "vocab_diff")}
     assert {
         "vocab_diff/added.json",

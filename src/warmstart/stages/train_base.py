@@ -1,7 +1,8 @@
 """Stage `base`: train the tutorial's classifier from scratch and register it.
 
 It trains on the config overlaid with `base.*` (e.g. older data, 10,000 tokens), registers a
-version carrying the vocabulary and embedding, and points the aliases `base` and `latest` at it.
+version carrying the vocabulary and embedding, and points the aliases `base` and `current` at it
+(MLflow reserves `latest`).
 With `reuse=true`, a finished base run with the same resolved config, data digest and code is
 reused instead (its run id in the tag `warmstart.reused_from`): a sweep over warm-start
 settings trains its base once.
@@ -64,7 +65,7 @@ def run(
             embedding_matrix_of(model),
             sequence_length=int(base_cfg.vocab.sequence_length),
             registered_name=str(cfg.registry.model_name),
-            aliases=("base", "latest"),
+            aliases=("base", "current"),
         )
         uri = f"models:/{published.name}/{published.version}"
         print(f"base: run {active.info.run_id}, registered {uri}")

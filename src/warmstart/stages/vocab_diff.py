@@ -21,7 +21,7 @@ def plot(diff: VocabDiff) -> Figure:
     """Counts per change kind, and base rank against new rank for the tokens that moved."""
     summary = diff.to_dict()
     kinds = ["kept", "moved", "added", "removed"]
-    counts = [int(summary[f"n_{k}"]) for k in kinds]
+    counts = [int(summary[k]) for k in kinds]
     fig = Figure(figsize=(11, 4))
     left, right = fig.subplots(1, 2)
     left.bar(kinds, counts, color=["#4c72b0", "#dd8452", "#55a868", "#c44e52"])
@@ -53,7 +53,7 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
         mlflow.log_figure(figure, "vocab_diff/vocab_diff.png")
         print(
             f"vocab_diff: run {active.info.run_id}: "
-            + ", ".join(f"{k}={summary[f'n_{k}']}" for k in ("kept", "moved", "added", "removed"))
+            + ", ".join(f"{k}={summary[k]}" for k in ("kept", "moved", "added", "removed"))
         )
         return active.info.run_id
 

@@ -114,7 +114,7 @@ def run(
             np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0]),
             sequence_length=int(cfg.vocab.sequence_length),
             registered_name=str(cfg.registry.model_name),
-            aliases=("warm", "latest"),
+            aliases=("warm", "current"),
             lineage=lineage,
         )
         print(
