@@ -460,7 +460,7 @@ def _registry_error(uri: str, exc: MlflowException, hint: str) -> RegistryError:
     )
 
 
-def _model_id_of(version: Any) -> str | None:
+def model_id_of(version: Any) -> str | None:
     """The logged model behind a registry version (older stores only keep it in `source`)."""
     if version.model_id:
         return version.model_id
@@ -480,11 +480,11 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
     try:
         if m := _VERSION.match(uri):
             name, version = m["name"], m["version"]
-            model_id = _model_id_of(client.get_model_version(name, version))
+            model_id = model_id_of(client.get_model_version(name, version))
         elif m := _ALIAS.match(uri):
             name = m["name"]
             mv = client.get_model_version_by_alias(name, m["alias"])
-            version, model_id = str(mv.version), _model_id_of(mv)
+            version, model_id = str(mv.version), model_id_of(mv)
         elif m := _MODEL_ID.match(uri):
             model_id = m["model_id"]
         elif m := _RUN.match(uri):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warmstart.tracking import DIGEST_TAGS, STAGE_TAG, resolve_source
+from warmstart.tracking import DIGEST_TAGS, STAGE_TAG, model_id_of, resolve_source
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,7 @@ def test_base_and_warm_are_registered_with_digests_aliases_and_lineage(pipeline_
     for version in (base_v, warm_v):
         assert all(len(version.tags[tag]) == 64 for tag in DIGEST_TAGS.values())
     assert warm_v.tags["warmstart.source_version"] == base_v.version
-    assert warm_v.tags["warmstart.source_model_id"] == base_v.model_id
+    assert warm_v.tags["warmstart.source_model_id"] == model_id_of(base_v)
     warm_run = pipeline_run["runs"]["warm"]
     assert warm_run.data.tags["warmstart.source_uri"] == f"models:/pipeline-test/{base_v.version}"
     assert warm_run.data.tags["warmstart.checked_token"]
@@ -94,11 +94,11 @@ def test_source_resolves_by_version_alias_model_id_and_run(pipeline_run, form, t
     uri = {
         "version": f"models:/pipeline-test/{base_v.version}",
         "alias": "models:/pipeline-test@base",
-        "model_id": f"models:/{base_v.model_id}",
+        "model_id": f"models:/{model_id_of(base_v)}",
         "run": f"runs:/{pipeline_run['ids']['base']}/model",
     }[form]
     source = resolve_source(uri, tmp_path)
-    assert source.model_id == base_v.model_id
+    assert source.model_id == model_id_of(base_v)
     assert source.embedding.shape == (len(source.vocabulary), 16)
     assert source.vocabulary[:2] == ["", "[UNK]"]
 
@@ -165,8 +165,9 @@ def test_mlflow_run_passes_quoted_overrides_through_to_hydra(pipeline_run, mlflo
         f"registry.model_name=pipeline-test paths.cache_dir={cache} "
         "description='warm, from @base = v1 / smoke'"
     )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env = {
-        **os.environ,
+        **clean,
         "MLFLOW_TRACKING_URI": mlflow_server.uri,
         "MLFLOW_EXPERIMENT_NAME": "mlflow-run-test",
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",

@@ -1,0 +1,163 @@
+"""Time `remap_embeddings` against `tf_keras.utils.warmstart_embedding_matrix`.
+
+Cases: (a) the tutorial, 10,000 -> 10,200 tokens, dim 16; (b) large, 1,000,000 ->
+1,100,000 tokens, dim 64, 5% of base tokens dropped and the rest shuffled. Vocabularies are
+Python lists of str built afresh for each side, as TextVectorization.get_vocabulary()
+returns them. The "floor" is a bare NumPy gather with precomputed indices.
+
+    python benchmarks/bench_remap.py [--quick] [--check]
+
+--check exits non-zero when ours is < 5x faster than tf_keras on the large case or its peak
+extra memory exceeds 1.25x the output matrix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from warmstart.remap import remap_embeddings
+
+SPEEDUP_TARGET = 5.0
+MEMORY_TARGET = 1.25
+
+
+@dataclass
+class Case:
+    name: str
+    base_size: int
+    new_size: int
+    dim: int
+    drop: float
+    shuffle: bool
+    repeats: int
+
+
+def make_case(case: Case, seed: int = 0) -> tuple[list[str], list[str], np.ndarray]:
+    """Word-like tokens; the new list holds fresh str objects, like a second get_vocabulary()."""
+    rng = np.random.default_rng(seed)
+    specials = ["", "[UNK]"]
+    words = [f"w{i:x}{rng.integers(1 << 20):x}" for i in range(case.base_size - 2)]
+    base = specials + words
+    keep_n = round(len(words) * (1.0 - case.drop))
+    kept = [words[i] for i in np.sort(rng.permutation(len(words))[:keep_n])]
+    added = [f"n{i:x}" for i in range(case.new_size - 2 - keep_n)]
+    body = kept + added
+    if case.shuffle:
+        body = [body[i] for i in rng.permutation(len(body))]
+    else:
+        rng.shuffle(added)
+    new = "\n".join(specials + body).split("\n")  # fresh objects, allocated in list order
+    emb = rng.standard_normal((case.base_size, case.dim), dtype=np.float32)
+    return base, new, emb
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeats):
+        result = None
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def peak_extra(fn: Callable[[], object]) -> int:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    result = fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del result
+    return peak
+
+
+def run(case: Case) -> dict[str, float]:
+    import tf_keras
+
+    base, new, emb = make_case(case)
+    ours_t, ours = timed(lambda: remap_embeddings(base, new, emb, seed=0), case.repeats)
+    plan = ours.report.plan
+    new_idx, base_idx = plan.shared_new, plan.shared_base
+
+    def floor() -> np.ndarray:
+        out = np.empty((case.new_size, case.dim), dtype=emb.dtype)
+        out[new_idx] = emb[base_idx]
+        return out
+
+    floor_t, _ = timed(floor, case.repeats)
+    tfk_t, tfk = timed(
+        lambda: tf_keras.utils.warmstart_embedding_matrix(base, new, emb, "uniform"),
+        case.repeats,
+    )
+    tfk_rows = np.asarray(tfk)[new_idx]
+    parity = bool(np.array_equal(ours.matrix[new_idx], tfk_rows))
+    del tfk, tfk_rows
+    out_bytes = ours.matrix.nbytes
+    del ours
+    peak = peak_extra(lambda: remap_embeddings(base, new, emb, seed=0))
+    stats = {
+        "ours_s": ours_t,
+        "tf_keras_s": tfk_t,
+        "floor_s": floor_t,
+        "speedup": tfk_t / ours_t,
+        "ours_over_floor": ours_t / floor_t,
+        "peak_mb": peak / 2**20,
+        "output_mb": out_bytes / 2**20,
+        "peak_ratio": peak / out_bytes,
+        "parity": parity,
+    }
+    print(
+        f"[{case.name}] {case.base_size:,} -> {case.new_size:,} tokens, dim {case.dim}, "
+        f"drop {case.drop:.0%}, shuffled={case.shuffle}, median of {case.repeats}\n"
+        f"  ours      {ours_t * 1e3:9.1f} ms\n"
+        f"  tf_keras  {tfk_t * 1e3:9.1f} ms   tf_keras/ours = {stats['speedup']:.1f}x\n"
+        f"  floor     {floor_t * 1e3:9.1f} ms   ours/floor    = {stats['ours_over_floor']:.2f}x\n"
+        f"  peak extra memory {stats['peak_mb']:.1f} MiB vs output {stats['output_mb']:.1f} MiB"
+        f" = {stats['peak_ratio']:.2f}x\n"
+        f"  shared rows bit-identical to tf_keras: {parity}",
+        flush=True,
+    )
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="large case scaled down 10x")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    scale = 10 if args.quick else 1
+    small = Case("tutorial", 10_000, 10_200, 16, drop=0.0, shuffle=False, repeats=7)
+    large = Case(
+        "large",
+        1_000_000 // scale,
+        1_100_000 // scale,
+        64,
+        drop=0.05,
+        shuffle=True,
+        repeats=3 if args.quick else 2,
+    )
+    run(small)
+    stats = run(large)
+    failures = []
+    if stats["speedup"] < SPEEDUP_TARGET:
+        failures.append(f"speedup {stats['speedup']:.1f}x < {SPEEDUP_TARGET}x")
+    if stats["peak_ratio"] > MEMORY_TARGET:
+        failures.append(f"peak memory {stats['peak_ratio']:.2f}x > {MEMORY_TARGET}x")
+    if not stats["parity"]:
+        failures.append("shared rows differ from tf_keras")
+    print("targets:", "all met" if not failures else "; ".join(failures))
+    return 1 if (args.check and failures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
