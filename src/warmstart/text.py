@@ -42,11 +42,9 @@ def build_vectorizer(
         output_sequence_length=sequence_length,
     )
     if vocabulary is not None:
-        # set_vocabulary wants the list without the mask token, and [UNK] first.
-        tokens = list(vocabulary)
-        if tokens and tokens[0] == "":
-            tokens = tokens[1:]
-        vectorizer.set_vocabulary(tokens)
+        # Keras recognises its own mask '' and OOV '[UNK]' at the head of the list; dropping
+        # only the mask would make '[UNK]' a regular token and shift every id by one.
+        vectorizer.set_vocabulary(list(vocabulary))
     return vectorizer
 
 

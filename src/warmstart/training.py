@@ -6,6 +6,7 @@ trains with or without tracking and the benchmark can measure tracking's overhea
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,8 +14,10 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
 from . import text
+from .errors import ConfigError
 from .model import compile_model
 
 
@@ -53,6 +56,28 @@ class EpochTimer(keras.callbacks.Callback):
             logs["epoch_seconds"] = elapsed
 
 
+def strategy(train_cfg: Mapping) -> tf.distribute.Strategy:
+    """The `tf.distribute` strategy named by `train.strategy`; build and compile under its scope.
+
+    `default`: one device (CPU or the first GPU). `mirrored`: every local GPU (or the devices
+    in `train.devices`). `multi_worker`: several machines, described by the TF_CONFIG variable.
+    One instance per setting and process, so building and compiling share it.
+    """
+    devices = train_cfg.get("devices")
+    return _strategy(str(train_cfg.get("strategy", "default")), tuple(devices or ()))
+
+
+@functools.cache
+def _strategy(name: str, devices: tuple[str, ...]) -> tf.distribute.Strategy:
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy(devices=list(devices) or None)
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ConfigError(f"train.strategy={name!r} is unknown; use default, mirrored or multi_worker")
+
+
 def to_arrays(vectorizer: keras.layers.TextVectorization, frame: pd.DataFrame) -> Arrays:
     """Vectorize a split's texts once; labels as float32 for the logit loss."""
     return Arrays(
@@ -71,7 +96,8 @@ def fit(
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> FitResult:
     """Compile, train for `train.epochs`, then evaluate once on the held-out test split."""
-    compile_model(model, float(train_cfg["learning_rate"]))
+    with strategy(train_cfg).scope():
+        compile_model(model, float(train_cfg["learning_rate"]))
     timer = EpochTimer()
     history = model.fit(
         train.ids,

@@ -6,6 +6,7 @@ metric keys are identical and the MLflow UI compares them directly.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import keras
 import mlflow
 
 from .. import text
+from ..config import to_container
 from ..data import Splits, load_splits
 from ..tracking import MetricsLogger, log_splits
 from ..training import Arrays, FitResult, fit, to_arrays
@@ -32,28 +34,46 @@ class Prepared:
     test: Arrays
 
 
+# The pipeline prepares the same new data for vocab_diff, warm and cold in one process:
+# reading 50,000 reviews and adapting a vocabulary once, not three times, keeps its wall time
+# near plain Keras. Keyed by the resolved data, vocab and seed settings; holds two entries
+# (the base's and the update's).
+_PREPARED: dict[str, Prepared] = {}
+
+
+def _prepared_key(cfg: Mapping) -> str:
+    parts = {k: to_container(cfg[k]) if k != "seed" else cfg[k] for k in ("data", "vocab", "seed")}
+    return json.dumps(parts, sort_keys=True, default=str)
+
+
 def prepare(cfg: Mapping, *, log: bool = True) -> Prepared:
     """Load the splits, learn the vocabulary on train, vectorize every split once."""
     keras.utils.set_random_seed(int(cfg["seed"]))
-    splits = load_splits(cfg["data"])
-    vectorizer = text.adapt_vectorizer(
-        splits.train["text"].tolist(),
-        max_tokens=int(cfg["vocab"]["max_tokens"]),
-        sequence_length=int(cfg["vocab"]["sequence_length"]),
-    )
-    vocabulary = text.vocabulary_of(vectorizer)
+    key = _prepared_key(cfg)
+    data = _PREPARED.get(key)
+    if data is None:
+        splits = load_splits(cfg["data"])
+        vectorizer = text.adapt_vectorizer(
+            splits.train["text"].tolist(),
+            max_tokens=int(cfg["vocab"]["max_tokens"]),
+            sequence_length=int(cfg["vocab"]["sequence_length"]),
+        )
+        data = Prepared(
+            splits=splits,
+            vectorizer=vectorizer,
+            vocabulary=text.vocabulary_of(vectorizer),
+            train=to_arrays(vectorizer, splits.train),
+            val=to_arrays(vectorizer, splits.val),
+            test=to_arrays(vectorizer, splits.test),
+        )
+        while len(_PREPARED) >= 2:
+            _PREPARED.pop(next(iter(_PREPARED)))
+        _PREPARED[key] = data
     if log:
-        log_splits(splits)
-        mlflow.log_param("vocab.size", len(vocabulary))
-        mlflow.log_text("".join(f"{t}\n" for t in vocabulary), "vocabulary.txt")
-    return Prepared(
-        splits=splits,
-        vectorizer=vectorizer,
-        vocabulary=vocabulary,
-        train=to_arrays(vectorizer, splits.train),
-        val=to_arrays(vectorizer, splits.val),
-        test=to_arrays(vectorizer, splits.test),
-    )
+        log_splits(data.splits)
+        mlflow.log_param("vocab.size", len(data.vocabulary))
+        mlflow.log_text("".join(f"{t}\n" for t in data.vocabulary), "vocabulary.txt")
+    return data
 
 
 def train_tracked(model: keras.Model, data: Prepared, cfg: Mapping) -> FitResult:

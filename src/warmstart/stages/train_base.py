@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from ..config import with_overlay
 from ..model import build_model, embedding_matrix_of
 from ..tracking import Published, find_reusable, publish_model, reuse_key, stage_run
+from ..training import strategy
 from ._entry import hydra_app
 from ._training import prepare, train_tracked
 
@@ -53,11 +54,12 @@ def run(
                 f"{published.version}); set reuse=false to train again"
             )
             return BaseOutcome(previous.info.run_id, published)
-        model = build_model(
-            vocab_size=len(data.vocabulary),
-            sequence_length=int(base_cfg.vocab.sequence_length),
-            model_cfg=base_cfg.model,
-        )
+        with strategy(base_cfg.train).scope():
+            model = build_model(
+                vocab_size=len(data.vocabulary),
+                sequence_length=int(base_cfg.vocab.sequence_length),
+                model_cfg=base_cfg.model,
+            )
         train_tracked(model, data, base_cfg)
         published = publish_model(
             model,

@@ -22,6 +22,7 @@ from ..errors import RemapError
 from ..model import EMBEDDING_LAYER, build_model, embedding_matrix_of, head_of, load_model
 from ..remap import remap_embeddings
 from ..tracking import Published, ResolvedSource, publish_model, resolve_source, stage_run
+from ..training import strategy
 from ._entry import hydra_app
 from ._training import prepare, train_tracked
 
@@ -71,7 +72,8 @@ def run(
         with tempfile.TemporaryDirectory() as tmp:
             source = resolve_source(str(warm_cfg.source), Path(tmp))
             mlflow.set_tags(source.lineage_tags())
-            head = head_of(load_model(str(source.keras_model_path)))
+            with strategy(cfg.train).scope():
+                head = head_of(load_model(str(source.keras_model_path)))
         data = prepare(cfg)
         remapped = remap_embeddings(
             source.vocabulary,
@@ -92,13 +94,14 @@ def run(
                 if not isinstance(v, dict | list)
             }
         )
-        model = build_model(
-            vocab_size=len(data.vocabulary),
-            sequence_length=int(cfg.vocab.sequence_length),
-            model_cfg=cfg.model,
-            embedding_matrix=remapped.matrix,
-            head=head,
-        )
+        with strategy(cfg.train).scope():
+            model = build_model(
+                vocab_size=len(data.vocabulary),
+                sequence_length=int(cfg.vocab.sequence_length),
+                model_cfg=cfg.model,
+                embedding_matrix=remapped.matrix,
+                head=head,
+            )
         checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
         mlflow.set_tag("warmstart.checked_token", checked)
         train_tracked(model, data, cfg)
