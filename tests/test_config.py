@@ -75,3 +75,20 @@ def test_yaml_artifact_never_holds_a_credential():
     text = to_yaml(cfg)
     assert "pa55word" not in text and "***@127.0.0.1" in text
     assert OmegaConf.create(text).train.epochs == 15
+
+
+@pytest.mark.parametrize(
+    ("preset", "swept"),
+    [("init_sweep", "warmstart.initializer"), ("growth_sweep", "vocab.max_tokens")],
+)
+def test_sweep_presets_sweep_their_question_across_seeds(preset, swept):
+    from hydra import compose, initialize_config_dir
+
+    from warmstart.config import CONFIG_DIR
+
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=[f"experiment={preset}"], return_hydra_config=True)
+    params = cfg.hydra.sweeper.params
+    assert len(str(params[swept]).split(",")) >= 4
+    assert len(str(params["seed"]).split(",")) >= 3
+    assert cfg.data.name == "synthetic"

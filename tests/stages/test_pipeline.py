@@ -198,3 +198,16 @@ def test_mlflow_run_passes_quoted_overrides_through_to_hydra(pipeline_run, mlflo
     assert run.data.params["warmstart.source"] == "models:/pipeline-test@base"
     assert run.data.params["description"] == "warm, from @base = v1 / smoke"
     assert run.data.tags["mlflow.note.content"] == "warm, from @base = v1 / smoke"
+
+
+def test_registered_model_scores_the_logged_test_accuracy_on_raw_text(pipeline_run):
+    """The pyfunc rebuilds the vectorizer from the version's vocabulary: same ids, same score."""
+    from warmstart.data import load_splits
+
+    test = load_splits(pipeline_run["cfg"].data).test
+    version = pipeline_run["client"].get_model_version_by_alias("pipeline-test", "warm")
+    model = mlflow.pyfunc.load_model(f"models:/pipeline-test/{version.version}")
+    predicted = model.predict(pd.DataFrame({"text": test["text"]}))["probability"] > 0.5
+    accuracy = float((predicted.to_numpy() == test["label"].to_numpy().astype(bool)).mean())
+    logged = pipeline_run["runs"]["warm"].data.metrics["test_accuracy"]
+    assert accuracy == pytest.approx(logged, abs=1e-6)
