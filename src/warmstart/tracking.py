@@ -36,10 +36,11 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 
 from . import config as config_mod
-from .errors import RegistryError, TrackingError, WarmstartError
+from .errors import RegistryError, TrackingError, VocabularyError, WarmstartError
+from .model import EMBEDDING_LAYER
 from .serving import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
 from .text import write_vocabulary
-from .vocab import load_vocabulary
+from .vocab import check_vocabulary, load_vocabulary
 
 STAGE_TAG = "warmstart.stage"
 # Set by the sweep callback: each multirun job's top-level run becomes a child of this run.
@@ -190,7 +191,15 @@ class MetricsLogger(keras.callbacks.Callback):
     at `flush()`, so a tracking-server restart during training loses nothing.
     """
 
-    KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
+    KEYS = (
+        "loss",
+        "accuracy",
+        "tutorial_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "val_tutorial_accuracy",
+        "epoch_seconds",
+    )
 
     def __init__(self, run_id: str) -> None:
         super().__init__()
@@ -300,6 +309,7 @@ def publish_model(
     run = mlflow.active_run()
     if run is None:
         raise RuntimeError("publish_model needs an active run")
+    _check_publishable(model, vocabulary, embedding)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         model.save(folder / KERAS_MODEL)
@@ -349,6 +359,34 @@ def publish_model(
         }
     )
     return Published(registered_name, str(version.version), info.model_id, run.info.run_id, digests)
+
+
+def _check_publishable(model: keras.Model, vocabulary: Sequence[str], embedding: Any) -> None:
+    """Refuse, before anything is logged, a set a warm start could not use as is."""
+
+    def refuse(problem: str) -> RegistryError:
+        return RegistryError(f"refusing to publish: {problem}; nothing was logged or registered")
+
+    try:
+        check_vocabulary(vocabulary)
+    except VocabularyError as exc:
+        raise refuse(str(exc)) from None
+    matrix = np.asarray(embedding)
+    if matrix.ndim != 2 or matrix.dtype.kind != "f":
+        raise refuse(f"the embedding must be a 2-D float matrix, got {matrix.dtype} {matrix.shape}")
+    if matrix.shape[0] != len(vocabulary):
+        raise refuse(
+            f"the vocabulary has {len(vocabulary)} tokens but the embedding has "
+            f"{matrix.shape[0]} rows; publish the vocabulary the embedding was trained with"
+        )
+    if not np.isfinite(matrix).all():
+        raise refuse("the embedding holds NaN/inf values; fix the training run (learning rate)")
+    layer_shape = tuple(model.get_layer(EMBEDDING_LAYER).get_weights()[0].shape)
+    if layer_shape != matrix.shape:
+        raise refuse(
+            f"the embedding has shape {matrix.shape} but the model's embedding layer has "
+            f"{layer_shape}; publish the matrix of this model's embedding layer"
+        )
 
 
 def _verify_logged(model_id: str, digests: Mapping[str, str]) -> None:
@@ -541,7 +579,10 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         embedding = np.load(files[EMBEDDING], allow_pickle=False)
         vocabulary = load_vocabulary(files[VOCABULARY])
     except (ValueError, OSError, WarmstartError) as exc:
-        raise RegistryError(f"cannot read the files of {uri}: {exc}") from None
+        raise RegistryError(
+            f"cannot read the files of {uri} (model {model_id}): {exc}; re-register the model "
+            "with train_base or warm_start, do not warm-start from it"
+        ) from None
     return ResolvedSource(
         uri=uri,
         model_id=model_id,

@@ -86,6 +86,18 @@ def to_arrays(vectorizer: keras.layers.TextVectorization, frame: pd.DataFrame) -
     )
 
 
+def _number(train_cfg: Mapping, key: str, kind: type[int] | type[float]) -> int | float:
+    """A positive `train.<key>`; a bad override (`train.epochs=`) is a ConfigError, not a crash."""
+    value = train_cfg.get(key)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or number <= 0:
+        raise ConfigError(f"train.{key}={value!r} must be a positive number; fix train.{key}")
+    return number
+
+
 def fit(
     model: keras.Model,
     *,
@@ -96,15 +108,17 @@ def fit(
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> FitResult:
     """Compile, train for `train.epochs`, then evaluate once on the held-out test split."""
+    epochs = _number(train_cfg, "epochs", int)
+    batch_size = _number(train_cfg, "batch_size", int)
     with strategy(train_cfg).scope():
-        compile_model(model, float(train_cfg["learning_rate"]))
+        compile_model(model, _number(train_cfg, "learning_rate", float))
     timer = EpochTimer()
     history = model.fit(
         train.ids,
         train.labels,
         validation_data=(val.ids, val.labels),
-        epochs=int(train_cfg["epochs"]),
-        batch_size=int(train_cfg["batch_size"]),
+        epochs=epochs,
+        batch_size=batch_size,
         shuffle=True,
         verbose=0,
         callbacks=[timer, *callbacks],
@@ -114,8 +128,8 @@ def fit(
         epoch_seconds=timer.seconds,
     )
     if test is not None:
-        loss, accuracy = model.evaluate(
-            test.ids, test.labels, batch_size=int(train_cfg["batch_size"]), verbose=0
+        scores = model.evaluate(
+            test.ids, test.labels, batch_size=batch_size, verbose=0, return_dict=True
         )
-        result.test = {"test_loss": float(loss), "test_accuracy": float(accuracy)}
+        result.test = {f"test_{k}": float(v) for k, v in scores.items()}
     return result
