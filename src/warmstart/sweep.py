@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from typing import Any
 
 import mlflow
@@ -51,6 +52,15 @@ class MlflowSweepCallback(Callback):
         self.owned = False
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # Hydra turns a callback's exception into a warning and launches the jobs anyway,
+        # which would scatter them as parentless runs: stop the whole multirun instead.
+        try:
+            self._start(config)
+        except Exception as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+
+    def _start(self, config: DictConfig) -> None:
         uri = connect(config)
         if uri.startswith("sqlite:") and parallel_launcher(config):
             raise TrackingError(
