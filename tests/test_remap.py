@@ -278,6 +278,12 @@ def test_non_finite_values_are_counted_and_located():
         remap_embeddings(BASE, NEW, emb)
 
 
+def test_huge_finite_values_whose_sum_overflows_are_accepted():
+    emb = np.full((len(BASE), 4), 3e38, dtype=np.float32)
+    out = remap_embeddings(BASE, NEW, emb, "zeros").matrix
+    assert np.all(out[plan_remap(BASE, NEW).shared_new] == np.float32(3e38))
+
+
 def test_constant_matrix_shape_and_values_are_checked():
     emb = embeddings(len(BASE))
     with pytest.raises(RemapError, match=r"shape \(7, 4\).*\(8, 4\).*WHOLE new vocabulary"):

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from warmstart import vocab as vocab_module
 from warmstart.errors import VocabularyError
 from warmstart.vocab import (
     _match_exact,
@@ -156,6 +157,14 @@ def test_match_distinguishes_prefixes_and_word_boundaries():
     base = ["abcdefgh", "abcdefghi", "abcdefgh\0", "", "abcdefgh" * 3]
     new = ["abcdefghi", "abcdefgh", "abcdefg", "abcdefgh" * 3 + "x", "", "abcdefgh\0"]
     np.testing.assert_array_equal(match_tokens(base, new), [1, 0, -1, -1, 3, 2])
+
+
+def test_fingerprint_collisions_are_caught_by_byte_verification(monkeypatch):
+    # A weak fingerprint (the byte length) makes every same-length pair collide.
+    monkeypatch.setattr(vocab_module, "_fingerprint", lambda packed: packed.lengths.copy())
+    base = ["a", "bb", "x" * 20, "y" * 30 + "z"]
+    new = ["b", "bb", "x" * 19 + "w", "y" * 30 + "z", "q" * 7, "r" * 7]
+    np.testing.assert_array_equal(match_tokens(base, new), [-1, 1, -1, 3, -1, -1])
 
 
 def test_match_rejects_duplicates_on_either_side():

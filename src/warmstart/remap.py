@@ -321,9 +321,12 @@ def _as_float_array(tensor: Any) -> np.ndarray:
 
 def _check_finite(src: np.ndarray, axis: int) -> None:
     """Refuse NaN/inf weights: they would silently poison every warm-started model."""
+    # A finite total proves every element finite; an overflowing total only costs the
+    # exact scan below. Summing float32 in float32 halves the time of a float64 sum.
+    total_dtype = np.promote_types(src.dtype, np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.sum(src, dtype=np.float64)):
-            return  # a finite total proves every element finite (barring float64 overflow)
+        if np.isfinite(np.sum(src, dtype=total_dtype)):
+            return
     bad_total, first_row = 0, -1
     step = max(1, _CHUNK_BYTES // max(1, src[:1].nbytes))
     for start in range(0, src.shape[0], step):

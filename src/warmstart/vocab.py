@@ -252,17 +252,32 @@ def match_tokens(base: Sequence[str], new: Sequence[str]) -> np.ndarray:
         if len(tokens) == 0:
             check_vocabulary(tokens, name=name)
     pb, pn = _pack(base), _pack(new)
-    if pb is not None and pn is not None and _unique(pn.fingerprint):
+    if pb is not None and pn is not None:
         index = pd.Index(pb.fingerprint)
         if index.is_unique:
-            new_to_base = index.get_indexer(pn.fingerprint)
+            new_to_base = index.get_indexer(pn.fingerprint).astype(np.intp, copy=False)
             hit = np.flatnonzero(new_to_base >= 0)
-            same = _same_bytes(pn, hit, pb, new_to_base[hit])
+            same = _same_tokens(pn, hit, pb, new_to_base[hit])
             # A fingerprint collision cannot hide a true match (base fingerprints are
             # unique), so a match that fails verification simply means "absent".
             new_to_base[hit[~same]] = -1
-            return new_to_base.astype(np.intp, copy=False)
+            if _matches_unique(new_to_base, pn.fingerprint, len(base)):
+                return new_to_base
     return _match_exact(base, new)
+
+
+def _matches_unique(new_to_base: np.ndarray, fingerprint: np.ndarray, base_size: int) -> bool:
+    """Whether the new vocabulary is free of duplicates (False may also mean a collision).
+
+    Equal tokens get equal results, so duplicates are either found tokens sharing a base
+    index or absent tokens sharing a fingerprint; checking the two groups separately is
+    cheaper than sorting every fingerprint.
+    """
+    found = new_to_base >= 0
+    taken = new_to_base[found]
+    seen = np.zeros(base_size, dtype=bool)
+    seen[taken] = True
+    return int(np.count_nonzero(seen)) == taken.size and _unique(fingerprint[~found])
 
 
 def _match_exact(base: Sequence[str], new: Sequence[str]) -> np.ndarray:
@@ -280,11 +295,14 @@ def _object_index(tokens: Sequence[str]) -> pd.Index:
     return pd.Index(array, dtype=object, copy=False)
 
 
+_PAD = 16  # zero bytes after the last token, so every head word can be read
+
+
 @dataclass(frozen=True)
 class _Packed:
     """Tokens as one zero-padded UTF-8 buffer plus per-token start and byte length."""
 
-    buffer: np.ndarray  # uint8, 8 padding bytes at the end
+    buffer: np.ndarray  # uint8, _PAD padding bytes at the end
     starts: np.ndarray  # int64
     lengths: np.ndarray  # int64
 
@@ -292,6 +310,20 @@ class _Packed:
     def words(self) -> np.ndarray:
         """Unaligned little-endian uint64 view: words[i] holds bytes i..i+7."""
         return np.ndarray((self.buffer.size - 7,), dtype="<u8", buffer=self.buffer, strides=(1,))
+
+    @cached_property
+    def head(self) -> np.ndarray:
+        """Shape (3, n) uint64: byte length, bytes 0-7, bytes 8-15 (bytes past the end zeroed).
+
+        Tokens of at most 16 bytes are equal exactly when their columns are equal. These
+        are read once in token order because comparing pairs in random order by unaligned
+        reads of the buffer costs several times more (a cache miss per word).
+        """
+        head = np.empty((3, self.lengths.size), dtype=np.uint64)
+        head[0] = self.lengths
+        head[1] = _word(self, self.starts, self.lengths)
+        head[2] = _word(self, self.starts + 8, self.lengths - 8)
+        return head
 
     @cached_property
     def fingerprint(self) -> np.ndarray:
@@ -313,10 +345,10 @@ def _pack(tokens: Sequence[str]) -> _Packed | None:
         joined = "\n".join(tokens)
     except TypeError:
         return None
-    blob = joined.encode("utf-8", "surrogatepass") + b"\0" * 8
+    blob = joined.encode("utf-8", "surrogatepass") + b"\0" * _PAD
     del joined
     buffer = np.frombuffer(blob, dtype=np.uint8)
-    end = buffer.size - 8
+    end = buffer.size - _PAD
     # UTF-8 never uses byte 0x0A inside a multi-byte character, so every 0x0A is a separator.
     seps = np.flatnonzero(buffer[:end] == 10)
     if seps.size != n - 1:
@@ -331,27 +363,31 @@ def _pack(tokens: Sequence[str]) -> _Packed | None:
 
 
 def _word(packed: _Packed, starts: np.ndarray, remaining: np.ndarray) -> np.ndarray:
-    """The next <= 8 bytes of each token, bytes past its end zeroed."""
+    """The next <= 8 bytes of each token, bytes past its end zeroed (all if remaining <= 0)."""
     word = packed.words[starts]
-    word &= _MASKS[np.minimum(remaining, 8)]
+    word &= _MASKS[np.clip(remaining, 0, 8)]
     return word
+
+
+def _mix(h: np.ndarray, word: np.ndarray) -> None:
+    h ^= word
+    h *= _M1
+    h ^= h >> np.uint64(31)
 
 
 def _fingerprint(packed: _Packed) -> np.ndarray:
     """64-bit fingerprint per token (length-seeded multiply-xorshift over 8-byte words)."""
+    head = packed.head
+    h = head[0] * _M2
+    _mix(h, head[1])
+    _mix(h, head[2])
     lengths = packed.lengths
-    h = lengths.astype(np.uint64) * _M2
-    h ^= _word(packed, packed.starts, lengths)
-    h *= _M1
-    h ^= h >> np.uint64(31)
-    active = np.flatnonzero(lengths > 8)
-    k = 8
+    active = np.flatnonzero(lengths > 16)
+    k = 16
     while active.size:
         remaining = lengths[active] - k
         hh = h[active]
-        hh ^= _word(packed, packed.starts[active] + k, remaining)
-        hh *= _M1
-        hh ^= hh >> np.uint64(31)
+        _mix(hh, _word(packed, packed.starts[active] + k, remaining))
         h[active] = hh
         active = active[remaining > 8]
         k += 8
@@ -366,13 +402,16 @@ def _unique(values: np.ndarray) -> bool:
     return not bool(np.any(ordered[1:] == ordered[:-1]))
 
 
-def _same_bytes(a: _Packed, ia: np.ndarray, b: _Packed, ib: np.ndarray) -> np.ndarray:
+def _same_tokens(a: _Packed, ia: np.ndarray, b: _Packed, ib: np.ndarray) -> np.ndarray:
     """Element-wise: is token a[ia[j]] byte-identical to token b[ib[j]]?"""
-    length = a.lengths[ia]
-    same = length == b.lengths[ib]
-    active = np.flatnonzero(same)
-    sa, sb, length = a.starts[ia[active]], b.starts[ib[active]], length[active]
-    k = 0
+    diff = np.take(a.head, ia, axis=1)
+    diff ^= np.take(b.head, ib, axis=1)
+    same = ~diff.any(axis=0)
+    del diff
+    # Rows cover 16 bytes; compare the rest of longer tokens word by word.
+    active = np.flatnonzero(same & (a.lengths[ia] > 16))
+    sa, sb, length = a.starts[ia[active]], b.starts[ib[active]], a.lengths[ia[active]]
+    k = 16
     while active.size:
         remaining = length - k
         eq = _word(a, sa + k, remaining) == _word(b, sb + k, remaining)
