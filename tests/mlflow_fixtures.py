@@ -58,8 +58,10 @@ def wait_healthy(uri: str, process: subprocess.Popen, log: Path, timeout: float 
     raise RuntimeError(f"mlflow server not healthy after {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-def start_server(root: Path, port: int | None = None, extra: list[str] | None = None) -> Server:
-    """Start `mlflow server` on 127.0.0.1 with a SQLite store under `root`."""
+def start_server(
+    root: Path, port: int | None = None, extra: list[str] | None = None, backend: str | None = None
+) -> Server:
+    """Start `mlflow server` on 127.0.0.1 with `backend` (default: SQLite under `root`)."""
     root.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     log = root / f"server-{port}.log"
@@ -71,7 +73,7 @@ def start_server(root: Path, port: int | None = None, extra: list[str] | None = 
         "--port",
         str(port),
         "--backend-store-uri",
-        f"sqlite:///{root}/mlflow.db",
+        backend or f"sqlite:///{root}/mlflow.db",
         "--artifacts-destination",
         str(root / "artifacts"),
         "--workers",
