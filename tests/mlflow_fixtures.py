@@ -6,14 +6,16 @@ model registry, which stores artifacts on local disk through the server (proxied
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,21 +32,27 @@ def free_port() -> int:
 
 @dataclass
 class Server:
+    """An `mlflow server` in a process group of its own, so `stop()` ends its workers too."""
+
     uri: str
     root: Path
     process: subprocess.Popen
     log: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
-def wait_healthy(uri: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+def wait_healthy(uri: str, process: subprocess.Popen, log: Path, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -59,32 +67,39 @@ def wait_healthy(uri: str, process: subprocess.Popen, log: Path, timeout: float 
 
 
 def start_server(
-    root: Path, port: int | None = None, extra: list[str] | None = None, backend: str | None = None
+    root: Path,
+    port: int | None = None,
+    *,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    backend: str | None = None,
 ) -> Server:
-    """Start `mlflow server` on 127.0.0.1 with `backend` (default: SQLite under `root`)."""
+    """`mlflow server` on 127.0.0.1, restartable on `port`, with `backend` (default: SQLite
+    under `root`) and artifacts proxied into `root/artifacts`.
+
+    MLflow's background job workers are off: a dozen processes that slow start-up on a
+    small machine and that this project does not use.
+    """
     root.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     log = root / f"server-{port}.log"
     cmd = [
-        MLFLOW,
-        "server",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--backend-store-uri",
-        backend or f"sqlite:///{root}/mlflow.db",
-        "--artifacts-destination",
-        str(root / "artifacts"),
-        "--workers",
-        "1",
-        *(extra or []),
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    process = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)
-    uri = f"http://127.0.0.1:{port}"
-    wait_healthy(uri, process, log)
-    return Server(uri, root, process, log)
+        MLFLOW, "server", "--host", "127.0.0.1", "--port", str(port),
+        "--backend-store-uri", backend or f"sqlite:///{root}/mlflow.db",
+        "--artifacts-destination", str(root / "artifacts"), "--workers", "1", *args,
+    ]  # fmt: skip
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    clean.update(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", **(env or {}))
+    process = subprocess.Popen(
+        cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=clean, start_new_session=True
+    )
+    server = Server(f"http://127.0.0.1:{port}", root, process, log)
+    try:
+        wait_healthy(server.uri, process, log)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 @pytest.fixture(scope="session")

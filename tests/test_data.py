@@ -517,7 +517,7 @@ def test_real_imdb_archive(imdb_archive: Path, imdb_cache: Path) -> None:
     for df in (splits.train, splits.val, splits.test):
         assert set(df["label"].unique().tolist()) == {0, 1}
     assert splits.test["label"].value_counts().to_dict() == {0: 12_500, 1: 12_500}
-    assert splits.source == str(imdb_archive)
+    assert Path(splits.source).resolve() == imdb_archive.resolve()
     (target,) = (imdb_cache / "extracted").iterdir()
     assert not (target / "aclImdb" / "train" / "unsup").exists()
     # The second load reuses the extraction; with the published checksum of this copy.

@@ -8,7 +8,7 @@ absolute, whatever the working directory (Hydra 1.3 keeps it; `mlflow run` and m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,15 @@ def redact(key: str, value: Any) -> Any:
     if isinstance(value, str):
         return _URI_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", value)
     return value
+
+
+def redact_overrides(overrides: Sequence[str]) -> str:
+    """Command-line overrides as one string, each `key=value` redacted like the config."""
+    shown = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        shown.append(f"{key}{sep}{redact(key.lstrip('+~'), value)}" if sep else item)
+    return " ".join(shown)
 
 
 def _walk(node: Any, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -115,5 +124,5 @@ def job_tags() -> dict[str, str]:
         return {}
     return {
         "warmstart.sweep.job": str(hc.job.num),
-        "warmstart.sweep.overrides": " ".join(hc.overrides.task),
+        "warmstart.sweep.overrides": redact_overrides(hc.overrides.task),
     }

@@ -132,7 +132,7 @@ def stage_run(
         extra_tags = {**config_mod.job_tags(), **(extra_tags or {})}
     tags = {
         STAGE_TAG: stage,
-        "warmstart.overrides": config_mod.redact("overrides", " ".join(overrides))[:5000],
+        "warmstart.overrides": config_mod.redact_overrides(overrides)[:5000],
         **(extra_tags or {}),
     }
     run = mlflow.start_run(

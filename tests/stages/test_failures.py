@@ -1,0 +1,292 @@
+"""Stages under bad input and faults, against a real MLflow server and registry.
+
+The contract each case checks: one clear error line that names the fix, a non-zero exit,
+the run (if one was started) ended FAILED or KILLED, never left RUNNING, and no new registry
+version. Bad sources are crafted once per module (tests/faults.py) and warm-started from
+in-process; a few subprocesses check what only a process can show: exit codes, the one
+`error:` line on stderr, signals, a server restart and concurrent registrations.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import pytest
+from compose import compose_config
+from faults import (
+    craft_bad_sources,
+    error_lines,
+    has_metric,
+    run_of_experiment,
+    stage_env,
+    start_stage,
+    wait_for,
+)
+from mlflow.tracking import MlflowClient
+from mlflow_fixtures import Server, free_port, start_server
+
+from warmstart.errors import DataError, RegistryError, RemapError, WarmstartError
+from warmstart.stages import train_base, warm_start
+from warmstart.tracking import connect
+
+pytestmark = pytest.mark.slow
+
+SMOKE = "experiment=smoke"
+# Each case: (how the source is named, the error type, a fragment of its message).
+CASES: dict[str, tuple[type[WarmstartError], str]] = {
+    "missing_model": (RegistryError, "cannot resolve warm-start source"),
+    "missing_version": (RegistryError, "cannot resolve warm-start source"),
+    "missing_alias": (RegistryError, "cannot resolve warm-start source"),
+    "not_published_by_warmstart": (RegistryError, "carries no vocabulary/embedding digests"),
+    "no_embedding_file": (RegistryError, "has no embedding.npy"),
+    "tampered_embedding": (RegistryError, "altered after publishing"),
+    "vocabulary_longer_than_matrix": (RemapError, "tokens but base_embeddings has"),
+    "dim_8_for_head_16": (RemapError, "expects 16-dimensional token vectors"),
+    "nan_in_matrix": (RemapError, "NaN/inf"),
+    "inf_in_matrix": (RemapError, "NaN/inf"),
+    "duplicate_tokens": (RegistryError, "duplicated token"),
+    "empty_vocabulary": (RegistryError, "is empty"),
+    "pickled_embedding": (RegistryError, "allow_pickle=False"),
+    "keras_lambda_layer": (RegistryError, "cannot be loaded safely"),
+}
+
+
+def versions_of(name: str) -> list[str]:
+    return sorted(v.version for v in MlflowClient().search_model_versions(f"name = '{name}'"))
+
+
+def only_run() -> mlflow.entities.Run:
+    """The one run of this test's experiment (read back from the server)."""
+    (run,) = run_of_experiment(MlflowClient(), os.environ["MLFLOW_EXPERIMENT_NAME"])
+    return run
+
+
+def assert_one_line_with_fix(message: str) -> None:
+    """A user-facing error is one line: what went wrong, then `; ` and what to do."""
+    assert "\n" not in message and "Traceback" not in message
+    what, _, fix = message.partition("; ")
+    assert what and len(fix) > 10, message
+
+
+@pytest.fixture(scope="module")
+def base(mlflow_server: Server, data_cache: Path) -> Iterator[dict]:
+    """One base model trained for this module, registered under a name of its own."""
+    name = f"failures-{uuid.uuid4().hex[:8]}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+        mp.setenv("MLFLOW_EXPERIMENT_NAME", f"{name}-base")
+        cfg = compose_config(SMOKE, f"registry.model_name={name}", cache_dir=data_cache)
+        connect(cfg)
+        outcome = train_base.run(cfg)
+    yield {"name": name, "version": outcome.published.version, "cache": data_cache}
+
+
+@pytest.fixture(scope="module")
+def bad_sources(base: dict, mlflow_server: Server, tmp_path_factory) -> dict[str, str]:
+    """Every bad warm-start source of CASES, as a URI; crafted in one run of their own."""
+    name, tmp = base["name"], tmp_path_factory.mktemp("bad-sources")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+        mp.setenv("MLFLOW_EXPERIMENT_NAME", f"{name}-crafting")
+        uris = craft_bad_sources(
+            f"models:/{name}/{base['version']}", f"{name}-bad", tmp, mlflow_server.root
+        )
+    assert set(uris) == set(CASES)
+    return uris
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_source_fails_the_warm_run_with_a_fix_and_registers_nothing(
+    case: str, base: dict, bad_sources: dict[str, str], tracking: Server
+) -> None:
+    error, fragment = CASES[case]
+    cfg = compose_config(
+        SMOKE,
+        f"warmstart.source={bad_sources[case]}",
+        f"registry.model_name={base['name']}",
+        cache_dir=base["cache"],
+    )
+    connect(cfg)
+    before = versions_of(base["name"])
+    with pytest.raises(error, match=fragment) as raised:
+        warm_start.run(cfg)
+    assert_one_line_with_fix(str(raised.value))
+    assert only_run().info.status == "FAILED"
+    assert versions_of(base["name"]) == before
+
+
+def test_bad_data_path_fails_the_base_run_and_registers_nothing(
+    base: dict, tracking: Server, tmp_path: Path
+) -> None:
+    name = f"{base['name']}-datapath"
+    cfg = compose_config(
+        SMOKE,
+        f"data.path={tmp_path / 'no-such-aclImdb'}",
+        f"registry.model_name={name}",
+        "reuse=false",
+        cache_dir=base["cache"],
+    )
+    connect(cfg)
+    with pytest.raises(DataError, match="does not exist") as raised:
+        train_base.run(cfg)
+    assert_one_line_with_fix(str(raised.value))
+    assert "data.path" in str(raised.value)
+    assert only_run().info.status == "FAILED"
+    assert versions_of(name) == []
+
+
+def test_cli_bad_input_exits_non_zero_with_one_error_line_and_no_lost_run(
+    base: dict, mlflow_server: Server
+) -> None:
+    """Run in parallel, as a user would type them: each fails before or without training."""
+    name, cache = base["name"], f"paths.cache_dir={base['cache']}"
+    experiment = f"{name}-cli-{uuid.uuid4().hex[:6]}"
+    env = stage_env(mlflow_server.uri, experiment)
+    dead = stage_env(f"http://127.0.0.1:{free_port()}", experiment)
+    source = f"warmstart.source=models:/{name}@base"
+    before = versions_of(name)
+    started = {
+        "unknown_key": start_stage("warm_start", [SMOKE, "nosuchkey=1", cache], env),
+        "malformed_override": start_stage("warm_start", [SMOKE, "train.epochs=[1", cache], env),
+        "empty_epochs": start_stage(
+            "warm_start",
+            [SMOKE, source, f"registry.model_name={name}", "train.epochs=", cache],
+            env,
+        ),
+        "unreachable_server": start_stage(
+            "warm_start", [SMOKE, "tracking.connect_timeout=2", cache], dead
+        ),
+    }
+    done = {case: (p.wait(300), p.communicate()[1]) for case, p in started.items()}
+    assert all(code != 0 for code, _ in done.values()), done
+
+    code, stderr = done["unknown_key"]
+    assert "Could not override 'nosuchkey'" in stderr and "Traceback" not in stderr
+    code, stderr = done["malformed_override"]
+    assert "'[1'" in stderr and "override_grammar" in stderr and "Traceback" not in stderr
+    for case in ("empty_epochs", "unreachable_server"):
+        code, stderr = done[case]
+        (line,) = error_lines(stderr)
+        assert code == 1 and "Traceback" not in stderr, stderr
+        assert_one_line_with_fix(line)
+    assert "train.epochs='' must be a positive number" in error_lines(done["empty_epochs"][1])[0]
+    assert "did not answer within 2s" in error_lines(done["unreachable_server"][1])[0]
+
+    # Only the run with a valid config and a reachable server was started: it ended FAILED.
+    (run,) = run_of_experiment(MlflowClient(mlflow_server.uri), experiment)
+    assert run.info.status == "FAILED" and run.data.params["train.epochs"] == ""
+    assert versions_of(name) == before
+
+
+def test_sigterm_and_ctrl_c_end_the_run_killed_register_nothing_and_a_rerun_succeeds(
+    base: dict, mlflow_server: Server
+) -> None:
+    """Both signals are tried at once (one process each), then both stages are run again."""
+    client = MlflowClient(mlflow_server.uri)
+    tag = uuid.uuid4().hex[:6]
+    names = {
+        signal.SIGTERM: f"{base['name']}-sigterm-{tag}",
+        signal.SIGINT: f"{base['name']}-sigint-{tag}",
+    }
+
+    def overrides(signum: int, epochs: int) -> list[str]:
+        return [
+            SMOKE,
+            "reuse=false",
+            f"registry.model_name={names[signum]}",
+            f"train.epochs={epochs}",
+            f"paths.cache_dir={base['cache']}",
+        ]
+
+    envs = {signum: stage_env(mlflow_server.uri, name) for signum, name in names.items()}
+    processes = {s: start_stage("train_base", overrides(s, 200), envs[s]) for s in names}
+    try:
+        for signum, process in processes.items():
+            wait_for(lambda n=names[signum]: has_metric(client, n, "val_accuracy"), 240, "epoch 0")
+            process.send_signal(signum)
+        for signum, process in processes.items():
+            code, stderr = process.wait(120), process.communicate()[1]
+            assert code == 130 and "the run was ended KILLED" in stderr, stderr[-2000:]
+            (killed,) = run_of_experiment(client, names[signum])
+            assert killed.info.status == "KILLED"
+            assert versions_of(names[signum]) == []
+    finally:
+        for process in processes.values():
+            process.kill()
+
+    again = {s: start_stage("train_base", overrides(s, 1), envs[s]) for s in names}
+    for signum, process in again.items():
+        assert process.wait(300) == 0, process.communicate()[1][-2000:]
+        statuses = sorted(r.info.status for r in run_of_experiment(client, names[signum]))
+        assert statuses == ["FINISHED", "KILLED"]
+        assert versions_of(names[signum]) == ["1"]
+
+
+def test_server_restart_during_training_loses_no_epoch_metric(base: dict, tmp_path: Path) -> None:
+    """HTTP retries are cut to one so the stage's own buffer-and-flush path is exercised."""
+    port, epochs = free_port(), 40
+    server = start_server(tmp_path / "store", port)
+    client = MlflowClient(server.uri)
+    experiment, name = "restart", f"{base['name']}-restart"
+    env = stage_env(
+        server.uri,
+        experiment,
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES="1",
+        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="1",
+    )
+    overrides = [
+        SMOKE,
+        f"train.epochs={epochs}",
+        "reuse=false",
+        f"registry.model_name={name}",
+        f"paths.cache_dir={base['cache']}",
+    ]
+    process = start_stage("train_base", overrides, env)
+    try:
+        wait_for(lambda: has_metric(client, experiment, "loss"), 180, "a first epoch")
+        server.stop()
+        time.sleep(3)
+        server = start_server(tmp_path / "store", port)
+        code = process.wait(300)
+        stderr = process.communicate()[1]
+        assert code == 0, stderr[-3000:]
+        (run,) = run_of_experiment(client, experiment)
+        assert run.info.status == "FINISHED"
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            steps = sorted(p.step for p in client.get_metric_history(run.info.run_id, key))
+            assert steps == list(range(epochs)), (key, steps)
+        assert [v.version for v in client.search_model_versions(f"name = '{name}'")] == ["1"]
+    finally:
+        process.kill()
+        server.stop()
+
+
+def test_concurrent_warm_starts_register_distinct_versions_and_keep_every_run(
+    base: dict, mlflow_server: Server
+) -> None:
+    client = MlflowClient(mlflow_server.uri)
+    name, experiment = base["name"], f"{base['name']}-concurrent"
+    before = versions_of(name)
+    overrides = [
+        SMOKE,
+        f"warmstart.source=models:/{name}@base",
+        f"registry.model_name={name}",
+        "train.epochs=1",
+        f"paths.cache_dir={base['cache']}",
+    ]
+    env = stage_env(mlflow_server.uri, experiment)
+    processes = [start_stage("warm_start", overrides, env) for _ in range(3)]
+    codes = [p.wait(600) for p in processes]
+    assert codes == [0, 0, 0], [p.communicate()[1][-2000:] for p in processes]
+    runs = run_of_experiment(client, experiment)
+    assert sorted(r.info.status for r in runs) == ["FINISHED"] * 3
+    new = [v for v in client.search_model_versions(f"name = '{name}'") if v.version not in before]
+    assert len({v.version for v in new}) == 3
+    assert {v.run_id for v in new} == {r.info.run_id for r in runs}
+    assert {r.data.tags["warmstart.registered_version"] for r in runs} == {v.version for v in new}
