@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from warmstart import text
-from warmstart.vocab import load_vocabulary
+from warmstart.vocab import load_vocabulary, save_vocabulary
 
 
 def test_standardize_lowercases_drops_html_breaks_and_punctuation():
@@ -18,7 +18,7 @@ def test_adapted_vocabulary_starts_with_mask_and_oov_and_round_trips_a_file(tmp_
     vectorizer = text.adapt_vectorizer(texts, max_tokens=10, sequence_length=4)
     vocabulary = text.vocabulary_of(vectorizer)
     assert vocabulary[:3] == ["", "[UNK]", "good"]
-    path = text.write_vocabulary(vocabulary, tmp_path / "vocabulary.txt")
+    path = save_vocabulary(vocabulary, tmp_path / "vocabulary.txt")
     assert load_vocabulary(path) == vocabulary
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -71,9 +70,3 @@ def vocabulary_of(vectorizer: layers.TextVectorization) -> list[str]:
     return [
         t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in vectorizer.get_vocabulary()
     ]
-
-
-def write_vocabulary(vocabulary: Sequence[str], path: Path) -> Path:
-    """One token per line, as TextVectorization exports it (the first line is the mask '')."""
-    path.write_text("".join(f"{token}\n" for token in vocabulary), encoding="utf-8")
-    return path

@@ -36,11 +36,11 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 
 from . import config as config_mod
+from .data import sha256_file
 from .errors import RegistryError, TrackingError, VocabularyError, WarmstartError
 from .model import EMBEDDING_LAYER
 from .serving import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
-from .text import write_vocabulary
-from .vocab import check_vocabulary, load_vocabulary
+from .vocab import check_vocabulary, load_vocabulary, save_vocabulary
 
 STAGE_TAG = "warmstart.stage"
 # Set by the sweep callback: each multirun job's top-level run becomes a child of this run.
@@ -260,14 +260,6 @@ def log_table(frame: pd.DataFrame, artifact_file: str) -> None:
 # ---------------------------------------------------------------- publishing
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _pip_requirements() -> list[str]:
     """The lock's pins for what the pyfunc imports, so a served model gets the same stack."""
     wanted = {"tensorflow", "keras", "mlflow", "numpy", "pandas"}
@@ -313,7 +305,7 @@ def publish_model(
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         model.save(folder / KERAS_MODEL)
-        write_vocabulary(vocabulary, folder / VOCABULARY)
+        save_vocabulary(vocabulary, folder / VOCABULARY)
         np.save(folder / EMBEDDING, np.ascontiguousarray(embedding), allow_pickle=False)
         (folder / SETTINGS).write_text(json.dumps({"sequence_length": sequence_length}))
         digests = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in DIGEST_TAGS}

@@ -19,7 +19,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from ..errors import RemapError
-from ..model import EMBEDDING_LAYER, build_model, embedding_matrix_of, head_of, load_model
+from ..model import build_model, embedding_matrix_of, head_of, load_model
 from ..remap import remap_embeddings
 from ..tracking import Published, ResolvedSource, publish_model, resolve_source, stage_run
 from ..training import strategy
@@ -114,7 +114,7 @@ def run(
         published = publish_model(
             model,
             data.vocabulary,
-            np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0]),
+            embedding_matrix_of(model),
             sequence_length=int(cfg.vocab.sequence_length),
             registered_name=str(cfg.registry.model_name),
             aliases=("warm", "current"),
