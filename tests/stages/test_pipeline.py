@@ -211,3 +211,14 @@ def test_registered_model_scores_the_logged_test_accuracy_on_raw_text(pipeline_r
     accuracy = float((predicted.to_numpy() == test["label"].to_numpy().astype(bool)).mean())
     logged = pipeline_run["runs"]["warm"].data.metrics["test_accuracy"]
     assert accuracy == pytest.approx(logged, abs=1e-6)
+
+
+def test_warm_start_resumes_where_the_base_left_off_and_cold_starts_over(pipeline_run):
+    """The product's claim, on the embedded corpus: after one epoch warm is far ahead."""
+    client = pipeline_run["client"]
+
+    def first_epoch(stage: str) -> float:
+        history = client.get_metric_history(pipeline_run["ids"][stage], "val_accuracy")
+        return next(p.value for p in history if p.step == 0)
+
+    assert first_epoch("warm") > first_epoch("cold") + 0.1

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import mlflow
@@ -18,8 +19,9 @@ import mlflow
 from .. import text
 from ..config import to_container
 from ..data import Splits, load_splits
+from ..model import build_model
 from ..tracking import MetricsLogger, log_splits
-from ..training import Arrays, FitResult, fit, to_arrays
+from ..training import Arrays, FitResult, fit, strategy, to_arrays
 
 
 @dataclass
@@ -74,6 +76,20 @@ def prepare(cfg: Mapping, *, log: bool = True) -> Prepared:
         mlflow.log_param("vocab.size", len(data.vocabulary))
         mlflow.log_text("".join(f"{t}\n" for t in data.vocabulary), "vocabulary.txt")
     return data
+
+
+def new_model(cfg: Mapping, data: Prepared, **warm: Any) -> keras.Model:
+    """The configured model for `data`'s vocabulary, built in the `train.strategy` scope.
+
+    `warm` takes `embedding_matrix` and `head` for a warm start (see `model.build_model`).
+    """
+    with strategy(cfg["train"]).scope():
+        return build_model(
+            vocab_size=len(data.vocabulary),
+            sequence_length=int(cfg["vocab"]["sequence_length"]),
+            model_cfg=cfg["model"],
+            **warm,
+        )
 
 
 def train_tracked(model: keras.Model, data: Prepared, cfg: Mapping) -> FitResult:

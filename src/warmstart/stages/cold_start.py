@@ -7,22 +7,15 @@ from collections.abc import Sequence
 
 from omegaconf import DictConfig
 
-from ..model import build_model
 from ..tracking import stage_run
-from ..training import strategy
 from ._entry import hydra_app
-from ._training import prepare, train_tracked
+from ._training import new_model, prepare, train_tracked
 
 
 def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None) -> str:
     with stage_run(cfg, "cold", overrides=overrides, parent_run_id=parent_run_id) as active:
         data = prepare(cfg)
-        with strategy(cfg.train).scope():
-            model = build_model(
-                vocab_size=len(data.vocabulary),
-                sequence_length=int(cfg.vocab.sequence_length),
-                model_cfg=cfg.model,
-            )
+        model = new_model(cfg, data)
         train_tracked(model, data, cfg)
         print(f"cold: run {active.info.run_id}")
         return active.info.run_id

@@ -17,11 +17,10 @@ import mlflow
 from omegaconf import DictConfig
 
 from ..config import with_overlay
-from ..model import build_model, embedding_matrix_of
+from ..model import embedding_matrix_of
 from ..tracking import Published, find_reusable, publish_model, reuse_key, stage_run
-from ..training import strategy
 from ._entry import hydra_app
-from ._training import prepare, train_tracked
+from ._training import new_model, prepare, train_tracked
 
 
 @dataclass
@@ -54,12 +53,7 @@ def run(
                 f"{published.version}); set reuse=false to train again"
             )
             return BaseOutcome(previous.info.run_id, published)
-        with strategy(base_cfg.train).scope():
-            model = build_model(
-                vocab_size=len(data.vocabulary),
-                sequence_length=int(base_cfg.vocab.sequence_length),
-                model_cfg=base_cfg.model,
-            )
+        model = new_model(base_cfg, data)
         train_tracked(model, data, base_cfg)
         published = publish_model(
             model,

@@ -19,12 +19,12 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from ..errors import RemapError
-from ..model import build_model, embedding_matrix_of, head_of, load_model
+from ..model import embedding_matrix_of, head_of, load_model
 from ..remap import remap_embeddings
 from ..tracking import Published, ResolvedSource, publish_model, resolve_source, stage_run
 from ..training import strategy
 from ._entry import hydra_app
-from ._training import prepare, train_tracked
+from ._training import new_model, prepare, train_tracked
 
 CHECK_TOKEN = "the"  # the tutorial checks this token's row survives the remap
 
@@ -94,14 +94,7 @@ def run(
                 if not isinstance(v, dict | list)
             }
         )
-        with strategy(cfg.train).scope():
-            model = build_model(
-                vocab_size=len(data.vocabulary),
-                sequence_length=int(cfg.vocab.sequence_length),
-                model_cfg=cfg.model,
-                embedding_matrix=remapped.matrix,
-                head=head,
-            )
+        model = new_model(cfg, data, embedding_matrix=remapped.matrix, head=head)
         checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
         mlflow.set_tag("warmstart.checked_token", checked)
         train_tracked(model, data, cfg)
