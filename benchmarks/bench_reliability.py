@@ -46,8 +46,9 @@ from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, free_port, start_server
 
 from warmstart.errors import WarmstartError
+from warmstart.registry import DIGEST_TAGS, resolve_source
 from warmstart.stages import train_base, warm_start
-from warmstart.tracking import DIGEST_TAGS, connect, resolve_source, stage_run
+from warmstart.tracking import connect, stage_run
 
 SMOKE = "experiment=smoke"
 SECRET = "s3cr3t-bench"

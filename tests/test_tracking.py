@@ -23,19 +23,12 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, free_port, start_server
 
+from warmstart.data import sha256_file
 from warmstart.errors import RegistryError, TrackingError
 from warmstart.model import build_model
+from warmstart.registry import DIGEST_TAGS, publish_model, resolve_source
 from warmstart.stages import train_base
-from warmstart.tracking import (
-    DIGEST_TAGS,
-    MetricsLogger,
-    StageInterrupted,
-    connect,
-    publish_model,
-    resolve_source,
-    sha256_file,
-    stage_run,
-)
+from warmstart.tracking import MetricsLogger, StageInterrupted, connect, stage_run
 
 MODEL_CFG = {"embedding_dim": 16, "hidden_units": 16}
 VOCAB = ["", "[UNK]", *(f"word{i}" for i in range(18))]

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warmstart.tracking import DIGEST_TAGS, STAGE_TAG, model_id_of, resolve_source
+from warmstart.registry import DIGEST_TAGS, model_id_of, resolve_source
+from warmstart.tracking import STAGE_TAG
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,8 @@ from omegaconf import DictConfig
 
 from ..config import with_overlay
 from ..model import embedding_matrix_of
-from ..tracking import Published, find_reusable, publish_model, reuse_key, stage_run
+from ..registry import Published, publish_model
+from ..tracking import find_reusable, reuse_key, stage_run
 from ._entry import hydra_app
 from ._training import new_model, prepare, train_tracked
 

@@ -11,7 +11,8 @@ import mlflow
 from matplotlib.figure import Figure
 from omegaconf import DictConfig
 
-from ..tracking import resolve_source, stage_run
+from ..registry import resolve_source
+from ..tracking import stage_run
 from ..vocab import VocabDiff, diff_vocabularies
 from ._entry import hydra_app
 from ._training import prepare

@@ -20,8 +20,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..errors import RemapError
 from ..model import embedding_matrix_of, head_of, load_model
+from ..registry import Published, ResolvedSource, publish_model, resolve_source
 from ..remap import remap_embeddings
-from ..tracking import Published, ResolvedSource, publish_model, resolve_source, stage_run
+from ..tracking import stage_run
 from ..training import strategy
 from ._entry import hydra_app
 from ._training import new_model, prepare, train_tracked
