@@ -90,6 +90,7 @@ def test_two_by_two_sweep_is_one_parent_with_a_job_child_each_and_a_summary(
     local = client.download_artifacts(parent.info.run_id, "sweep/summary.csv", str(tmp_path))
     summary = pd.read_csv(local)
     assert len(summary) == 2 and set(summary["warm_epoch1_val_accuracy_count"]) == {2}
+    assert set(summary["base_final_val_accuracy_count"]) == {2}, "reused bases count too"
     assert {"warm_epoch1_val_accuracy_mean", "warm_epoch1_val_accuracy_std"} <= set(summary.columns)
 
 

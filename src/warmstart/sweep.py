@@ -136,7 +136,9 @@ def sweep_table(parent_id: str) -> pd.DataFrame:
         row["setting"] = _setting(row["overrides"])
         stage_runs = {tags.get(STAGE_TAG): job}
         for child in children(job.info.run_id):
-            stage_runs[child.data.tags.get(STAGE_TAG)] = child
+            reused = child.data.tags.get("warmstart.reused_from")
+            # A reused base holds no metrics of its own: read the run it points to.
+            stage_runs[child.data.tags.get(STAGE_TAG)] = client.get_run(reused) if reused else child
         for (stage, metric), column in SUMMARY.items():
             run = stage_runs.get(stage)
             if run is None:
