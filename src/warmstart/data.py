@@ -220,6 +220,15 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _make_cache_dir(path: Path) -> Path:
+    """Create a cache directory, or fail with the config key that moves it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DataError(f"cannot create the cache directory {path}: {e}; fix data.cache_dir") from e
+    return path
+
+
 def _complete_dir(target: Path, build: Callable[[Path], None], info: dict[str, str]) -> Path:
     """Return `target`, building it first unless its completion marker exists.
 
@@ -228,13 +237,7 @@ def _complete_dir(target: Path, build: Callable[[Path], None], info: dict[str, s
     """
     if (target / MARKER).is_file():
         return target
-    parent = target.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise DataError(
-            f"cannot create the cache directory {parent}: {e}; fix data.cache_dir"
-        ) from e
+    parent = _make_cache_dir(target.parent)
     _remove_stale_tmp(parent, target.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     os.chmod(tmp, 0o755)  # mkdtemp's 0700 would make the shared cache private
@@ -298,12 +301,7 @@ def _download(url: str, sha: str, cache_dir: Path) -> Path:
             f"checksum mismatch for the cached download {dest}: expected sha256 {sha}, got {got}; "
             "delete the cached file to download it again (or fix data.sha256)"
         )
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise DataError(
-            f"cannot create the cache directory {cache_dir}: {e}; fix data.cache_dir"
-        ) from e
+    _make_cache_dir(cache_dir)
     fd, part_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=cache_dir)
     part = Path(part_name)
     h = hashlib.sha256()
