@@ -37,14 +37,14 @@ class WarmOutcome:
 
 
 def initializer_options(warm_cfg: Mapping) -> dict:
-    """Initializer options from config (pretrained file, fallback), without the None ones."""
+    """The `pretrained` initializer's options from config (file, its vocabulary, fallback)."""
+    if warm_cfg.get("initializer") != "pretrained":
+        return {}
     options = {
-        "pretrained_path": warm_cfg.get("pretrained_path"),
-        "pretrained_vocabulary": warm_cfg.get("pretrained_vocabulary"),
+        "path": warm_cfg.get("pretrained_path"),
+        "vocabulary": warm_cfg.get("pretrained_vocabulary"),
         "fallback": warm_cfg.get("fallback"),
     }
-    if warm_cfg.get("initializer") != "pretrained":
-        options = {}
     return {k: v for k, v in options.items() if v is not None}
 
 
@@ -86,24 +86,17 @@ def run(
             **initializer_options(OmegaConf.to_container(warm_cfg, resolve=True)),
         )
         report = remapped.report.to_dict()
+        counts = {k: v for k, v in report.items() if not isinstance(v, dict | list)}
         mlflow.log_dict(report, "remap/report.json")
         mlflow.log_table(remapped.report.to_frame(), "remap/new_rows.json")
-        mlflow.set_tags(
-            {
-                f"warmstart.remap.{k}": str(v)
-                for k, v in report.items()
-                if not isinstance(v, dict | list)
-            }
-        )
+        mlflow.set_tags({f"warmstart.remap.{k}": str(v) for k, v in counts.items()})
         model = new_model(cfg, data, embedding_matrix=remapped.matrix, head=head)
         checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
         mlflow.set_tag("warmstart.checked_token", checked)
         train_tracked(model, data, cfg)
         lineage = {
             **source.lineage_tags(),
-            "warmstart.remap": json.dumps(
-                {k: v for k, v in report.items() if not isinstance(v, dict | list)}
-            )[:5000],
+            "warmstart.remap": json.dumps(counts)[:5000],
         }
         published = publish_model(
             model,
