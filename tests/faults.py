@@ -7,7 +7,6 @@ with whatever content the case needs. The benchmark reuses these helpers.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import mlflow
 import numpy as np
 from mlflow.tracking import MlflowClient
 
+from warmstart.data import sha256_file
 from warmstart.registry import DIGEST_TAGS, model_id_of, resolve_source
 from warmstart.serving import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
 
@@ -35,10 +35,6 @@ class Echo(mlflow.pyfunc.PythonModel):
 
 mlflow.models.set_model(Echo())
 """
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _register(name: str, info: mlflow.models.model.ModelInfo, tags: dict[str, str]) -> str:
@@ -75,7 +71,7 @@ def publish_unchecked(
         (folder / VOCABULARY).write_text("".join(f"{t}\n" for t in vocabulary), encoding="utf-8")
         np.save(folder / EMBEDDING, embedding, allow_pickle=allow_pickle)
         (folder / SETTINGS).write_text('{"sequence_length": 48}')
-        tags = {tag: _sha256(folder / f) for f, tag in DIGEST_TAGS.items()}
+        tags = {tag: sha256_file(folder / f) for f, tag in DIGEST_TAGS.items()}
         for filename in omit:
             (folder / filename).unlink()
         (folder / "model.py").write_text(_PLAIN_MODEL)
