@@ -206,3 +206,25 @@ def test_reuse_is_on_by_default_visible_as_a_tag_and_can_be_turned_off(tracking,
     assert fresh.run_id != first.run_id
     assert int(fresh.published.version) == int(first.published.version) + 1
     assert "warmstart.reused_from" not in client.get_run(fresh.run_id).data.tags
+
+
+def test_a_failing_job_fails_the_sweep_but_not_the_other_jobs_and_leaves_nothing_running(
+    mlflow_server, data_cache, tmp_path
+):
+    experiment = f"failing-{uuid.uuid4().hex[:8]}"
+    done = subprocess.run(
+        [str(BIN / "python"), "-m", "warmstart.stages.train_base", "-m", "experiment=smoke",
+         f"paths.cache_dir={data_cache}", f"registry.model_name={experiment}",
+         "data.validation_split=0.2,1.5", f"hydra.sweep.dir={tmp_path}"],
+        env=sweep_env(mlflow_server.uri, experiment), capture_output=True, text=True,
+        timeout=900, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "data.validation_split" in done.stderr and "1 sweep job(s) failed" in done.stderr
+    client = MlflowClient(mlflow_server.uri)
+    top, kids = tree(client, experiment)
+    assert len(top) == 1 and top[0].info.status == "FAILED"
+    jobs = sorted(kids[top[0].info.run_id], key=lambda r: r.data.tags["warmstart.sweep.job"])
+    assert [j.info.status for j in jobs] == ["FINISHED", "FAILED"]
+    assert "validation_split" in jobs[1].data.tags["warmstart.error"]
+    assert len(client.search_model_versions(f"name = '{experiment}'")) == 1

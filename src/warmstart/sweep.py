@@ -11,6 +11,8 @@ parent gets a table and a plot: mean and spread of the results per setting acros
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import re
 import sys
@@ -85,12 +87,15 @@ class MlflowSweepCallback(Callback):
             )
             self.parent_id, self.owned = run.info.run_id, True
         os.environ[PARENT_ENV] = self.parent_id
+        # Hydra skips on_multirun_end when a job raises or exits: never leave the parent RUNNING.
+        atexit.register(self._close, "KILLED")
         print(f"sweep: parent run {self.parent_id}")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self.parent_id is None:
             return
         client = MlflowClient()
+        failed: list[mlflow.entities.Run] = []
         try:
             table = sweep_table(self.parent_id)
             if not table.empty:
@@ -103,9 +108,24 @@ class MlflowSweepCallback(Callback):
                 print(summary.to_string(index=False))
         finally:
             os.environ.pop(PARENT_ENV, None)
-            if self.owned:
-                failed = any(r.info.status != "FINISHED" for r in children(self.parent_id))
-                client.set_terminated(self.parent_id, "FAILED" if failed else "FINISHED")
+            failed = [r for r in children(self.parent_id) if r.info.status != "FINISHED"]
+            self._close("FAILED" if failed else "FINISHED")
+        if failed:
+            print(
+                f"error: {len(failed)} sweep job(s) failed (runs "
+                f"{', '.join(r.info.run_id for r in failed)}); see their `warmstart.error` tags",
+                file=sys.stderr,
+            )
+            raise SystemExit(1)
+
+    def _close(self, status: str) -> None:
+        """End the sweep run this callback made, if it is still RUNNING."""
+        if not self.owned or self.parent_id is None:
+            return
+        client = MlflowClient()
+        with contextlib.suppress(Exception):
+            if client.get_run(self.parent_id).info.status == "RUNNING":
+                client.set_terminated(self.parent_id, status)
 
 
 def children(parent_id: str) -> list[mlflow.entities.Run]:

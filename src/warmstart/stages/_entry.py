@@ -28,6 +28,15 @@ def task_overrides() -> list[str]:
         return []
 
 
+def in_multirun() -> bool:
+    """Whether this Hydra job is one of a multirun's jobs."""
+    try:
+        mode = HydraConfig.get().mode
+    except ValueError:
+        return False
+    return mode is not None and mode.name == "MULTIRUN"
+
+
 def hydra_app(run: Callable[..., Any]) -> Callable[[], None]:
     """Wrap `run(cfg, overrides=...)` as a Hydra main that fails with one clear line."""
 
@@ -39,6 +48,8 @@ def hydra_app(run: Callable[..., Any]) -> Callable[[], None]:
             run(cfg, overrides=task_overrides())
         except WarmstartError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            if in_multirun():
+                return  # this job's run is FAILED; the sweep goes on and fails at its end
             sys.exit(1)
         except (KeyboardInterrupt, StageInterrupted) as exc:
             print(f"interrupted: {exc or 'Ctrl-C'}; the run was ended KILLED", file=sys.stderr)
