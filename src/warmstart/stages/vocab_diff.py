@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 from matplotlib.figure import Figure
 from omegaconf import DictConfig
 
@@ -18,7 +19,7 @@ from ._entry import hydra_app
 from ._training import prepare
 
 
-def plot(diff: VocabDiff) -> Figure:
+def plot(diff: VocabDiff, moved: pd.DataFrame) -> Figure:
     """Counts per change kind, and base rank against new rank for the tokens that moved."""
     summary = diff.to_dict()
     kinds = ["kept", "moved", "added", "removed"]
@@ -29,7 +30,6 @@ def plot(diff: VocabDiff) -> Figure:
     left.set_title("tokens by change")
     for x, c in enumerate(counts):
         left.annotate(f"{c:,}", (x, c), ha="center", va="bottom")
-    moved = diff.to_frames()["moved"]
     right.scatter(moved["base_index"], moved["new_index"], s=2, alpha=0.4)
     right.set_xlabel("index in base vocabulary")
     right.set_ylabel("index in new vocabulary")
@@ -48,9 +48,10 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
         summary = diff.to_dict()
         mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, int | float)})
         mlflow.log_dict(summary, "vocab_diff/summary.json")
-        for kind, frame in diff.to_frames().items():
+        frames = diff.to_frames()
+        for kind, frame in frames.items():
             mlflow.log_table(frame, f"vocab_diff/{kind}.json")
-        figure = plot(diff)
+        figure = plot(diff, frames["moved"])
         mlflow.log_figure(figure, "vocab_diff/vocab_diff.png")
         print(
             f"vocab_diff: run {active.info.run_id}: "
