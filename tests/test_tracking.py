@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,7 +29,14 @@ from warmstart.errors import RegistryError, TrackingError
 from warmstart.model import build_model
 from warmstart.registry import DIGEST_TAGS, publish_model, resolve_source
 from warmstart.stages import train_base
-from warmstart.tracking import MetricsLogger, StageInterrupted, connect, stage_run
+from warmstart.tracking import (
+    MetricsLogger,
+    StageInterrupted,
+    connect,
+    open_experiment,
+    retry_conflicts,
+    stage_run,
+)
 
 MODEL_CFG = {"embedding_dim": 16, "hidden_units": 16}
 VOCAB = ["", "[UNK]", *(f"word{i}" for i in range(18))]
@@ -73,6 +81,83 @@ def test_connect_fails_fast_naming_the_fix_and_hiding_uri_credentials(
     message = str(raised.value)
     assert "s3cr3t" not in message and "http://***@127.0.0.1" in message
     assert "fix MLFLOW_TRACKING_URI" in message and "\n" not in message
+
+
+def race(write, writers: int) -> list:
+    """Start `writers` threads calling `write()` at the same instant; their results or errors."""
+    gate = threading.Barrier(writers)
+    results: list = [None] * writers
+
+    def one(i: int) -> None:
+        gate.wait()
+        try:
+            results[i] = write()
+        except Exception as exc:  # collected: the test asserts there are none
+            results[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_processes_racing_to_create_one_experiment_all_open_it(tracking: Server) -> None:
+    for _ in range(4):  # MLflow's own set_experiment loses this race quietly, most rounds
+        name = f"race-{uuid.uuid4().hex[:8]}"
+        ids = race(lambda name=name: open_experiment(name), writers=4)
+        assert not [i for i in ids if isinstance(i, Exception)], ids
+        assert set(ids) == {mlflow.get_experiment_by_name(name).experiment_id}
+
+
+def test_racing_alias_writes_all_succeed_and_the_alias_names_one_of_them(
+    tracking: Server,
+) -> None:
+    client = MlflowClient()
+    for _ in range(4):  # unretried, two writers inserting one alias row fail with IntegrityError
+        name = f"race-{uuid.uuid4().hex[:8]}"
+        client.create_registered_model(name)
+        versions = [client.create_model_version(name, "s3://bucket/m").version for _ in range(3)]
+        writes = [(name, a, v) for v in versions for a in ("warm", "current")]
+
+        def write(writes: list = writes) -> None:
+            model, alias, version = writes.pop()  # each writer takes its own (atomic under GIL)
+            retry_conflicts(lambda: client.set_registered_model_alias(model, alias, version))
+
+        results = race(write, writers=len(writes))
+        assert not [r for r in results if isinstance(r, Exception)], results
+        for alias in ("warm", "current"):
+            assert client.get_model_version_by_alias(name, alias).version in versions
+
+
+def test_retry_conflicts_retries_lost_races_only() -> None:
+    calls = []
+
+    def loses_twice() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed: x")
+        return "written"
+
+    assert retry_conflicts(loses_twice) == "written" and len(calls) == 3
+    calls.clear()
+
+    def refused() -> None:
+        calls.append(1)
+        raise MlflowException("PERMISSION_DENIED: no")
+
+    with pytest.raises(MlflowException, match="PERMISSION_DENIED"):
+        retry_conflicts(refused)
+    assert len(calls) == 1
+
+
+def test_a_deleted_experiment_is_refused_naming_how_to_restore_it(tracking: Server) -> None:
+    name = os.environ["MLFLOW_EXPERIMENT_NAME"]
+    MlflowClient().delete_experiment(MlflowClient().create_experiment(name))
+    with pytest.raises(TrackingError, match="is deleted; restore it") as raised:
+        connect(compose_config("experiment=smoke"))
+    assert "mlflow experiments restore --experiment-id" in str(raised.value)
 
 
 # ---------------------------------------------------------------- stage_run

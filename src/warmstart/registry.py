@@ -32,6 +32,7 @@ from .data import sha256_file
 from .errors import RegistryError, TrackingError, VocabularyError, WarmstartError
 from .model import EMBEDDING_LAYER
 from .serving import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
+from .tracking import retry_conflicts
 from .vocab import check_vocabulary, load_vocabulary, save_vocabulary
 
 DIGEST_TAGS = {
@@ -115,15 +116,22 @@ def publish_model(
         client.create_registered_model(registered_name)
     version = None
     try:
-        version = client.create_model_version(
-            registered_name,
-            info.model_uri,
-            run_id=run.info.run_id,
-            tags=tags,
-            model_id=info.model_id,
+        # Concurrent publishers race for the next version number and for alias rows.
+        version = retry_conflicts(
+            lambda: client.create_model_version(
+                registered_name,
+                info.model_uri,
+                run_id=run.info.run_id,
+                tags=tags,
+                model_id=info.model_id,
+            )
         )
         for alias in aliases:
-            client.set_registered_model_alias(registered_name, alias, version.version)
+            retry_conflicts(
+                lambda alias=alias: client.set_registered_model_alias(
+                    registered_name, alias, version.version
+                )
+            )
     except BaseException:
         if version is not None:  # no half-registered versions
             with contextlib.suppress(Exception):

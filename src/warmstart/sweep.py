@@ -26,7 +26,7 @@ from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
 from .errors import TrackingError
-from .tracking import PARENT_ENV, STAGE_TAG, connect
+from .tracking import PARENT_ENV, STAGE_TAG, connect, experiment_name, open_experiment
 
 SWEEP_STAGE = "sweep"
 # Result metrics summarised per setting: (stage, metric) -> column.
@@ -79,11 +79,10 @@ class MlflowSweepCallback(Callback):
             for key, value in tags.items():
                 client.set_tag(inherited, key, value)
         else:
-            experiment = mlflow.get_experiment_by_name(
-                os.environ.get("MLFLOW_EXPERIMENT_NAME") or config.tracking.experiment_name
-            )
             run = client.create_run(
-                experiment.experiment_id, run_name=f"sweep {overrides}"[:250], tags=tags
+                open_experiment(experiment_name(config)),
+                run_name=f"sweep {overrides}"[:250],
+                tags=tags,
             )
             self.parent_id, self.owned = run.info.run_id, True
         os.environ[PARENT_ENV] = self.parent_id

@@ -4,6 +4,7 @@ Guarantees the stages rely on:
 - a run that fails is ended FAILED (KILLED on Ctrl-C/SIGTERM), never left RUNNING;
 - epoch metrics survive a tracking-server restart (buffered and retried, flushed at the end);
 - no secret (passwords, tokens, credentials in URIs) reaches params or tags.
+- concurrent stages sharing a store do not fail on each other's writes (lost races retried).
 Publishing to and resolving from the model registry live in `registry`.
 """
 
@@ -13,13 +14,14 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import keras
 import mlflow
@@ -34,6 +36,7 @@ STAGE_TAG = "warmstart.stage"
 # Set by the sweep callback: each multirun job's top-level run becomes a child of this run.
 PARENT_ENV = "WARMSTART_PARENT_RUN_ID"
 PACKAGE_DIR = Path(__file__).resolve().parent
+T = TypeVar("T")
 
 
 class StageInterrupted(BaseException):
@@ -76,13 +79,69 @@ def connect(cfg: Mapping) -> str:
             # `mlflow run` names its experiment by id: children must land beside their parent.
             mlflow.set_experiment(experiment_id=os.environ["MLFLOW_EXPERIMENT_ID"])
         else:
-            mlflow.set_experiment(experiment_name(cfg))
+            mlflow.set_experiment(experiment_id=open_experiment(experiment_name(cfg)))
     except MlflowException as exc:
         raise TrackingError(
             f"MLflow store {shown} refused to open experiment '{experiment_name(cfg)}': "
             f"{exc.message}; check the credentials (MLFLOW_TRACKING_USERNAME/PASSWORD) and URI"
         ) from None
     return uri
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """A store write lost a race with another writer (unique key taken, SQLite busy).
+
+    Such a write changed nothing and can be retried; MLflow passes these through unretried
+    for experiments and aliases, and gives up on versions after three tries.
+    """
+    text = str(exc)
+    return isinstance(exc, MlflowException) and any(
+        sign in text
+        for sign in (
+            "IntegrityError",
+            "UNIQUE constraint failed",
+            "duplicate key value",
+            "database is locked",
+            "Model Version creation error",
+        )
+    )
+
+
+def retry_conflicts(write: Callable[[], T], attempts: int = 6) -> T:
+    """Run `write`, again after a short random back-off each time it loses a write race."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except MlflowException as exc:
+            if attempt == attempts - 1 or not is_write_conflict(exc):
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def open_experiment(name: str) -> str:
+    """The id of experiment `name`, created if missing; safe when processes race to create it.
+
+    `mlflow.set_experiment(name)` loses such a race quietly: it returns without activating
+    the experiment, so the loser's runs would land in the Default experiment.
+    """
+    client = MlflowClient()
+    for _ in range(5):
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            if experiment.lifecycle_stage != "active":
+                raise TrackingError(
+                    f"experiment '{name}' is deleted; restore it (`mlflow experiments restore "
+                    f"--experiment-id {experiment.experiment_id}`) or choose another name "
+                    "(MLFLOW_EXPERIMENT_NAME or tracking.experiment_name)"
+                )
+            return experiment.experiment_id
+        try:
+            return client.create_experiment(name)
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS" and not is_write_conflict(exc):
+                raise
+    raise TrackingError(f"experiment '{name}' could not be created or found; retry the stage")
 
 
 # ---------------------------------------------------------------- runs
