@@ -5,7 +5,9 @@ Real files in tmp_path throughout: crafted trees and tarballs, `file://` downloa
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
+import multiprocessing
 import tarfile
 import time
 from pathlib import Path
@@ -179,6 +181,24 @@ def test_interrupted_synthetic_generation_is_not_trusted(tmp_path: Path) -> None
     again = load_splits(synthetic_cfg(cache))
     assert again.digest() == good.digest()
     assert (key_dir / MARKER).is_file()
+
+
+def _digest_of_synthetic(cache: str) -> str:
+    return load_splits(synthetic_cfg(Path(cache), n_train=1500, n_test=600)).digest()
+
+
+def test_stages_started_together_share_one_cache_safely(tmp_path: Path) -> None:
+    # Several stages starting at once (a sweep, concurrent warm starts) must neither fail
+    # on nor delete the corpus another one is generating or reading.
+    caches = [str(tmp_path / f"cache{i}") for i in range(2)]
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(4, mp_context=spawn) as pool:
+        digests = list(pool.map(_digest_of_synthetic, [c for c in caches for _ in range(4)]))
+    assert len(set(digests)) == 1
+    for cache in caches:
+        built = [p for p in Path(cache).iterdir() if not p.name.startswith(".")]
+        assert len(built) == 1 and (built[0] / MARKER).is_file()
+        assert leftovers(Path(cache)) == []
 
 
 def test_local_path_wins_for_synthetic_too(tmp_path: Path, tree: Path) -> None:

@@ -12,6 +12,7 @@ The validation split follows the tutorial (`text_dataset_from_directory` with
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gzip
 import hashlib
 import itertools
@@ -234,27 +235,39 @@ def _complete_dir(target: Path, build: Callable[[Path], None], info: dict[str, s
 
     The tree is built in a temporary sibling directory and renamed into place only after it is
     complete (marker included): a crash leaves a `.tmp-` directory that is never trusted.
+    Builders of one target take turns under a lock file, so stages started together build it
+    once and none deletes a tree another is reading.
     """
     if (target / MARKER).is_file():
         return target
     parent = _make_cache_dir(target.parent)
-    _remove_stale_tmp(parent, target.name)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
-    os.chmod(tmp, 0o755)  # mkdtemp's 0700 would make the shared cache private
-    try:
-        build(tmp)
-        (tmp / MARKER).write_text(json.dumps(info, sort_keys=True) + "\n", encoding="utf-8")
-        if target.exists():  # an incomplete tree from an older, interrupted run
-            shutil.rmtree(target)
+    with _exclusive(parent / f".{target.name}.lock"):
+        if (target / MARKER).is_file():  # built while this process waited
+            return target
+        _remove_stale_tmp(parent, target.name)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+        os.chmod(tmp, 0o755)  # mkdtemp's 0700 would make the shared cache private
         try:
+            build(tmp)
+            (tmp / MARKER).write_text(json.dumps(info, sort_keys=True) + "\n", encoding="utf-8")
+            if target.exists():  # an incomplete tree from an interrupted older version
+                shutil.rmtree(target)
             os.rename(tmp, target)
-        except OSError:
-            if not (target / MARKER).is_file():  # not a concurrent run that finished first
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `lock_path`; the OS drops it if the process dies."""
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _remove_stale_tmp(parent: Path, name: str) -> None:
