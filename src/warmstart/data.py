@@ -261,13 +261,26 @@ def _complete_dir(target: Path, build: Callable[[Path], None], info: dict[str, s
 
 @contextlib.contextmanager
 def _exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on `lock_path`; the OS drops it if the process dies."""
-    with open(lock_path, "a+b") as handle:
+    """Hold an exclusive lock on `lock_path`, removed on release so the cache stays clean.
+
+    The OS drops the lock if the process dies. A waiter that wakes on a file its holder has
+    already unlinked retries on the current one, so no two holders ever overlap.
+    """
+    while True:
+        handle = open(lock_path, "a+b")  # noqa: SIM115 - held open across the yield
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            current = os.stat(lock_path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        handle.close()
+    try:
+        yield
+    finally:
+        lock_path.unlink(missing_ok=True)
+        handle.close()
 
 
 def _remove_stale_tmp(parent: Path, name: str) -> None:
