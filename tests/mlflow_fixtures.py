@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from mlflow.tracking import MlflowClient
 
 MLFLOW = str(Path(sys.executable).with_name("mlflow"))
 
@@ -155,3 +157,27 @@ def pipeline_run(mlflow_server: Server, data_cache: Path) -> dict:
         "cfg": cfg,
         "runs": {k: client.get_run(v) for k, v in ids.items()},
     }
+
+
+def versions_of(name: str) -> list[str]:
+    return sorted(v.version for v in MlflowClient().search_model_versions(f"name = '{name}'"))
+
+
+def race(write, writers: int) -> list:
+    """Start `writers` threads calling `write()` at the same instant; their results or errors."""
+    gate = threading.Barrier(writers)
+    results: list = [None] * writers
+
+    def one(i: int) -> None:
+        gate.wait()
+        try:
+            results[i] = write()
+        except Exception as exc:  # collected: the test asserts there are none
+            results[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -29,7 +29,7 @@ from faults import (
     wait_for,
 )
 from mlflow.tracking import MlflowClient
-from mlflow_fixtures import Server, free_port, start_server
+from mlflow_fixtures import Server, free_port, start_server, versions_of
 
 from warmstart.errors import DataError, RegistryError, RemapError, WarmstartError
 from warmstart.stages import train_base, warm_start
@@ -55,10 +55,6 @@ CASES: dict[str, tuple[type[WarmstartError], str]] = {
     "pickled_embedding": (RegistryError, "allow_pickle=False"),
     "keras_lambda_layer": (RegistryError, "cannot be loaded safely"),
 }
-
-
-def versions_of(name: str) -> list[str]:
-    return sorted(v.version for v in MlflowClient().search_model_versions(f"name = '{name}'"))
 
 
 def only_run() -> mlflow.entities.Run:

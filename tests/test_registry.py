@@ -1,0 +1,148 @@
+"""The registry adapter's guarantees, checked against a real tracking server and registry.
+
+publish_model refuses inconsistent sets before logging anything, registers last, rolls back a
+version whose aliasing fails, stores verified pickle-free files, and survives concurrent
+publishers; resolve_source reads a published version back bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+import yaml
+from compose import compose_config
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from mlflow_fixtures import Server, race, versions_of
+
+from warmstart.data import sha256_file
+from warmstart.errors import RegistryError
+from warmstart.model import build_model
+from warmstart.registry import DIGEST_TAGS, publish_model, resolve_source
+from warmstart.tracking import connect, retry_conflicts
+
+MODEL_CFG = {"embedding_dim": 16, "hidden_units": 16}
+VOCAB = ["", "[UNK]", *(f"word{i}" for i in range(18))]
+
+
+def tiny_model(vocab_size: int = len(VOCAB)):
+    return build_model(vocab_size=vocab_size, sequence_length=8, model_cfg=MODEL_CFG)
+
+
+def matrix_of(model) -> np.ndarray:
+    return np.asarray(model.get_layer("embedding").get_weights()[0])
+
+
+def experiment_id() -> str:
+    return mlflow.get_experiment_by_name(os.environ["MLFLOW_EXPERIMENT_NAME"]).experiment_id
+
+
+# ---------------------------------------------------------------- publishing
+
+
+BAD_PUBLISH = {
+    "rows_differ": (VOCAB[:-3], None, "the vocabulary has 17 tokens but the embedding has 20"),
+    "nan": (VOCAB, "nan", "NaN/inf"),
+    "duplicates": ([*VOCAB[:-1], "word3"], None, "duplicated token"),
+    "empty_vocabulary": ([], None, "is empty"),
+    "not_the_model_matrix": (VOCAB, "dim8", "model's embedding layer has"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_PUBLISH))
+def test_publish_refuses_an_inconsistent_set_and_logs_or_registers_nothing(
+    case: str, tracking: Server
+) -> None:
+    vocabulary, poison, fragment = BAD_PUBLISH[case]
+    model = tiny_model()
+    matrix = matrix_of(model)
+    if poison == "nan":
+        matrix[4, 2] = np.nan
+    elif poison == "dim8":
+        matrix = matrix[:, :8]
+    name = f"publish-{case}-{uuid.uuid4().hex[:6]}"
+    connect(compose_config())
+    with mlflow.start_run(), pytest.raises(RegistryError, match=fragment) as raised:
+        publish_model(
+            model, vocabulary, matrix, sequence_length=8, registered_name=name, aliases=()
+        )
+    assert "nothing was logged or registered" in str(raised.value)
+    assert versions_of(name) == []
+    assert MlflowClient().search_logged_models([experiment_id()]) == []
+
+
+def test_a_registration_that_fails_late_leaves_no_half_registered_version(
+    tracking: Server,
+) -> None:
+    """The alias is the very last step; when the registry refuses it, the version goes too."""
+    name = f"rollback-{uuid.uuid4().hex[:6]}"
+    model = tiny_model()
+    connect(compose_config())
+    with mlflow.start_run(), pytest.raises(MlflowException, match="reserved"):
+        publish_model(
+            model,
+            VOCAB,
+            matrix_of(model),
+            sequence_length=8,
+            registered_name=name,
+            aliases=("current", "v1"),
+        )
+    assert versions_of(name) == []
+
+
+def test_a_published_version_holds_verified_files_and_no_pickle(
+    tracking: Server, tmp_path: Path
+) -> None:
+    name = f"complete-{uuid.uuid4().hex[:6]}"
+    model = tiny_model()
+    connect(compose_config())
+    with mlflow.start_run():
+        published = publish_model(
+            model,
+            VOCAB,
+            matrix_of(model),
+            sequence_length=8,
+            registered_name=name,
+            aliases=("base",),
+        )
+    version = MlflowClient().get_model_version(name, published.version)
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            f"models:/{name}/{published.version}", dst_path=str(tmp_path / "model")
+        )
+    )
+    for filename, tag in DIGEST_TAGS.items():
+        (stored,) = local.rglob(filename)
+        assert sha256_file(stored) == version.tags[tag]
+    files = [p.name for p in local.rglob("*") if p.is_file()]
+    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".cloudpickle"))], files
+    flavor = yaml.safe_load((local / "MLmodel").read_text())["flavors"]["python_function"]
+    assert flavor["model_code_path"].endswith(".py")  # models-from-code: source, not a pickle
+    assert "python_model" not in flavor  # no cloudpickled PythonModel instance
+    source = resolve_source(f"models:/{name}@base", tmp_path / "resolved")
+    assert source.vocabulary == VOCAB and np.array_equal(source.embedding, matrix_of(model))
+
+
+def test_racing_alias_writes_all_succeed_and_the_alias_names_one_of_them(
+    tracking: Server,
+) -> None:
+    client = MlflowClient()
+    for _ in range(4):  # unretried, two writers inserting one alias row fail with IntegrityError
+        name = f"race-{uuid.uuid4().hex[:8]}"
+        client.create_registered_model(name)
+        versions = [client.create_model_version(name, "s3://bucket/m").version for _ in range(3)]
+        writes = [(name, a, v) for v in versions for a in ("warm", "current")]
+
+        def write(writes: list = writes) -> None:
+            model, alias, version = writes.pop()  # each writer takes its own (atomic under GIL)
+            retry_conflicts(lambda: client.set_registered_model_alias(model, alias, version))
+
+        results = race(write, writers=len(writes))
+        assert not [r for r in results if isinstance(r, Exception)], results
+        for alias in ("warm", "current"):
+            assert client.get_model_version_by_alias(name, alias).version in versions
