@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -118,6 +119,9 @@ def tracking(mlflow_server: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", f"test-{uuid.uuid4().hex[:10]}")
     for var in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
         monkeypatch.delenv(var, raising=False)
+    # An earlier in-process stage may have set MLflow's global URI (which wins over the
+    # environment) to a server that is gone by now.
+    mlflow.set_tracking_uri(mlflow_server.uri)
     return mlflow_server
 
 
