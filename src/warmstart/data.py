@@ -12,7 +12,6 @@ The validation split follows the tutorial (`text_dataset_from_directory` with
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gzip
 import hashlib
 import itertools
@@ -37,6 +36,11 @@ from tqdm import tqdm
 
 from warmstart import synthetic
 from warmstart.errors import ConfigError, DataError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; concurrent builders of one entry are not serialised
+    fcntl = None  # type: ignore[assignment]
 
 ACL_DIR = "aclImdb"
 SPLIT_DIRS = ("train", "test")
@@ -266,6 +270,9 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
     The OS drops the lock if the process dies. A waiter that wakes on a file its holder has
     already unlinked retries on the current one, so no two holders ever overlap.
     """
+    if fcntl is None:
+        yield
+        return
     while True:
         handle = open(lock_path, "a+b")  # noqa: SIM115 - held open across the yield
         fcntl.flock(handle, fcntl.LOCK_EX)
