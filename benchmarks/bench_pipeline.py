@@ -26,14 +26,14 @@ import keras
 from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 
-from warmstart import text
 from warmstart.config import CONFIG_DIR, PROJECT_ROOT, with_overlay
+from warmstart.core.remap import remap_embeddings
 from warmstart.data import load_splits
-from warmstart.model import build_model, embedding_matrix_of, head_of
-from warmstart.remap import remap_embeddings
+from warmstart.modeling import text
+from warmstart.modeling.fit import fit, to_arrays
+from warmstart.modeling.model import build_model, embedding_matrix_of, head_of
 from warmstart.stages import pipeline
 from warmstart.tracking import connect
-from warmstart.training import fit, to_arrays
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
 

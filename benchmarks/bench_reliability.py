@@ -45,10 +45,10 @@ from faults import (
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, free_port, start_server
 
-from warmstart.errors import WarmstartError
-from warmstart.registry import DIGEST_TAGS, resolve_source
+from warmstart.core.errors import WarmstartError
 from warmstart.stages import train_base, warm_start
 from warmstart.tracking import connect, stage_run
+from warmstart.tracking.registry import DIGEST_TAGS, resolve_source
 
 SMOKE = "experiment=smoke"
 SECRET = "s3cr3t-bench"

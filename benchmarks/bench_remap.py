@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from warmstart.remap import remap_embeddings
+from warmstart.core.remap import remap_embeddings
 
 SPEEDUP_TARGET = 5.0
 MEMORY_TARGET = 1.25

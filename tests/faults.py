@@ -21,8 +21,8 @@ import numpy as np
 from mlflow.tracking import MlflowClient
 
 from warmstart.data import sha256_file
-from warmstart.registry import DIGEST_TAGS, model_id_of, resolve_source
-from warmstart.serving import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
+from warmstart.tracking.pyfunc import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
+from warmstart.tracking.registry import DIGEST_TAGS, model_id_of, resolve_source
 
 _PLAIN_MODEL = """
 import mlflow.pyfunc

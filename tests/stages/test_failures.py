@@ -31,7 +31,7 @@ from faults import (
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, free_port, start_server, versions_of
 
-from warmstart.errors import DataError, RegistryError, RemapError, WarmstartError
+from warmstart.core.errors import DataError, RegistryError, RemapError, WarmstartError
 from warmstart.stages import train_base, warm_start
 from warmstart.tracking import connect
 

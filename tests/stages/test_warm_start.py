@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from warmstart.remap import remap_embeddings
+from warmstart.core.remap import remap_embeddings
 from warmstart.stages.warm_start import initializer_options
 
 

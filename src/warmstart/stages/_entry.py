@@ -11,9 +11,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from ..config import CONFIG_DIR
-from ..errors import WarmstartError
-from ..tracking import StageInterrupted, connect
+from warmstart.config import CONFIG_DIR
+from warmstart.core.errors import WarmstartError
+from warmstart.tracking import StageInterrupted, connect
 
 
 def _raise_interrupted(signum: int, frame: Any) -> None:

@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
-from ..errors import TrackingError
-from ..tracking import STAGE_TAG, stage_run
-from ._entry import hydra_app
+from warmstart.core.errors import TrackingError
+from warmstart.stages._entry import hydra_app
+from warmstart.tracking import STAGE_TAG, stage_run
 
 STAGES = ("base", "warm", "cold")
 

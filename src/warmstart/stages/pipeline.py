@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from omegaconf import DictConfig, open_dict
 
-from ..tracking import stage_run
-from . import cold_start, compare, train_base, vocab_diff, warm_start
-from ._entry import hydra_app
+from warmstart.stages import cold_start, compare, train_base, vocab_diff, warm_start
+from warmstart.stages._entry import hydra_app
+from warmstart.tracking import stage_run
 
 
 def run(
@@ -41,7 +41,7 @@ def run(
 def _shown_uri() -> str:
     import mlflow
 
-    from ..config import redact
+    from warmstart.config import redact
 
     return str(redact("uri", mlflow.get_tracking_uri()))
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import mlflow
 from omegaconf import DictConfig
 
-from ..config import with_overlay
-from ..model import embedding_matrix_of
-from ..registry import Published, publish_model
-from ..tracking import find_reusable, reuse_key, stage_run
-from ._entry import hydra_app
-from ._training import new_model, prepare, train_tracked
+from warmstart.config import with_overlay
+from warmstart.modeling.model import embedding_matrix_of
+from warmstart.stages._entry import hydra_app
+from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
+from warmstart.tracking import find_reusable, reuse_key, stage_run
+from warmstart.tracking.registry import Published, publish_model
 
 
 @dataclass

@@ -12,11 +12,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from omegaconf import DictConfig
 
-from ..registry import resolve_source
-from ..tracking import stage_run
-from ..vocab import VocabDiff, diff_vocabularies
-from ._entry import hydra_app
-from ._training import prepare
+from warmstart.core.vocab import VocabDiff, diff_vocabularies
+from warmstart.stages._entry import hydra_app
+from warmstart.stages._tracked_fit import prepare
+from warmstart.tracking import stage_run
+from warmstart.tracking.registry import resolve_source
 
 
 def plot(diff: VocabDiff, moved: pd.DataFrame) -> Figure:

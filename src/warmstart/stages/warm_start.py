@@ -18,14 +18,14 @@ import mlflow
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from ..errors import RemapError
-from ..model import embedding_matrix_of, head_of, load_model
-from ..registry import Published, ResolvedSource, publish_model, resolve_source
-from ..remap import remap_embeddings
-from ..tracking import stage_run
-from ..training import strategy
-from ._entry import hydra_app
-from ._training import new_model, prepare, train_tracked
+from warmstart.core.errors import RemapError
+from warmstart.core.remap import remap_embeddings
+from warmstart.modeling.fit import strategy
+from warmstart.modeling.model import embedding_matrix_of, head_of, load_model
+from warmstart.stages._entry import hydra_app
+from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
+from warmstart.tracking import stage_run
+from warmstart.tracking.registry import Published, ResolvedSource, publish_model, resolve_source
 
 CHECK_TOKEN = "the"  # the tutorial checks this token's row survives the remap
 

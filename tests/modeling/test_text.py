@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from warmstart import text
-from warmstart.vocab import load_vocabulary, save_vocabulary
+from warmstart.core.vocab import load_vocabulary, save_vocabulary
+from warmstart.modeling import text
 
 
 def test_standardize_lowercases_drops_html_breaks_and_punctuation():

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from warmstart import synthetic
-from warmstart.synthetic import write_corpus
+from warmstart.data import synthetic
+from warmstart.data.synthetic import write_corpus
 
 FILE_RE = re.compile(r"^(\d+)_(\d+)\.txt$")
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}]")

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmstart.errors import RemapError, VocabularyError
-from warmstart.vocab import as_vocabulary
+from warmstart.core.errors import RemapError, VocabularyError
+from warmstart.core.vocab import as_vocabulary
 
 __all__ = ["INITIALIZERS", "fill_rows", "load_pretrained_vectors", "make_rng"]
 

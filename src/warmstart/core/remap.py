@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmstart.errors import RemapError
-from warmstart.initializers import INITIALIZERS, fill_rows, make_rng
-from warmstart.vocab import VocabDiff, as_vocabulary, diff_tokens
+from warmstart.core.errors import RemapError
+from warmstart.core.initializers import INITIALIZERS, fill_rows, make_rng
+from warmstart.core.vocab import VocabDiff, as_vocabulary, diff_tokens
 
 __all__ = [
     "INITIALIZERS",

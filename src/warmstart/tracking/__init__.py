@@ -29,13 +29,13 @@ from mlflow.entities import RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from . import config as config_mod
-from .errors import TrackingError
+from warmstart import config as config_mod
+from warmstart.core.errors import TrackingError
 
 STAGE_TAG = "warmstart.stage"
 # Set by the sweep callback: each multirun job's top-level run becomes a child of this run.
 PARENT_ENV = "WARMSTART_PARENT_RUN_ID"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the warmstart package
 T = TypeVar("T")
 
 

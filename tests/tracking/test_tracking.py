@@ -22,7 +22,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, free_port, race, start_server, versions_of
 
-from warmstart.errors import TrackingError
+from warmstart.core.errors import TrackingError
 from warmstart.stages import train_base
 from warmstart.tracking import (
     MetricsLogger,

@@ -5,6 +5,6 @@ Logging the model as code, not as a pickled Python object, keeps pickle off the 
 
 from mlflow.models import set_model
 
-from warmstart.serving import TextClassifier
+from warmstart.tracking.pyfunc import TextClassifier
 
 set_model(TextClassifier())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from warmstart.errors import RemapError
-from warmstart.model import build_model, embedding_matrix_of, head_of, load_model
+from warmstart.core.errors import RemapError
+from warmstart.modeling.model import build_model, embedding_matrix_of, head_of, load_model
 
 MODEL = {"embedding_dim": 16, "hidden_units": 16}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from warmstart.errors import ConfigError
-from warmstart.model import build_model
-from warmstart.training import Arrays, fit, strategy
+from warmstart.core.errors import ConfigError
+from warmstart.modeling.fit import Arrays, fit, strategy
+from warmstart.modeling.model import build_model
 
 MODEL = {"embedding_dim": 8, "hidden_units": 4}
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmstart.errors import VocabularyError
+from warmstart.core.errors import VocabularyError
 
 __all__ = [
     "VocabDiff",

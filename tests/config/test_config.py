@@ -7,7 +7,7 @@ from compose import compose_config
 from omegaconf import OmegaConf
 
 from warmstart.config import PROJECT_ROOT, flatten, redact, to_yaml, with_overlay
-from warmstart.errors import ConfigError
+from warmstart.core.errors import ConfigError
 
 
 def test_default_is_the_embedded_corpus_with_a_drift_between_base_and_update():

@@ -25,8 +25,8 @@ from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
-from .errors import TrackingError
-from .tracking import PARENT_ENV, STAGE_TAG, connect, experiment_name, open_experiment
+from warmstart.core.errors import TrackingError
+from warmstart.tracking import PARENT_ENV, STAGE_TAG, connect, experiment_name, open_experiment
 
 SWEEP_STAGE = "sweep"
 # Result metrics summarised per setting: (stage, metric) -> column.

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmstart import vocab as vocab_module
-from warmstart.errors import VocabularyError
-from warmstart.vocab import (
+from warmstart.core import vocab as vocab_module
+from warmstart.core.errors import VocabularyError
+from warmstart.core.vocab import (
     _match_exact,
     check_vocabulary,
     diff_vocabularies,

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from conftest import IMDB_ARCHIVE_SHA256
 
+from warmstart.core.errors import ConfigError, DataError
 from warmstart.data import MARKER, Splits, load_splits, sha256_file
-from warmstart.errors import ConfigError, DataError
 
 # --------------------------------------------------------------------------- helpers
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmstart.errors import RemapError, VocabularyError
-from warmstart.initializers import INITIALIZERS, load_pretrained_vectors
-from warmstart.remap import apply_plan, plan_remap, remap_embeddings
+from warmstart.core.errors import RemapError, VocabularyError
+from warmstart.core.initializers import INITIALIZERS, load_pretrained_vectors
+from warmstart.core.remap import apply_plan, plan_remap, remap_embeddings
 
 FAST = settings(max_examples=40, deadline=None)
 TOKENS = st.text(alphabet="abcdefgh[]UNK", max_size=6)

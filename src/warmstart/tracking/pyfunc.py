@@ -25,9 +25,9 @@ class TextClassifier(PythonModel):
     def load_context(self, context) -> None:
         import json
 
-        from warmstart import text
-        from warmstart.model import load_model
-        from warmstart.vocab import load_vocabulary
+        from warmstart.core.vocab import load_vocabulary
+        from warmstart.modeling import text
+        from warmstart.modeling.model import load_model
 
         with open(context.artifacts[SETTINGS], encoding="utf-8") as f:
             settings = json.load(f)
@@ -38,7 +38,7 @@ class TextClassifier(PythonModel):
         self._model = load_model(context.artifacts[KERAS_MODEL])
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        from warmstart import text
+        from warmstart.modeling import text
 
         texts = model_input["text"].astype(str).tolist()
         ids = text.vectorize(self._vectorizer, texts)

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from warmstart import synthetic
-from warmstart.errors import ConfigError, DataError
+from warmstart.core.errors import ConfigError, DataError
+from warmstart.data import synthetic
 
 try:
     import fcntl

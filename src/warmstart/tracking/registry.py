@@ -27,20 +27,20 @@ from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 
-from . import config as config_mod
-from .data import sha256_file
-from .errors import RegistryError, TrackingError, VocabularyError, WarmstartError
-from .model import EMBEDDING_LAYER
-from .serving import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
-from .tracking import retry_conflicts
-from .vocab import check_vocabulary, load_vocabulary, save_vocabulary
+from warmstart import config as config_mod
+from warmstart.core.errors import RegistryError, TrackingError, VocabularyError, WarmstartError
+from warmstart.core.vocab import check_vocabulary, load_vocabulary, save_vocabulary
+from warmstart.data import sha256_file
+from warmstart.modeling.model import EMBEDDING_LAYER
+from warmstart.tracking import retry_conflicts
+from warmstart.tracking.pyfunc import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
 
 DIGEST_TAGS = {
     VOCABULARY: "warmstart.vocabulary_sha256",
     EMBEDDING: "warmstart.embedding_sha256",
     KERAS_MODEL: "warmstart.keras_model_sha256",
 }
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the warmstart package
 
 
 # ---------------------------------------------------------------- publishing
@@ -98,7 +98,7 @@ def publish_model(
         tags = {**digests, **(lineage or {}), "warmstart.vocabulary_size": str(len(vocabulary))}
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=str(PACKAGE_DIR / "pyfunc_model.py"),
+            python_model=str(PACKAGE_DIR / "tracking" / "pyfunc_entry.py"),
             artifacts={f: str(folder / f) for f in (KERAS_MODEL, VOCABULARY, EMBEDDING, SETTINGS)},
             code_paths=[str(PACKAGE_DIR)],
             signature=ModelSignature(

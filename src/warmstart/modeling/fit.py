@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from . import text
-from .errors import ConfigError
-from .model import compile_model
+from warmstart.core.errors import ConfigError
+from warmstart.modeling import text
+from warmstart.modeling.model import compile_model
 
 
 @dataclass

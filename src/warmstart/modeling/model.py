@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from .errors import RegistryError, RemapError
+from warmstart.core.errors import RegistryError, RemapError
 
 EMBEDDING_LAYER = "embedding"
 HEAD_LAYER = "head"

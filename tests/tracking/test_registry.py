@@ -20,11 +20,11 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, race, versions_of
 
+from warmstart.core.errors import RegistryError
 from warmstart.data import sha256_file
-from warmstart.errors import RegistryError
-from warmstart.model import build_model
-from warmstart.registry import DIGEST_TAGS, publish_model, resolve_source
+from warmstart.modeling.model import build_model
 from warmstart.tracking import connect, retry_conflicts
+from warmstart.tracking.registry import DIGEST_TAGS, publish_model, resolve_source
 
 MODEL_CFG = {"embedding_dim": 16, "hidden_units": 16}
 VOCAB = ["", "[UNK]", *(f"word{i}" for i in range(18))]

@@ -16,12 +16,12 @@ from typing import Any
 import keras
 import mlflow
 
-from .. import text
-from ..config import to_container
-from ..data import Splits, load_splits
-from ..model import build_model
-from ..tracking import MetricsLogger, log_splits
-from ..training import Arrays, FitResult, fit, strategy, to_arrays
+from warmstart.config import to_container
+from warmstart.data import Splits, load_splits
+from warmstart.modeling import text
+from warmstart.modeling.fit import Arrays, FitResult, fit, strategy, to_arrays
+from warmstart.modeling.model import build_model
+from warmstart.tracking import MetricsLogger, log_splits
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Pure: vocabularies and their diff, the remap plan, initializers (numpy, pandas only)."""

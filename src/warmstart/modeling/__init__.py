@@ -1,0 +1,1 @@
+"""Keras: text vectorization, model building, training."""
