@@ -6,71 +6,23 @@ metric keys are identical and the MLflow UI compares them directly.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import keras
 import mlflow
 
-from warmstart.config import to_container
-from warmstart.data import Splits, load_splits
-from warmstart.modeling import text
-from warmstart.modeling.fit import Arrays, FitResult, fit, strategy, to_arrays
+from warmstart.modeling.fit import FitResult, fit, strategy
 from warmstart.modeling.model import build_model
+from warmstart.modeling.prepare import Prepared, prepare_data
 from warmstart.tracking import MetricsLogger, log_splits
 
 
-@dataclass
-class Prepared:
-    """A stage's data, vectorized with a vocabulary learned from its training split."""
-
-    splits: Splits
-    vectorizer: keras.layers.TextVectorization
-    vocabulary: list[str]
-    train: Arrays
-    val: Arrays
-    test: Arrays
-
-
-# The pipeline prepares the same new data for vocab_diff, warm and cold in one process:
-# reading 50,000 reviews and adapting a vocabulary once, not three times, keeps its wall time
-# near plain Keras. Keyed by the resolved data, vocab and seed settings; holds two entries
-# (the base's and the update's).
-_PREPARED: dict[str, Prepared] = {}
-
-
-def _prepared_key(cfg: Mapping) -> str:
-    parts = {k: to_container(cfg[k]) if k != "seed" else cfg[k] for k in ("data", "vocab", "seed")}
-    return json.dumps(parts, sort_keys=True, default=str)
-
-
 def prepare(cfg: Mapping, *, log: bool = True) -> Prepared:
-    """Load the splits, learn the vocabulary on train, vectorize every split once."""
-    keras.utils.set_random_seed(int(cfg["seed"]))
-    key = _prepared_key(cfg)
-    data = _PREPARED.get(key)
-    if data is None:
-        splits = load_splits(cfg["data"])
-        vectorizer = text.adapt_vectorizer(
-            splits.train["text"].tolist(),
-            max_tokens=int(cfg["vocab"]["max_tokens"]),
-            sequence_length=int(cfg["vocab"]["sequence_length"]),
-        )
-        data = Prepared(
-            splits=splits,
-            vectorizer=vectorizer,
-            vocabulary=text.vocabulary_of(vectorizer),
-            train=to_arrays(vectorizer, splits.train),
-            val=to_arrays(vectorizer, splits.val),
-            test=to_arrays(vectorizer, splits.test),
-        )
-        while len(_PREPARED) >= 2:
-            _PREPARED.pop(next(iter(_PREPARED)))
-        _PREPARED[key] = data
+    """The stage's prepared data (see `modeling.prepare`), logged to the active run."""
+    data = prepare_data(cfg["data"], cfg["vocab"], int(cfg["seed"]))
     if log:
         log_splits(data.splits)
         mlflow.log_param("vocab.size", len(data.vocabulary))
