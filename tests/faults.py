@@ -20,7 +20,7 @@ import mlflow
 import numpy as np
 from mlflow.tracking import MlflowClient
 
-from warmstart.data import sha256_file
+from warmstart.core.digests import sha256_file
 from warmstart.tracking.pyfunc import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
 from warmstart.tracking.registry import DIGEST_TAGS, model_id_of, resolve_source
 

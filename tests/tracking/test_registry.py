@@ -20,8 +20,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, race, versions_of
 
+from warmstart.core.digests import sha256_file
 from warmstart.core.errors import RegistryError
-from warmstart.data import sha256_file
 from warmstart.modeling.model import build_model
 from warmstart.tracking import connect, retry_conflicts
 from warmstart.tracking.registry import DIGEST_TAGS, publish_model, resolve_source

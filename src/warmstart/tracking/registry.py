@@ -28,9 +28,9 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 
 from warmstart import config as config_mod
+from warmstart.core.digests import sha256_file
 from warmstart.core.errors import RegistryError, TrackingError, VocabularyError, WarmstartError
 from warmstart.core.vocab import check_vocabulary, load_vocabulary, save_vocabulary
-from warmstart.data import sha256_file
 from warmstart.modeling.model import EMBEDDING_LAYER
 from warmstart.tracking import retry_conflicts
 from warmstart.tracking.pyfunc import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
