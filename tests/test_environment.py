@@ -27,7 +27,14 @@ def _pins(lines: list[str]) -> dict[str, str]:
     return pins
 
 
-LOCK = _pins((PROJECT_ROOT / "requirements.lock").read_text().splitlines())
+def _lock(name: str) -> dict[str, str]:
+    return _pins((PROJECT_ROOT / name).read_text().splitlines())
+
+
+# Both locks come from `make lock`: the test lock is everything ./.venv installs, the runtime lock
+# the subset an `mlflow run` environment installs (conda.yaml).
+LOCK = _lock("requirements-test.lock")
+RUNTIME_LOCK = _lock("requirements.lock")
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
 CONDA = yaml.safe_load((PROJECT_ROOT / "conda.yaml").read_text())
 
@@ -56,6 +63,35 @@ def test_conda_env_installs_the_lock_and_agrees_with_it():
     assert "python=3.11" in CONDA["dependencies"]
     for name, ver in _pins(pip_section).items():
         assert LOCK.get(name) == ver, f"conda.yaml pins {name}=={ver}, lock has {LOCK.get(name)}"
+        assert RUNTIME_LOCK.get(name) == ver, f"conda.yaml pins {name}=={ver} outside the runtime"
+
+
+def test_runtime_lock_is_the_test_lock_minus_the_test_tools():
+    drift = {n: (v, LOCK.get(n)) for n, v in RUNTIME_LOCK.items() if LOCK.get(n) != v}
+    assert not drift, f"runtime lock vs test lock (runtime, test): {drift}; run `make lock`"
+    runtime_pins = _pins(PYPROJECT["project"]["dependencies"])
+    test_pins = _pins(PYPROJECT["project"]["optional-dependencies"]["test"])
+    for name, ver in runtime_pins.items():
+        assert RUNTIME_LOCK.get(name) == ver, f"pyproject pins {name}=={ver}, runtime lock differs"
+    # What a run must not carry: the test extra's own tools (transitive ones may be shared).
+    for name in ["pytest", "ruff", "hypothesis", "tf-keras", "uv", "import-linter"]:
+        assert name in test_pins and name not in RUNTIME_LOCK, name
+
+
+def test_conda_env_pins_pip_and_python_like_the_makefile_and_pyproject():
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    pip_version = re.search(r"^PIP_VERSION := (\S+)$", makefile, re.MULTILINE).group(1)
+    assert f"pip={pip_version}" in CONDA["dependencies"]
+    assert PYPROJECT["project"]["requires-python"] == "==3.11.*"
+    assert set(CONDA["dependencies"][-1]["pip"]) == {"-r requirements.lock", "-e ."}
+
+
+def test_mlproject_builds_its_environment_from_conda_yaml():
+    # One environment file: MLflow reads conda.yaml for conda, virtualenv and uv alike; a
+    # python_env.yaml beside it would be ignored (MLproject names conda_env), so none exists.
+    project = yaml.safe_load((PROJECT_ROOT / "MLproject").read_text())
+    assert project["conda_env"] == "conda.yaml" and "python_env" not in project
+    assert not (PROJECT_ROOT / "python_env.yaml").exists()
 
 
 @pytest.mark.parametrize("name", ["tensorflow", "keras", "mlflow", "hydra-core", "numpy", "pandas"])
