@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from warmstart.core.errors import RemapError, VocabularyError
-from warmstart.core.initializers import INITIALIZERS, load_pretrained_vectors
-from warmstart.core.remap import apply_plan, plan_remap, remap_embeddings
+from warmstart.core.initializers import INITIALIZERS
+from warmstart.core.pretrained_vectors import load_pretrained_vectors
+from warmstart.core.remap import apply_plan, remap_embeddings
+from warmstart.core.remap_plan import plan_remap
 
 FAST = settings(max_examples=40, deadline=None)
 TOKENS = st.text(alphabet="abcdefgh[]UNK", max_size=6)

@@ -9,17 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmstart.core import vocab as vocab_module
+from warmstart.core import packed_tokens as packed_tokens_module
 from warmstart.core.errors import VocabularyError
+from warmstart.core.token_matching import _match_exact, match_tokens
 from warmstart.core.vocab import (
-    _match_exact,
     check_vocabulary,
-    diff_vocabularies,
     load_vocabulary,
-    match_tokens,
     normalize_vocabularies,
     save_vocabulary,
 )
+from warmstart.core.vocab_diff import diff_vocabularies
 
 TOKENS = st.text(max_size=20)  # any unicode, incl. '', '\n', surrogates and long tokens
 VOCAB = st.lists(TOKENS, min_size=1, max_size=60, unique=True)
@@ -161,7 +160,7 @@ def test_match_distinguishes_prefixes_and_word_boundaries():
 
 def test_fingerprint_collisions_are_caught_by_byte_verification(monkeypatch):
     # A weak fingerprint (the byte length) makes every same-length pair collide.
-    monkeypatch.setattr(vocab_module, "_fingerprint", lambda packed: packed.lengths.copy())
+    monkeypatch.setattr(packed_tokens_module, "_fingerprint", lambda packed: packed.lengths.copy())
     base = ["a", "bb", "x" * 20, "y" * 30 + "z"]
     new = ["b", "bb", "x" * 19 + "w", "y" * 30 + "z", "q" * 7, "r" * 7]
     np.testing.assert_array_equal(match_tokens(base, new), [-1, 1, -1, 3, -1, -1])

@@ -28,14 +28,16 @@ def non_finite(array: np.ndarray) -> tuple[int, int]:
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.sum(array, dtype=total_dtype)):
             return 0, -1
-    rows = array.reshape(array.shape[0], -1) if array.ndim > 1 else array.reshape(-1, 1)
+    # Slice the array itself and reshape only each mask: reshaping a strided view (e.g. a
+    # Dense kernel with its vocabulary axis moved first) would copy the whole array.
+    rows = array.reshape(1) if array.ndim == 0 else array
     step = max(1, _CHUNK_BYTES // max(1, rows[:1].nbytes))
     count, first_row = 0, -1
     for start in range(0, rows.shape[0], step):
         bad = ~np.isfinite(rows[start : start + step])
         found = int(bad.sum())
         if found and first_row < 0:
-            first_row = start + int(np.flatnonzero(bad.any(axis=1))[0])
+            first_row = start + int(np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0])
         count += found
     return count, first_row
 

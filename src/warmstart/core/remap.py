@@ -12,193 +12,18 @@ temporary (random matrix, gathered copy or float64 upcast) is ever built.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from warmstart.core.arrays import non_finite
 from warmstart.core.errors import RemapError
 from warmstart.core.initializers import INITIALIZERS, fill_rows, make_rng
-from warmstart.core.vocab import VocabDiff, as_vocabulary, diff_tokens
+from warmstart.core.remap_plan import RemapPlan, plan_tokens
+from warmstart.core.remap_report import RemapReport, RemapResult
+from warmstart.core.vocab import as_vocabulary
 
-__all__ = [
-    "INITIALIZERS",
-    "RemapPlan",
-    "RemapReport",
-    "RemapResult",
-    "apply_plan",
-    "plan_remap",
-    "remap_embeddings",
-]
-
-COPIED = "copied"
-"""Provenance label of rows copied from the base matrix."""
-
-_CHUNK_BYTES = 8 << 20
-
-
-@dataclass(frozen=True, eq=False)
-class RemapPlan:
-    """Index arrays that move weights from base-vocabulary order to new-vocabulary order.
-
-    `shared_new[k]` (ascending) receives base row `shared_base[k]`; `added` are the new
-    indices to initialise; `removed` are base indices no new token uses.
-    """
-
-    base_size: int
-    new_size: int
-    shared_new: np.ndarray
-    shared_base: np.ndarray
-    added: np.ndarray
-    removed: np.ndarray
-    new_vocabulary: list[str] | None = None
-    base_vocabulary: list[str] | None = None
-
-    @classmethod
-    def from_diff(cls, diff: VocabDiff) -> RemapPlan:
-        """The plan implied by a vocabulary diff (keeps the token lists for reports)."""
-        return cls(
-            base_size=len(diff.base),
-            new_size=len(diff.new),
-            shared_new=diff.shared_new,
-            shared_base=diff.shared_base,
-            added=diff.added,
-            removed=diff.removed,
-            new_vocabulary=diff.new,
-            base_vocabulary=diff.base,
-        )
-
-    @property
-    def n_shared(self) -> int:
-        return int(self.shared_new.size)
-
-    @cached_property
-    def n_moved(self) -> int:
-        """Shared tokens whose index changed."""
-        return int(np.count_nonzero(self.shared_new != self.shared_base))
-
-    @property
-    def overlap(self) -> float:
-        """Shared tokens / new vocabulary size: the share of rows that are warm-started."""
-        return self.n_shared / self.new_size
-
-    @cached_property
-    def new_to_base(self) -> np.ndarray:
-        """Base index of every new row, -1 where the token is new."""
-        out = np.full(self.new_size, -1, dtype=np.intp)
-        out[self.shared_new] = self.shared_base
-        return out
-
-
-@dataclass(frozen=True, eq=False)
-class RemapReport:
-    """What a remap did: counts, ratios and which initializer filled each new row.
-
-    `row_source[j]` indexes `source_names`; "copied" means copied from the base row.
-    """
-
-    plan: RemapPlan
-    axis: int
-    shape: tuple[int, ...]
-    dtype: str
-    initializer: str
-    source_names: tuple[str, ...]
-    row_source: np.ndarray
-
-    @property
-    def copied(self) -> int:
-        return self.plan.n_shared
-
-    @property
-    def added(self) -> int:
-        return int(self.plan.added.size)
-
-    @property
-    def dropped(self) -> int:
-        return int(self.plan.removed.size)
-
-    @property
-    def moved(self) -> int:
-        return self.plan.n_moved
-
-    @property
-    def overlap(self) -> float:
-        return self.plan.overlap
-
-    @property
-    def retained(self) -> float:
-        return self.plan.n_shared / self.plan.base_size
-
-    @property
-    def source_counts(self) -> dict[str, int]:
-        """Rows per source label, e.g. {'copied': 9800, 'pretrained': 150, 'uniform': 50}."""
-        counts = np.bincount(self.row_source, minlength=len(self.source_names))
-        return {name: int(c) for name, c in zip(self.source_names, counts, strict=True)}
-
-    def sources(self) -> pd.Categorical:
-        """Per new row, the label of what filled it."""
-        return pd.Categorical.from_codes(self.row_source, categories=list(self.source_names))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe summary (no per-row arrays), e.g. for mlflow.log_dict."""
-        return {
-            "base_size": self.plan.base_size,
-            "new_size": self.plan.new_size,
-            "axis": self.axis,
-            "shape": list(self.shape),
-            "dtype": self.dtype,
-            "copied": self.copied,
-            "added": self.added,
-            "dropped": self.dropped,
-            "moved": self.moved,
-            "overlap": self.overlap,
-            "retained": self.retained,
-            "initializer": self.initializer,
-            "sources": self.source_counts,
-        }
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per new-vocabulary entry: token, new_index, base_index (-1), source."""
-        tokens = self.plan.new_vocabulary
-        frame = pd.DataFrame(
-            {
-                "new_index": np.arange(self.plan.new_size),
-                "base_index": self.plan.new_to_base,
-                "source": self.sources(),
-            }
-        )
-        if tokens is not None:
-            token_array = np.empty(len(tokens), dtype=object)
-            token_array[:] = tokens
-            frame.insert(0, "token", token_array)
-        return frame
-
-
-@dataclass(frozen=True, eq=False)
-class RemapResult:
-    """The remapped array (`matrix`, new vocabulary on the plan's axis) and its report."""
-
-    matrix: np.ndarray
-    report: RemapReport
-
-
-def plan_remap(base_vocabulary: Any, new_vocabulary: Any, *, min_overlap: float = 0.0) -> RemapPlan:
-    """Match the two vocabularies once; raise RemapError if the overlap is below `min_overlap`.
-
-    Vocabularies may be lists, arrays (str or all-bytes) or vocabulary file paths.
-    """
-    base_tokens = as_vocabulary(base_vocabulary, name="base vocabulary")
-    new_tokens = as_vocabulary(new_vocabulary, name="new vocabulary")
-    return _plan_tokens(base_tokens, new_tokens, min_overlap)
-
-
-def _plan_tokens(base_tokens: list[str], new_tokens: list[str], min_overlap: float) -> RemapPlan:
-    plan = RemapPlan.from_diff(diff_tokens(base_tokens, new_tokens))
-    _check_overlap(plan, min_overlap)
-    return plan
+__all__ = ["apply_plan", "remap_embeddings"]
 
 
 def remap_embeddings(
@@ -213,7 +38,7 @@ def remap_embeddings(
     """Warm-start an embedding matrix for `new_vocabulary` from one trained on `base_vocabulary`.
 
     Shared tokens keep their trained row (bit-identical), new tokens get `initializer`
-    rows (see `warmstart.initializers.INITIALIZERS`), removed tokens are dropped.
+    rows (see `warmstart.core.initializers.INITIALIZERS`), removed tokens are dropped.
     `.matrix` has shape (len(new_vocabulary), dim) and the dtype of `base_embeddings`.
     """
     base_embeddings = _as_float_array(base_embeddings)
@@ -231,7 +56,7 @@ def remap_embeddings(
             "(including the mask '' and '[UNK]' tokens, as get_vocabulary() returns it)."
         )
     new_tokens = as_vocabulary(new_vocabulary, name="new vocabulary")
-    plan = _plan_tokens(base_tokens, new_tokens, min_overlap)
+    plan = plan_tokens(base_tokens, new_tokens, min_overlap)
     return apply_plan(plan, base_embeddings, 0, initializer, seed, **initializer_options)
 
 
@@ -290,23 +115,8 @@ def apply_plan(
         tokens=plan.new_vocabulary,
         options=options,
     )
-    names = [COPIED, *dict.fromkeys(name for name, _ in sources)]
-    row_source = np.zeros(plan.new_size, dtype=np.uint8)
-    for name, rows in sources:
-        row_source[rows] = names.index(name)
-    report = RemapReport(
-        plan=plan,
-        axis=axis,
-        shape=tuple(out.shape),
-        dtype=str(out.dtype),
-        initializer=initializer,
-        source_names=tuple(names),
-        row_source=row_source,
-    )
+    report = RemapReport.from_sources(plan, sources, axis=axis, out=out, initializer=initializer)
     return RemapResult(matrix=out, report=report)
-
-
-# --------------------------------------------------------------------------- helpers
 
 
 def _as_float_array(tensor: Any) -> np.ndarray:
@@ -321,20 +131,7 @@ def _as_float_array(tensor: Any) -> np.ndarray:
 
 def _check_finite(src: np.ndarray, axis: int) -> None:
     """Refuse NaN/inf weights: they would silently poison every warm-started model."""
-    # A finite total proves every element finite; an overflowing total only costs the
-    # exact scan below. Summing float32 in float32 halves the time of a float64 sum.
-    total_dtype = np.promote_types(src.dtype, np.float32)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.sum(src, dtype=total_dtype)):
-            return
-    bad_total, first_row = 0, -1
-    step = max(1, _CHUNK_BYTES // max(1, src[:1].nbytes))
-    for start in range(0, src.shape[0], step):
-        bad = ~np.isfinite(src[start : start + step])
-        count = int(bad.sum())
-        if count and first_row < 0:
-            first_row = start + int(np.flatnonzero(bad.reshape(bad.shape[0], -1).any(1))[0])
-        bad_total += count
+    bad_total, first_row = non_finite(src)
     if bad_total:
         raise RemapError(
             f"base weights hold {bad_total} NaN/inf value(s), first at index {first_row} of "
@@ -352,21 +149,3 @@ def _constant_in_layout(matrix: Any, out_shape: tuple[int, ...], axis: int) -> n
             "(as in Constant(new_embedding)), in the layout of the output."
         )
     return np.moveaxis(matrix, axis, 0)
-
-
-def _check_overlap(plan: RemapPlan, min_overlap: float) -> None:
-    if plan.overlap >= min_overlap:
-        return
-    hint = ""
-    tokens: Sequence[str] | None = plan.new_vocabulary
-    if tokens is not None and sum(t.startswith(("b'", 'b"')) for t in tokens[:100]) > 10:
-        hint = " The new tokens look like str(bytes) ('b\\'...\\''): decode bytes, not str() them."
-    raise RemapError(
-        f"only {plan.n_shared} of {plan.new_size} new-vocabulary tokens "
-        f"({plan.overlap:.1%}) are in the base vocabulary, below min_overlap={min_overlap}. "
-        "Usual causes: one vocabulary is bytes or str(bytes) and the other str (load both "
-        "with warmstart.vocab.normalize_vocabularies), a different tokenizer/standardisation, "
-        "or special tokens ('' mask, '[UNK]') added to only one side so every index is "
-        f"offset. Compare the two vocabularies, or lower min_overlap if the change is "
-        f"intended.{hint}"
-    )

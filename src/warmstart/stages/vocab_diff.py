@@ -12,11 +12,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from omegaconf import DictConfig
 
-from warmstart.core.vocab import VocabDiff, diff_vocabularies
+from warmstart.core.vocab_diff import VocabDiff, diff_vocabularies
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import prepare
-from warmstart.tracking import stage_run
-from warmstart.tracking.registry import resolve_source
+from warmstart.tracking.resolve import resolve_source
+from warmstart.tracking.runs import stage_run
 
 
 def plot(diff: VocabDiff, moved: pd.DataFrame) -> Figure:

@@ -1,0 +1,141 @@
+"""What a remap did: counts, ratios and the provenance of every new row.
+
+The counts are read from the plan's `VocabDiff`, never copied, so a report cannot drift
+from the diff it was made from. The row provenance ("copied" or the initializer that filled
+the row) is what lets a reviewer see which embeddings were trained and which were guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from warmstart.core.arrays import object_array
+from warmstart.core.initializers import Sources
+from warmstart.core.remap_plan import RemapPlan
+from warmstart.core.vocab_diff import VocabDiff
+
+__all__ = ["COPIED", "RemapReport", "RemapResult"]
+
+COPIED = "copied"
+"""Provenance label of rows copied from the base matrix."""
+
+
+@dataclass(frozen=True, eq=False)
+class RemapReport:
+    """What a remap did: counts, ratios and which initializer filled each new row.
+
+    `row_source[j]` indexes `source_names`; "copied" means copied from the base row.
+    """
+
+    plan: RemapPlan
+    axis: int
+    shape: tuple[int, ...]
+    dtype: str
+    initializer: str
+    source_names: tuple[str, ...]
+    row_source: np.ndarray
+
+    @classmethod
+    def from_sources(
+        cls,
+        plan: RemapPlan,
+        sources: Sources,
+        *,
+        axis: int,
+        out: np.ndarray,
+        initializer: str,
+    ) -> RemapReport:
+        """The report of `out`, whose rows not listed in `sources` were copied."""
+        names = [COPIED, *dict.fromkeys(name for name, _ in sources)]
+        row_source = np.zeros(plan.new_size, dtype=np.uint8)
+        for name, rows in sources:
+            row_source[rows] = names.index(name)
+        return cls(
+            plan=plan,
+            axis=axis,
+            shape=tuple(out.shape),
+            dtype=str(out.dtype),
+            initializer=initializer,
+            source_names=tuple(names),
+            row_source=row_source,
+        )
+
+    @property
+    def diff(self) -> VocabDiff:
+        """The vocabulary diff every count below is read from."""
+        return self.plan.diff
+
+    @property
+    def copied(self) -> int:
+        return self.diff.n_shared
+
+    @property
+    def added(self) -> int:
+        return self.diff.n_added
+
+    @property
+    def dropped(self) -> int:
+        return self.diff.n_removed
+
+    @property
+    def moved(self) -> int:
+        return self.diff.n_moved
+
+    @property
+    def overlap(self) -> float:
+        return self.diff.overlap
+
+    @property
+    def retained(self) -> float:
+        return self.diff.retained
+
+    @property
+    def source_counts(self) -> dict[str, int]:
+        """Rows per source label, e.g. {'copied': 9800, 'pretrained': 150, 'uniform': 50}."""
+        counts = np.bincount(self.row_source, minlength=len(self.source_names))
+        return {name: int(c) for name, c in zip(self.source_names, counts, strict=True)}
+
+    def sources(self) -> pd.Categorical:
+        """Per new row, the label of what filled it."""
+        return pd.Categorical.from_codes(self.row_source, categories=list(self.source_names))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary (no per-row arrays), e.g. for mlflow.log_dict."""
+        return {
+            "base_size": self.plan.base_size,
+            "new_size": self.plan.new_size,
+            "axis": self.axis,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+            "copied": self.copied,
+            "added": self.added,
+            "dropped": self.dropped,
+            "moved": self.moved,
+            "overlap": self.overlap,
+            "retained": self.retained,
+            "initializer": self.initializer,
+            "sources": self.source_counts,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per new-vocabulary entry: token, new_index, base_index (-1), source."""
+        return pd.DataFrame(
+            {
+                "token": object_array(self.plan.new_vocabulary),
+                "new_index": np.arange(self.plan.new_size),
+                "base_index": self.plan.new_to_base,
+                "source": self.sources(),
+            }
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class RemapResult:
+    """The remapped array (`matrix`, new vocabulary on the plan's axis) and its report."""
+
+    matrix: np.ndarray
+    report: RemapReport
