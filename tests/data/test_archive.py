@@ -14,6 +14,7 @@ from acl_trees import imdb_cfg, leftovers, make_tar, make_tree, member
 from warmstart.core.digests import sha256_file
 from warmstart.core.errors import DataError
 from warmstart.data import MARKER, load_splits
+from warmstart.data.archive import acl_member_filter
 
 
 @pytest.fixture
@@ -114,3 +115,15 @@ def test_archive_without_acl_layout(tmp_path: Path) -> None:
         tf.add(other, arcname="stuff")
     with pytest.raises(DataError, match="aclImdb layout"):
         load_splits(imdb_cfg(tmp_path / "cache", path=str(tmp_path / "other.tar.gz")))
+
+
+def test_member_filter_skips_unread_members_and_applies_the_data_filter(tmp_path: Path) -> None:
+    keep = acl_member_filter(tmp_path / "a.tar.gz")
+    for name in ("aclImdb/train/unsup/0_0.txt", "aclImdb/train/labeledBow.feat", "./"):
+        assert keep(member(name)[0], str(tmp_path)) is None
+    info, _ = member("aclImdb/train/pos/0_9.txt", mode=0o4777)
+    kept = keep(info, str(tmp_path))
+    assert kept is not None and kept.name == info.name
+    assert kept.mode == 0o755  # the standard data filter drops setuid and group/other write
+    with pytest.raises(DataError, match="symbolic link"):
+        keep(member("aclImdb/x", tarfile.SYMTYPE, linkname="y")[0], str(tmp_path))

@@ -50,8 +50,8 @@ class Splits:
 def load_splits(data_cfg: Mapping[str, Any]) -> Splits:
     """Load the data described by the `data` config group.
 
-    `data.path` (a local aclImdb directory or archive) wins over both the download and the
-    synthetic generator, so an offline copy can always be used.
+    The source's test reviews stay in path order; its train pool is capped (if asked) and split
+    into train and validation; every non-empty split must hold both classes.
     """
     name = settings.dataset_name(data_cfg)
     validation_split = settings.validation_split(data_cfg)
