@@ -86,18 +86,6 @@ def to_arrays(vectorizer: keras.layers.TextVectorization, frame: pd.DataFrame) -
     )
 
 
-def _number(train_cfg: Mapping, key: str, kind: type[int] | type[float]) -> int | float:
-    """A positive `train.<key>`; a bad override (`train.epochs=`) is a ConfigError, not a crash."""
-    value = train_cfg.get(key)
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or isinstance(value, bool) or number <= 0:
-        raise ConfigError(f"train.{key}={value!r} must be a positive number; fix train.{key}")
-    return number
-
-
 def fit(
     model: keras.Model,
     *,
@@ -107,11 +95,14 @@ def fit(
     train_cfg: Mapping,
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> FitResult:
-    """Compile, train for `train.epochs`, then evaluate once on the held-out test split."""
-    epochs = _number(train_cfg, "epochs", int)
-    batch_size = _number(train_cfg, "batch_size", int)
+    """Compile, train for `train.epochs`, then evaluate once on the held-out test split.
+
+    The settings are typed by the config schema and checked by `warmstart.config.validate`.
+    """
+    epochs = int(train_cfg["epochs"])
+    batch_size = int(train_cfg["batch_size"])
     with strategy(train_cfg).scope():
-        compile_model(model, _number(train_cfg, "learning_rate", float))
+        compile_model(model, float(train_cfg["learning_rate"]))
     timer = EpochTimer()
     history = model.fit(
         train.ids,

@@ -1,4 +1,4 @@
-"""The Hydra app wrapper every stage shares: compose, connect, run, report one clear line."""
+"""The Hydra app wrapper every stage shares: compose, validate, connect, run, report one line."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from warmstart.config import CONFIG_DIR
+from warmstart.config import CONFIG_DIR, in_multirun, validate
 from warmstart.core.errors import WarmstartError
-from warmstart.tracking import StageInterrupted, connect
+from warmstart.tracking.connection import connect
+from warmstart.tracking.runs import StageInterrupted
 
 
 def _raise_interrupted(signum: int, frame: Any) -> None:
@@ -28,22 +29,18 @@ def task_overrides() -> list[str]:
         return []
 
 
-def in_multirun() -> bool:
-    """Whether this Hydra job is one of a multirun's jobs."""
-    try:
-        mode = HydraConfig.get().mode
-    except ValueError:
-        return False
-    return mode is not None and mode.name == "MULTIRUN"
-
-
 def hydra_app(run: Callable[..., Any]) -> Callable[[], None]:
-    """Wrap `run(cfg, overrides=...)` as a Hydra main that fails with one clear line."""
+    """Wrap `run(cfg, overrides=...)` as a Hydra main that fails with one clear line.
+
+    Hydra has already refused unknown keys and wrong types (the schemas); the values are
+    checked here once, before connecting or training, so a bad one never starts a run.
+    """
 
     @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
     def main(cfg: DictConfig) -> None:
         signal.signal(signal.SIGTERM, _raise_interrupted)
         try:
+            validate(cfg)
             connect(cfg)
             run(cfg, overrides=task_overrides())
         except WarmstartError as exc:

@@ -1,0 +1,160 @@
+"""Structured-config schemas: the type and the allowed keys of every setting in conf/.
+
+The YAML files keep the values and their explanations; these dataclasses only say what may be
+set, so that Hydra refuses a misspelt key or a value of the wrong type when it composes the
+config, before any stage starts. Each group file names its schema first in its defaults list
+(`defaults: [<group>_schema, _self_]`); conf/config.yaml names `config_schema` for the
+top-level keys. Fields have no defaults (`MISSING`): a value lives in exactly one place, conf/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+# ruff: noqa: UP045
+
+
+@dataclass
+class PathsSchema:
+    root_dir: str = MISSING
+    cache_dir: str = MISSING
+
+
+@dataclass
+class DataSchema:
+    """The keys both data sources share (the reader and the split)."""
+
+    name: str = MISSING
+    path: str | None = MISSING
+    cache_dir: str = MISSING
+    validation_split: float = MISSING
+    split_seed: int | None = MISSING
+    max_reviews: int | None = MISSING
+
+
+@dataclass
+class SyntheticDataSchema(DataSchema):
+    generation: int = MISSING
+    n_train: int = MISSING
+    n_test: int = MISSING
+    corpus_seed: int = MISSING
+
+
+@dataclass
+class ImdbDataSchema(DataSchema):
+    path_sha256: str | None = MISSING
+    url: str = MISSING
+    sha256: str = MISSING
+
+
+@dataclass
+class VocabSchema:
+    max_tokens: int = MISSING
+    sequence_length: int = MISSING
+
+
+@dataclass
+class ModelSchema:
+    embedding_dim: int = MISSING
+    hidden_units: int = MISSING
+
+
+@dataclass
+class TrainSchema:
+    epochs: int = MISSING
+    batch_size: int = MISSING
+    learning_rate: float = MISSING
+    tensorboard: bool = MISSING
+    strategy: str = MISSING
+    devices: list[str] | None = MISSING
+
+
+@dataclass
+class WarmstartSchema:
+    source: str = MISSING
+    initializer: str = MISSING
+    min_overlap: float = MISSING
+    pretrained_path: str | None = MISSING
+    pretrained_vocabulary: str | None = MISSING
+    fallback: str = MISSING
+
+
+@dataclass
+class RegistrySchema:
+    model_name: str = MISSING
+
+
+@dataclass
+class TrackingSchema:
+    uri: str = MISSING
+    experiment_name: str = MISSING
+    connect_timeout: float = MISSING
+
+
+@dataclass
+class CompareSchema:
+    base_run: str | None = MISSING
+    warm_run: str | None = MISSING
+    cold_run: str | None = MISSING
+    parent_run: str | None = MISSING
+
+
+@dataclass
+class BaseDataSchema(SyntheticDataSchema, ImdbDataSchema):
+    """Every key of either data source, so `base.data.<key>` is accepted whatever the preset.
+
+    Whether the chosen source has that key is checked when the overlay is applied.
+    """
+
+
+@dataclass
+class BaseOverlaySchema:
+    """What the base stage changes over the config: unset (`MISSING`) keys change nothing."""
+
+    data: BaseDataSchema = field(default_factory=BaseDataSchema)
+    vocab: VocabSchema = field(default_factory=VocabSchema)
+    train: TrainSchema = field(default_factory=TrainSchema)
+
+
+@dataclass
+class ConfigSchema:
+    """The top-level keys; each group's node is typed by its group's own schema."""
+
+    seed: int = MISSING
+    reuse: bool = MISSING
+    description: str = MISSING
+    base: BaseOverlaySchema = field(default_factory=BaseOverlaySchema)
+    compare: CompareSchema = MISSING
+    paths: Any = MISSING
+    data: Any = MISSING
+    vocab: Any = MISSING
+    model: Any = MISSING
+    train: Any = MISSING
+    warmstart: Any = MISSING
+    registry: Any = MISSING
+    tracking: Any = MISSING
+
+
+GROUP_SCHEMAS: dict[str, dict[str, type]] = {
+    "paths": {"paths_schema": PathsSchema},
+    "data": {"synthetic_schema": SyntheticDataSchema, "imdb_schema": ImdbDataSchema},
+    "vocab": {"vocab_schema": VocabSchema},
+    "model": {"model_schema": ModelSchema},
+    "train": {"train_schema": TrainSchema},
+    "warmstart": {"warmstart_schema": WarmstartSchema},
+    "registry": {"registry_schema": RegistrySchema},
+    "tracking": {"tracking_schema": TrackingSchema},
+}
+
+
+def register() -> None:
+    """Store every schema in Hydra's ConfigStore (idempotent), before any composition."""
+    store = ConfigStore.instance()
+    store.store(name="config_schema", node=ConfigSchema)
+    for group, schemas in GROUP_SCHEMAS.items():
+        for name, node in schemas.items():
+            store.store(group=group, name=name, node=node)

@@ -1,0 +1,171 @@
+"""Checks a type cannot express: ranges, names from a fixed set, files that must exist.
+
+The schemas refuse unknown keys and wrong types while Hydra composes the config; the rest is
+one check per group here, run once by the stage wrapper before it connects or trains, so a
+bad value fails in a second, not after the base model has trained. Every message names the
+key and the fix. The checks take plain mappings too, so a lower layer can run them on a dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from warmstart.config.views import with_overlay
+from warmstart.core.errors import ConfigError
+from warmstart.core.initializers import INITIALIZERS
+
+DATA_SOURCES = ("imdb", "synthetic")
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+def _key(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _value(group: Mapping[str, Any], where: str, key: str, *, optional: bool = False) -> Any:
+    """The value of `key`; a missing one is an error unless `optional`."""
+    value = group.get(key) if key in group else None
+    if value is None and not optional:
+        name = _key(where, key)
+        raise ConfigError(f"{name} is missing; set it in conf/ or as {name}=…")
+    return value
+
+
+def _integer(
+    group: Mapping[str, Any], where: str, key: str, minimum: int, *, optional: bool = False
+) -> None:
+    """An integer >= `minimum`: bools and fractional numbers are refused."""
+    value = _value(group, where, key, optional=optional)
+    if value is None:
+        return
+    try:
+        whole = not isinstance(value, bool) and float(value) == int(value) >= minimum
+    except (TypeError, ValueError):
+        whole = False
+    if not whole:
+        name = _key(where, key)
+        raise ConfigError(f"{name}={value!r} must be an integer >= {minimum}; fix {name}")
+
+
+def _number(group: Mapping[str, Any], where: str, key: str) -> float | None:
+    """The value of `key` as a float, or None when it is not a number (bools are not)."""
+    value = _value(group, where, key)
+    try:
+        return None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fraction(group: Mapping[str, Any], where: str, key: str, *, one: bool) -> None:
+    """A number in [0, 1], or in [0, 1) where 1 itself makes no sense (`one=False`)."""
+    number = _number(group, where, key)
+    if number is None or not (0.0 <= number < 1.0 or (one and number == 1.0)):
+        name, shown = _key(where, key), "[0, 1]" if one else "[0, 1)"
+        raise ConfigError(f"{name}={group[key]!r} must be in {shown}; fix {name}")
+
+
+def _positive(group: Mapping[str, Any], where: str, key: str) -> None:
+    number = _number(group, where, key)
+    if number is None or not number > 0:
+        name = _key(where, key)
+        raise ConfigError(f"{name}={group[key]!r} must be a positive number; fix {name}")
+
+
+def _one_of(group: Mapping[str, Any], where: str, key: str, names: tuple[str, ...], use: str):
+    value = _value(group, where, key)
+    if str(value) not in names:
+        raise ConfigError(f"{_key(where, key)}={value!r} is unknown; use {use}")
+
+
+def _existing_file(group: Mapping[str, Any], where: str, key: str, what: str) -> None:
+    value = _value(group, where, key)
+    if not Path(str(value)).expanduser().is_file():
+        name = _key(where, key)
+        raise ConfigError(f"{name}={value!r} is not a file (relative to {Path.cwd()}); {what}")
+
+
+def check_top(cfg: Mapping[str, Any], where: str = "") -> None:
+    """`seed` seeds numpy, which takes no negative seed."""
+    _integer(cfg, where, "seed", 0)
+
+
+def check_data(data: Mapping[str, Any], where: str = "data") -> None:
+    """The source, the split and (synthetic) the corpus size, as the data reader needs them."""
+    _one_of(data, where, "name", DATA_SOURCES, "data=imdb or data=synthetic")
+    _fraction(data, where, "validation_split", one=False)
+    _integer(data, where, "split_seed", 0, optional=True)
+    _integer(data, where, "max_reviews", 2, optional=True)
+    if str(data.get("name")) == "synthetic":
+        for key, minimum in (("generation", 0), ("n_train", 2), ("n_test", 2), ("corpus_seed", 0)):
+            _integer(data, where, key, minimum)
+
+
+def check_vocab(vocab: Mapping[str, Any], where: str = "vocab") -> None:
+    _integer(vocab, where, "max_tokens", 1)
+    _integer(vocab, where, "sequence_length", 1)
+
+
+def check_model(model: Mapping[str, Any], where: str = "model") -> None:
+    _integer(model, where, "embedding_dim", 1)
+    _integer(model, where, "hidden_units", 1)
+
+
+def check_train(train: Mapping[str, Any], where: str = "train") -> None:
+    _integer(train, where, "epochs", 1)
+    _integer(train, where, "batch_size", 1)
+    _positive(train, where, "learning_rate")
+    _one_of(train, where, "strategy", STRATEGIES, "default, mirrored or multi_worker")
+
+
+def check_warmstart(warm: Mapping[str, Any], where: str = "warmstart") -> None:
+    """The initializer by name; with `pretrained`, its files and a fallback that is not itself."""
+    _one_of(warm, where, "initializer", INITIALIZERS, ", ".join(INITIALIZERS))
+    _fraction(warm, where, "min_overlap", one=True)
+    if str(warm.get("initializer")) != "pretrained":
+        return
+    _existing_file(warm, where, "pretrained_path", "give a word2vec/GloVe text file or an .npy")
+    if warm.get("pretrained_vocabulary") is not None:
+        _existing_file(warm, where, "pretrained_vocabulary", "give the .npy's token list file")
+    others = tuple(n for n in INITIALIZERS if n != "pretrained")
+    _one_of(warm, where, "fallback", others, ", ".join(others))
+
+
+def check_registry(registry: Mapping[str, Any], where: str = "registry") -> None:
+    """An empty name would only fail at registration, after training."""
+    if not str(_value(registry, where, "model_name")).strip():
+        raise ConfigError(f"{where}.model_name is empty; set {where}.model_name=NAME")
+
+
+def check_tracking(tracking: Mapping[str, Any], where: str = "tracking") -> None:
+    _positive(tracking, where, "connect_timeout")
+
+
+GROUP_CHECKS: dict[str, Callable[[Mapping[str, Any], str], None]] = {
+    "data": check_data,
+    "vocab": check_vocab,
+    "model": check_model,
+    "train": check_train,
+    "warmstart": check_warmstart,
+    "registry": check_registry,
+    "tracking": check_tracking,
+}
+# The groups the `base` overlay may change (see schema.BaseOverlaySchema).
+OVERLAID = ("data", "vocab", "train")
+
+
+def validate(cfg: DictConfig) -> None:
+    """Check every group of `cfg`, then the groups the base stage sees through `base`.
+
+    A bad value in the overlay is reported under its own key (`base.train.epochs`); the
+    overlay's keys must also exist in the chosen data source (with_overlay checks that).
+    """
+    check_top(cfg)
+    for group, check in GROUP_CHECKS.items():
+        check(cfg[group], group)
+    base = with_overlay(cfg, "base")
+    for group in OVERLAID:
+        GROUP_CHECKS[group](base[group], f"base.{group}")
