@@ -33,7 +33,7 @@ from warmstart.modeling import text
 from warmstart.modeling.fit import fit, to_arrays
 from warmstart.modeling.model import build_model, embedding_matrix_of, head_of
 from warmstart.stages import pipeline
-from warmstart.tracking import connect
+from warmstart.tracking.connection import connect
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
 

@@ -47,8 +47,10 @@ from mlflow_fixtures import Server, free_port, start_server
 
 from warmstart.core.errors import WarmstartError
 from warmstart.stages import train_base, warm_start
-from warmstart.tracking import connect, stage_run
-from warmstart.tracking.registry import DIGEST_TAGS, resolve_source
+from warmstart.tracking.connection import connect
+from warmstart.tracking.resolve import resolve_source
+from warmstart.tracking.runs import stage_run
+from warmstart.tracking.version_format import DIGEST_TAGS
 
 SMOKE = "experiment=smoke"
 SECRET = "s3cr3t-bench"

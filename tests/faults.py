@@ -21,8 +21,15 @@ import numpy as np
 from mlflow.tracking import MlflowClient
 
 from warmstart.core.digests import sha256_file
-from warmstart.tracking.pyfunc import EMBEDDING, KERAS_MODEL, SETTINGS, VOCABULARY
-from warmstart.tracking.registry import DIGEST_TAGS, model_id_of, resolve_source
+from warmstart.tracking.resolve import model_id_of, resolve_source
+from warmstart.tracking.version_format import (
+    DIGEST_TAGS,
+    EMBEDDING,
+    KERAS_MODEL,
+    SETTINGS,
+    VERSION_FILES,
+    VOCABULARY,
+)
 
 _PLAIN_MODEL = """
 import mlflow.pyfunc
@@ -78,11 +85,7 @@ def publish_unchecked(
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(folder / "model.py"),
-            artifacts={
-                f: str(folder / f)
-                for f in (KERAS_MODEL, VOCABULARY, EMBEDDING, SETTINGS)
-                if f not in omit
-            },
+            artifacts={f: str(folder / f) for f in VERSION_FILES if f not in omit},
             pip_requirements=["mlflow"],
             tags=tags,
         )

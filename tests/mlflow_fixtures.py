@@ -143,7 +143,7 @@ def pipeline_run(mlflow_server: Server, data_cache: Path) -> dict:
     from mlflow.tracking import MlflowClient
 
     from warmstart.stages import pipeline
-    from warmstart.tracking import connect
+    from warmstart.tracking.connection import connect
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)

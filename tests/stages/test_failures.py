@@ -33,7 +33,7 @@ from mlflow_fixtures import Server, free_port, start_server, versions_of
 
 from warmstart.core.errors import DataError, RegistryError, RemapError, WarmstartError
 from warmstart.stages import train_base, warm_start
-from warmstart.tracking import connect
+from warmstart.tracking.connection import connect
 
 pytestmark = pytest.mark.slow
 

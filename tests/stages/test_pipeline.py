@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warmstart.tracking import STAGE_TAG
-from warmstart.tracking.registry import DIGEST_TAGS, model_id_of, resolve_source
+from warmstart.tracking.resolve import model_id_of, resolve_source
+from warmstart.tracking.version_format import DIGEST_TAGS, STAGE_TAG
 
 pytestmark = pytest.mark.slow
 

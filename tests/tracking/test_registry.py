@@ -23,8 +23,11 @@ from mlflow_fixtures import Server, race, versions_of
 from warmstart.core.digests import sha256_file
 from warmstart.core.errors import RegistryError
 from warmstart.modeling.model import build_model
-from warmstart.tracking import connect, retry_conflicts
-from warmstart.tracking.registry import DIGEST_TAGS, publish_model, resolve_source
+from warmstart.tracking.connection import connect
+from warmstart.tracking.publish import publish_model
+from warmstart.tracking.resolve import resolve_source
+from warmstart.tracking.version_format import DIGEST_TAGS
+from warmstart.tracking.write_retry import retry_conflicts
 
 MODEL_CFG = {"embedding_dim": 16, "hidden_units": 16}
 VOCAB = ["", "[UNK]", *(f"word{i}" for i in range(18))]

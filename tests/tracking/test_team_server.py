@@ -21,7 +21,7 @@ from mlflow.tracking import MlflowClient
 from mlflow_fixtures import free_port, start_server
 
 from warmstart.stages import train_base, warm_start
-from warmstart.tracking import connect
+from warmstart.tracking.connection import connect
 
 pytestmark = pytest.mark.slow
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))

@@ -18,20 +18,14 @@ import mlflow
 import pytest
 import yaml
 from compose import compose_config
-from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, free_port, race, start_server, versions_of
 
 from warmstart.core.errors import TrackingError
 from warmstart.stages import train_base
-from warmstart.tracking import (
-    MetricsLogger,
-    StageInterrupted,
-    connect,
-    open_experiment,
-    retry_conflicts,
-    stage_run,
-)
+from warmstart.tracking.connection import connect, open_experiment
+from warmstart.tracking.metrics import MetricsLogger
+from warmstart.tracking.runs import StageInterrupted, stage_run
 
 
 def all_text_of(run: mlflow.entities.Run, artifacts: Path) -> str:
@@ -65,27 +59,6 @@ def test_processes_racing_to_create_one_experiment_all_open_it(tracking: Server)
         ids = race(lambda name=name: open_experiment(name), writers=4)
         assert not [i for i in ids if isinstance(i, Exception)], ids
         assert set(ids) == {mlflow.get_experiment_by_name(name).experiment_id}
-
-
-def test_retry_conflicts_retries_lost_races_only() -> None:
-    calls = []
-
-    def loses_twice() -> str:
-        calls.append(1)
-        if len(calls) < 3:
-            raise MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed: x")
-        return "written"
-
-    assert retry_conflicts(loses_twice) == "written" and len(calls) == 3
-    calls.clear()
-
-    def refused() -> None:
-        calls.append(1)
-        raise MlflowException("PERMISSION_DENIED: no")
-
-    with pytest.raises(MlflowException, match="PERMISSION_DENIED"):
-        retry_conflicts(refused)
-    assert len(calls) == 1
 
 
 def test_a_deleted_experiment_is_refused_naming_how_to_restore_it(tracking: Server) -> None:

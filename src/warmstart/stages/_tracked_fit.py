@@ -17,7 +17,8 @@ import mlflow
 from warmstart.modeling.fit import FitResult, fit, strategy
 from warmstart.modeling.model import build_model
 from warmstart.modeling.prepare import Prepared, prepare_data
-from warmstart.tracking import MetricsLogger, log_splits
+from warmstart.tracking.datasets import log_splits
+from warmstart.tracking.metrics import MetricsLogger
 
 
 def prepare(cfg: Mapping, *, log: bool = True) -> Prepared:

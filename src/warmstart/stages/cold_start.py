@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
-from warmstart.tracking import stage_run
+from warmstart.tracking.runs import stage_run
 
 
 def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None) -> str:

@@ -18,7 +18,8 @@ from omegaconf import DictConfig
 
 from warmstart.core.errors import TrackingError
 from warmstart.stages._entry import hydra_app
-from warmstart.tracking import STAGE_TAG, stage_run
+from warmstart.tracking.runs import stage_run
+from warmstart.tracking.version_format import STAGE_TAG, compare_run_tag
 
 STAGES = ("base", "warm", "cold")
 
@@ -129,7 +130,7 @@ def run(
     table.insert(1, "run_id", [ids[name] for name in table["run"]])
     figure = plot(curves)
     with stage_run(cfg, "compare", overrides=overrides, parent_run_id=parent_run_id) as active:
-        mlflow.set_tags({f"warmstart.compare.{k}_run": v for k, v in ids.items()})
+        mlflow.set_tags({compare_run_tag(k): v for k, v in ids.items()})
         targets = [active.info.run_id] + ([parent_run_id] if parent_run_id else [])
         for target in targets:
             MlflowClient().log_figure(target, figure, "compare/learning_curves.png")

@@ -12,7 +12,7 @@ from omegaconf import DictConfig, open_dict
 
 from warmstart.stages import cold_start, compare, train_base, vocab_diff, warm_start
 from warmstart.stages._entry import hydra_app
-from warmstart.tracking import stage_run
+from warmstart.tracking.runs import stage_run
 
 
 def run(

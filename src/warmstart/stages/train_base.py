@@ -20,8 +20,10 @@ from warmstart.config import with_overlay
 from warmstart.modeling.model import embedding_matrix_of
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
-from warmstart.tracking import find_reusable, reuse_key, stage_run
-from warmstart.tracking.registry import Published, publish_model
+from warmstart.tracking.publish import publish_model
+from warmstart.tracking.reuse import find_reusable, reuse_key
+from warmstart.tracking.runs import stage_run
+from warmstart.tracking.version_format import REUSE_KEY_TAG, REUSED_FROM_TAG, Published
 
 
 @dataclass
@@ -37,18 +39,11 @@ def run(
     with stage_run(base_cfg, "base", overrides=overrides, parent_run_id=parent_run_id) as active:
         data = prepare(base_cfg)
         key = reuse_key(base_cfg, "base", data.splits.digest(), ignore=("warmstart.",))
-        mlflow.set_tag("warmstart.reuse_key", key)
+        mlflow.set_tag(REUSE_KEY_TAG, key)
         previous = find_reusable("base", key) if cfg.get("reuse", True) else None
         if previous is not None:
-            tags = previous.data.tags
-            mlflow.set_tags({"warmstart.reused_from": previous.info.run_id})
-            published = Published(
-                tags["warmstart.registered_name"],
-                tags["warmstart.registered_version"],
-                tags["warmstart.model_id"],
-                previous.info.run_id,
-                {},
-            )
+            mlflow.set_tags({REUSED_FROM_TAG: previous.info.run_id})
+            published = Published.from_run_tags(previous.info.run_id, previous.data.tags)
             print(
                 f"base: reused run {previous.info.run_id} (models:/{published.name}/"
                 f"{published.version}); set reuse=false to train again"

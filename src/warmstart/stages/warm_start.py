@@ -24,8 +24,15 @@ from warmstart.modeling.fit import strategy
 from warmstart.modeling.model import embedding_matrix_of, head_of, load_model
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
-from warmstart.tracking import stage_run
-from warmstart.tracking.registry import Published, ResolvedSource, publish_model, resolve_source
+from warmstart.tracking.publish import publish_model
+from warmstart.tracking.resolve import ResolvedSource, resolve_source
+from warmstart.tracking.runs import stage_run
+from warmstart.tracking.version_format import (
+    CHECKED_TOKEN_TAG,
+    REMAP_TAG,
+    Published,
+    remap_count_tag,
+)
 
 CHECK_TOKEN = "the"  # the tutorial checks this token's row survives the remap
 
@@ -89,14 +96,14 @@ def run(
         counts = {k: v for k, v in report.items() if not isinstance(v, dict | list)}
         mlflow.log_dict(report, "remap/report.json")
         mlflow.log_table(remapped.report.to_frame(), "remap/new_rows.json")
-        mlflow.set_tags({f"warmstart.remap.{k}": str(v) for k, v in counts.items()})
+        mlflow.set_tags({remap_count_tag(k): str(v) for k, v in counts.items()})
         model = new_model(cfg, data, embedding_matrix=remapped.matrix, head=head)
         checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
-        mlflow.set_tag("warmstart.checked_token", checked)
+        mlflow.set_tag(CHECKED_TOKEN_TAG, checked)
         train_tracked(model, data, cfg)
         lineage = {
             **source.lineage_tags(),
-            "warmstart.remap": json.dumps(counts)[:5000],
+            REMAP_TAG: json.dumps(counts)[:5000],
         }
         published = publish_model(
             model,

@@ -12,11 +12,7 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-# Names of the files a model version carries; warm starts and this pyfunc read them.
-KERAS_MODEL = "model.keras"
-VOCABULARY = "vocabulary.txt"
-EMBEDDING = "embedding.npy"
-SETTINGS = "settings.json"
+from warmstart.tracking.version_format import KERAS_MODEL, SETTINGS, VOCABULARY
 
 
 class TextClassifier(PythonModel):

@@ -26,7 +26,15 @@ from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
 from warmstart.core.errors import TrackingError
-from warmstart.tracking import PARENT_ENV, STAGE_TAG, connect, experiment_name, open_experiment
+from warmstart.tracking.connection import connect, experiment_name, open_experiment
+from warmstart.tracking.runs import PARENT_ENV
+from warmstart.tracking.version_format import (
+    ERROR_TAG,
+    REUSED_FROM_TAG,
+    STAGE_TAG,
+    SWEEP_JOB_TAG,
+    SWEEP_OVERRIDES_TAG,
+)
 
 SWEEP_STAGE = "sweep"
 # Result metrics summarised per setting: (stage, metric) -> column.
@@ -72,7 +80,7 @@ class MlflowSweepCallback(Callback):
             )
         client = MlflowClient()
         overrides = " ".join(config.hydra.overrides.task)
-        tags = {STAGE_TAG: SWEEP_STAGE, "warmstart.sweep.overrides": overrides}
+        tags = {STAGE_TAG: SWEEP_STAGE, SWEEP_OVERRIDES_TAG: overrides}
         inherited = os.environ.pop("MLFLOW_RUN_ID", None)
         if inherited:  # inside `mlflow run`: its run is the sweep parent, jobs must not take it
             self.parent_id, self.owned = inherited, False
@@ -112,7 +120,7 @@ class MlflowSweepCallback(Callback):
         if failed:
             print(
                 f"error: {len(failed)} sweep job(s) failed (runs "
-                f"{', '.join(r.info.run_id for r in failed)}); see their `warmstart.error` tags",
+                f"{', '.join(r.info.run_id for r in failed)}); see their `{ERROR_TAG}` tags",
                 file=sys.stderr,
             )
             raise SystemExit(1)
@@ -146,16 +154,16 @@ def sweep_table(parent_id: str) -> pd.DataFrame:
     for job in children(parent_id):
         tags = job.data.tags
         row = {
-            "job": int(tags.get("warmstart.sweep.job", -1)),
+            "job": int(tags.get(SWEEP_JOB_TAG, -1)),
             "run_id": job.info.run_id,
             "status": job.info.status,
-            "overrides": tags.get("warmstart.sweep.overrides", ""),
+            "overrides": tags.get(SWEEP_OVERRIDES_TAG, ""),
             "seed": job.data.params.get("seed"),
         }
         row["setting"] = _setting(row["overrides"])
         stage_runs = {tags.get(STAGE_TAG): job}
         for child in children(job.info.run_id):
-            reused = child.data.tags.get("warmstart.reused_from")
+            reused = child.data.tags.get(REUSED_FROM_TAG)
             # A reused base holds no metrics of its own: read the run it points to.
             stage_runs[child.data.tags.get(STAGE_TAG)] = client.get_run(reused) if reused else child
         for (stage, metric), column in SUMMARY.items():

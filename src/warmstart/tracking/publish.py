@@ -1,0 +1,173 @@
+"""Publishing a trained model as a registered version that always holds a verified set.
+
+A version carries what a later warm start needs (see `version_format`) with each file's
+sha256 as a tag. It is registered last, after every file is logged and read back verified, so
+a version always holds a complete set, and a failed registration leaves no version behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec, Schema
+
+from warmstart import config as config_mod
+from warmstart.core.arrays import non_finite
+from warmstart.core.digests import sha256_file
+from warmstart.core.errors import RegistryError, TrackingError, VocabularyError
+from warmstart.core.vocab import check_vocabulary, save_vocabulary
+from warmstart.modeling.model import EMBEDDING_LAYER
+from warmstart.tracking.version_format import (
+    DIGEST_TAGS,
+    EMBEDDING,
+    KERAS_MODEL,
+    MODEL_ID_TAG,
+    REGISTERED_NAME_TAG,
+    REGISTERED_VERSION_TAG,
+    SETTINGS,
+    VERSION_FILES,
+    VOCABULARY,
+    VOCABULARY_SIZE_TAG,
+    Published,
+)
+from warmstart.tracking.write_retry import retry_conflicts
+
+PYFUNC_ENTRY = Path(__file__).resolve().with_name("pyfunc_entry.py")
+PACKAGE_DIR = PYFUNC_ENTRY.parents[1]  # the warmstart package, shipped with the model
+
+
+def _pip_requirements() -> list[str]:
+    """The lock's pins for what the pyfunc imports, so a served model gets the same stack."""
+    wanted = {"tensorflow", "keras", "mlflow", "numpy", "pandas"}
+    lock = config_mod.PROJECT_ROOT / "requirements.lock"
+    pins = []
+    for line in lock.read_text().splitlines():
+        name = line.split("==")[0].strip().lower()
+        if name in wanted:
+            pins.append(line.strip())
+    return pins
+
+
+def publish_model(
+    model: keras.Model,
+    vocabulary: Sequence[str],
+    embedding: np.ndarray,
+    *,
+    sequence_length: int,
+    registered_name: str,
+    aliases: Sequence[str],
+    lineage: Mapping[str, str] | None = None,
+) -> Published:
+    """Log the model with its vocabulary and embedding, verify them, then register a version.
+
+    Order matters: files are written, logged, read back from the store and checked against
+    their sha256 before `register_model`, so every version holds a complete, verified set.
+    """
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("publish_model needs an active run")
+    _check_publishable(model, vocabulary, embedding)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        model.save(folder / KERAS_MODEL)
+        save_vocabulary(vocabulary, folder / VOCABULARY)
+        np.save(folder / EMBEDDING, np.ascontiguousarray(embedding), allow_pickle=False)
+        (folder / SETTINGS).write_text(json.dumps({"sequence_length": sequence_length}))
+        digests = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in DIGEST_TAGS}
+        tags = {**digests, **(lineage or {}), VOCABULARY_SIZE_TAG: str(len(vocabulary))}
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PYFUNC_ENTRY),
+            artifacts={f: str(folder / f) for f in VERSION_FILES},
+            code_paths=[str(PACKAGE_DIR)],
+            signature=ModelSignature(
+                inputs=Schema([ColSpec("string", "text")]),
+                outputs=Schema([ColSpec("double", "probability")]),
+            ),
+            input_example=pd.DataFrame({"text": ["A moving, beautifully acted film.", "Dull."]}),
+            pip_requirements=_pip_requirements(),
+            tags=tags,
+        )
+    _verify_logged(info.model_id, digests)
+    mlflow.set_tag(MODEL_ID_TAG, info.model_id)
+    client = MlflowClient()
+    with contextlib.suppress(MlflowException):
+        client.create_registered_model(registered_name)
+    version = None
+    try:
+        # Concurrent publishers race for the next version number and for alias rows.
+        version = retry_conflicts(
+            lambda: client.create_model_version(
+                registered_name,
+                info.model_uri,
+                run_id=run.info.run_id,
+                tags=tags,
+                model_id=info.model_id,
+            )
+        )
+        for alias in aliases:
+            retry_conflicts(
+                lambda alias=alias: client.set_registered_model_alias(
+                    registered_name, alias, version.version
+                )
+            )
+    except BaseException:
+        if version is not None:  # no half-registered versions
+            with contextlib.suppress(Exception):
+                client.delete_model_version(registered_name, version.version)
+        raise
+    mlflow.set_tags({REGISTERED_NAME_TAG: registered_name, REGISTERED_VERSION_TAG: version.version})
+    return Published(registered_name, str(version.version), info.model_id, run.info.run_id, digests)
+
+
+def _check_publishable(model: keras.Model, vocabulary: Sequence[str], embedding: Any) -> None:
+    """Refuse, before anything is logged, a set a warm start could not use as is."""
+
+    def refuse(problem: str) -> RegistryError:
+        return RegistryError(f"refusing to publish: {problem}; nothing was logged or registered")
+
+    try:
+        check_vocabulary(vocabulary)
+    except VocabularyError as exc:
+        raise refuse(str(exc)) from None
+    matrix = np.asarray(embedding)
+    if matrix.ndim != 2 or matrix.dtype.kind != "f":
+        raise refuse(f"the embedding must be a 2-D float matrix, got {matrix.dtype} {matrix.shape}")
+    if matrix.shape[0] != len(vocabulary):
+        raise refuse(
+            f"the vocabulary has {len(vocabulary)} tokens but the embedding has "
+            f"{matrix.shape[0]} rows; publish the vocabulary the embedding was trained with"
+        )
+    if non_finite(matrix)[0]:
+        raise refuse("the embedding holds NaN/inf values; fix the training run (learning rate)")
+    layer_shape = tuple(model.get_layer(EMBEDDING_LAYER).get_weights()[0].shape)
+    if layer_shape != matrix.shape:
+        raise refuse(
+            f"the embedding has shape {matrix.shape} but the model's embedding layer has "
+            f"{layer_shape}; publish the matrix of this model's embedding layer"
+        )
+
+
+def _verify_logged(model_id: str, digests: Mapping[str, str]) -> None:
+    """Read the logged files back from the store: register only what arrived intact."""
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=tmp))
+        for name, tag in DIGEST_TAGS.items():
+            found = next(local.rglob(name), None)
+            if found is None or sha256_file(found) != digests[tag]:
+                raise TrackingError(
+                    f"logged model {model_id} did not store {name} intact; nothing was "
+                    "registered: check the artifact store and run the stage again"
+                )

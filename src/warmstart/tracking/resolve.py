@@ -1,0 +1,179 @@
+"""Resolving a warm-start source to verified files: any version, alias, logged model or run.
+
+Every file is checked against the digests recorded when it was published before anything is
+loaded, and loading uses no pickle: a missing or altered file is an error, never a fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from warmstart.core.digests import sha256_file
+from warmstart.core.errors import RegistryError, WarmstartError
+from warmstart.core.vocab import load_vocabulary
+from warmstart.tracking.version_format import (
+    DIGEST_TAGS,
+    EMBEDDING,
+    KERAS_MODEL,
+    MODEL_ID_TAG,
+    SOURCE_MODEL_ID_TAG,
+    SOURCE_NAME_TAG,
+    SOURCE_RUN_ID_TAG,
+    SOURCE_URI_TAG,
+    SOURCE_VERSION_TAG,
+    VOCABULARY,
+    source_tag,
+)
+
+_VERSION = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)/?$")
+_ALIAS = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)/?$")
+_MODEL_ID = re.compile(r"^models:/(?P<model_id>m-[0-9a-f]+)/?$")
+_RUN = re.compile(r"^runs:/(?P<run_id>[0-9a-f]+)(?:/(?P<path>.*))?$")
+
+
+@dataclass
+class ResolvedSource:
+    """A verified warm-start source: vocabulary, embedding, trained model and lineage."""
+
+    uri: str
+    model_id: str
+    run_id: str
+    name: str | None
+    version: str | None
+    vocabulary: list[str]
+    embedding: np.ndarray
+    keras_model_path: Path
+    digests: dict[str, str]
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def lineage_tags(self) -> dict[str, str]:
+        """Tags a warm run and its version record so a chain v1 -> v2 -> v3 can be walked."""
+        return {
+            SOURCE_URI_TAG: self.uri,
+            SOURCE_NAME_TAG: self.name or "",
+            SOURCE_VERSION_TAG: self.version or "",
+            SOURCE_MODEL_ID_TAG: self.model_id,
+            SOURCE_RUN_ID_TAG: self.run_id,
+            **{source_tag(k): v for k, v in self.digests.items()},
+        }
+
+
+def _registry_error(uri: str, exc: MlflowException, hint: str) -> RegistryError:
+    return RegistryError(
+        f"cannot resolve warm-start source {uri}: {exc.message.splitlines()[0]}; {hint}"
+    )
+
+
+def model_id_of(version: Any) -> str | None:
+    """The logged model behind a registry version (older stores only keep it in `source`)."""
+    if version.model_id:
+        return version.model_id
+    m = _MODEL_ID.match(version.source or "")
+    return m["model_id"] if m else None
+
+
+def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
+    """Resolve `models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/MODEL_ID` or `runs:/RUN_ID`.
+
+    Downloads the version's files and checks each against the sha256 recorded when it was
+    published; a missing or altered file is an error, never a silent fallback.
+    """
+    client = MlflowClient()
+    name = version = None
+    hint = "list versions with `mlflow models` / the MLflow UI and set warmstart.source"
+    try:
+        if m := _VERSION.match(uri):
+            name, version = m["name"], m["version"]
+            model_id = model_id_of(client.get_model_version(name, version))
+        elif m := _ALIAS.match(uri):
+            name = m["name"]
+            mv = client.get_model_version_by_alias(name, m["alias"])
+            version, model_id = str(mv.version), model_id_of(mv)
+        elif m := _MODEL_ID.match(uri):
+            model_id = m["model_id"]
+        elif m := _RUN.match(uri):
+            run = client.get_run(m["run_id"])
+            model_id = run.data.tags.get(MODEL_ID_TAG)
+            if not model_id:
+                raise RegistryError(
+                    f"run {m['run_id']} logged no warmstart model; use a base or warm run, "
+                    "or a registered version (models:/NAME/VERSION)"
+                )
+        else:
+            raise RegistryError(
+                f"warmstart.source={uri!r} is not a model URI; use models:/NAME/VERSION, "
+                "models:/NAME@ALIAS, models:/MODEL_ID or runs:/RUN_ID"
+            )
+        if not model_id:
+            raise RegistryError(
+                f"{uri} has no MLflow 3 logged model behind it; register it with warmstart "
+                "(run train_base or warm_start) and use that version"
+            )
+        logged = client.get_logged_model(model_id)
+    except MlflowException as exc:
+        raise _registry_error(uri, exc, hint) from None
+    expected = {tag: logged.tags.get(tag) for tag in DIGEST_TAGS.values()}
+    if not all(expected.values()):
+        raise RegistryError(
+            f"{uri} (model {model_id}) carries no vocabulary/embedding digests: it was not "
+            "published by warmstart; warm-start from a version that train_base or warm_start "
+            "registered"
+        )
+    try:
+        local = Path(
+            mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=str(download_dir))
+        )
+    except MlflowException as exc:
+        raise _registry_error(uri, exc, "check the artifact store is reachable") from None
+    files = _verified_files(uri, model_id, local, expected)
+    try:
+        embedding = np.load(files[EMBEDDING], allow_pickle=False)
+        vocabulary = load_vocabulary(files[VOCABULARY])
+    except (ValueError, OSError, WarmstartError) as exc:
+        raise RegistryError(
+            f"cannot read the files of {uri} (model {model_id}): {exc}; re-register the model "
+            "with train_base or warm_start, do not warm-start from it"
+        ) from None
+    return ResolvedSource(
+        uri=uri,
+        model_id=model_id,
+        run_id=logged.source_run_id or "",
+        name=name,
+        version=version,
+        vocabulary=vocabulary,
+        embedding=embedding,
+        keras_model_path=files[KERAS_MODEL],
+        digests={k: v for k, v in expected.items() if v},
+        tags=dict(logged.tags),
+    )
+
+
+def _verified_files(
+    uri: str, model_id: str, local: Path, expected: dict[str, str]
+) -> dict[str, Path]:
+    """Each digested file of the downloaded version, refused if missing or altered."""
+    files: dict[str, Path] = {}
+    for filename, tag in DIGEST_TAGS.items():
+        found = next(local.rglob(filename), None)
+        if found is None:
+            raise RegistryError(
+                f"{uri} (model {model_id}) has no {filename}; it cannot be warm-started from: "
+                "register a complete version with train_base"
+            )
+        got = sha256_file(found)
+        if got != expected[tag]:
+            raise RegistryError(
+                f"{filename} of {uri} (model {model_id}) was altered after publishing: sha256 "
+                f"{got[:12]}… != recorded {expected[tag][:12]}…; re-register the model, do not "
+                "warm-start from a tampered artifact"
+            )
+        files[filename] = found
+    return files

@@ -1,0 +1,74 @@
+"""Run reuse: when a finished run of a stage can stand in for training it again.
+
+Two runs are interchangeable when their resolved config, data and code agree; a sweep over
+warm-start settings then trains its base once and points the other jobs at that run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from warmstart import config as config_mod
+from warmstart.tracking.version_format import (
+    REGISTERED_NAME_TAG,
+    REGISTERED_VERSION_TAG,
+    REUSE_KEY_TAG,
+    REUSED_FROM_TAG,
+    STAGE_TAG,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the warmstart package
+# Settings that change where or how a run is recorded, not what it computes.
+_NOT_SEMANTIC = ("tracking.", "compare.", "paths.", "description", "reuse", "base.")
+
+
+def code_version() -> str:
+    """sha256 over the package's source files: any code change invalidates reuse."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def reuse_key(cfg: Mapping, stage: str, data_digest: str, ignore: tuple[str, ...] = ()) -> str:
+    """What makes two runs of `stage` interchangeable: resolved config, data and code.
+
+    `ignore` names config prefixes the stage does not read (the base stage ignores
+    `warmstart.*`, so a sweep over warm-start settings shares one base run).
+    """
+    skip = _NOT_SEMANTIC + ignore
+    settings = {k: v for k, v in config_mod.flatten(cfg).items() if not k.startswith(skip)}
+    payload = json.dumps(
+        [stage, settings, data_digest, code_version()], sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def find_reusable(stage: str, key: str) -> mlflow.entities.Run | None:
+    """The newest finished, not itself reused, run of `stage` with `key` whose version exists."""
+    experiment = mlflow.get_experiment(mlflow.active_run().info.experiment_id)
+    runs = mlflow.search_runs(
+        [experiment.experiment_id],
+        f"tags.`{REUSE_KEY_TAG}` = '{key}' and tags.`{STAGE_TAG}` = '{stage}' "
+        "and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        output_format="list",
+    )
+    client = MlflowClient()
+    for run in runs:
+        tags = run.data.tags
+        if REUSED_FROM_TAG in tags or REGISTERED_VERSION_TAG not in tags:
+            continue
+        with contextlib.suppress(MlflowException):
+            client.get_model_version(tags[REGISTERED_NAME_TAG], tags[REGISTERED_VERSION_TAG])
+            return run
+    return None

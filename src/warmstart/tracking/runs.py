@@ -1,0 +1,110 @@
+"""The MLflow run of one stage: its config and tags in, its end status out, never left RUNNING.
+
+A run that fails is ended FAILED (KILLED on Ctrl-C/SIGTERM) with the reason in a tag, so the
+UI never shows a dead stage as running; no secret reaches its params or tags.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import mlflow
+from mlflow.entities import RunStatus
+from mlflow.tracking import MlflowClient
+
+from warmstart import config as config_mod
+from warmstart.tracking.version_format import ERROR_TAG, OVERRIDES_TAG, STAGE_TAG
+from warmstart.tracking.write_retry import retry
+
+# Set by the sweep callback: each multirun job's top-level run becomes a child of this run.
+PARENT_ENV = "WARMSTART_PARENT_RUN_ID"
+_TAG_CHARS = 5000  # what a long tag (overrides, an error) keeps
+
+
+class StageInterrupted(BaseException):
+    """Raised by the SIGTERM handler so the active run ends KILLED, like Ctrl-C."""
+
+
+def _log_params(params: Mapping[str, Any]) -> None:
+    """Log the flattened config; an unset value shows as empty, not as "None".
+
+    MLflow splits the call into batches of 100 and its store truncates values over 6000
+    characters (MLFLOW_TRUNCATE_LONG_VALUES).
+    """
+    mlflow.log_params({k: "" if v is None else v for k, v in params.items()})
+
+
+@contextlib.contextmanager
+def stage_run(
+    cfg: Mapping,
+    stage: str,
+    *,
+    overrides: Sequence[str] = (),
+    parent_run_id: str | None = None,
+    run_name: str | None = None,
+    extra_tags: Mapping[str, str] | None = None,
+) -> Iterator[mlflow.ActiveRun]:
+    """A run for one stage with its config, overrides and stage tag; ended FAILED on error.
+
+    Outside any parent, the first run resumes the run `mlflow run` created (MLFLOW_RUN_ID);
+    in a multirun job, the run is a child of the sweep parent (`PARENT_ENV`).
+    """
+    if parent_run_id is None and os.environ.get(PARENT_ENV):
+        parent_run_id = os.environ[PARENT_ENV]
+        extra_tags = {**config_mod.job_tags(), **(extra_tags or {})}
+    tags = {
+        STAGE_TAG: stage,
+        OVERRIDES_TAG: config_mod.redact_overrides(overrides)[:_TAG_CHARS],
+        **(extra_tags or {}),
+    }
+    run = mlflow.start_run(
+        run_name=run_name or stage,
+        parent_run_id=parent_run_id,
+        nested=parent_run_id is not None,
+        tags=tags,
+    )
+    try:
+        if run.data.tags.get("mlflow.runName") != (run_name or stage) and parent_run_id is None:
+            mlflow.set_tag("mlflow.runName", run_name or stage)
+        mlflow.set_tags(tags)  # a resumed `mlflow run` run did not get them at start
+        if cfg.get("description"):
+            mlflow.set_tag("mlflow.note.content", str(cfg["description"]))
+        _log_params(config_mod.flatten(cfg))
+        mlflow.log_text(config_mod.to_yaml(cfg), "config.yaml")
+        yield run
+    except (KeyboardInterrupt, StageInterrupted) as exc:
+        log_stage_failure(exc)
+        _end(run, RunStatus.to_string(RunStatus.KILLED))
+        raise
+    except BaseException as exc:
+        log_stage_failure(exc)
+        _end(run, RunStatus.to_string(RunStatus.FAILED))
+        raise
+    else:
+        _end(run, RunStatus.to_string(RunStatus.FINISHED))
+
+
+def _end(run: mlflow.ActiveRun, status: str) -> None:
+    """End `run` with `status`, retrying briefly: a run must not stay RUNNING."""
+
+    def end() -> None:
+        active = mlflow.active_run()
+        if active is not None and active.info.run_id == run.info.run_id:
+            mlflow.end_run(status)
+        else:
+            MlflowClient().set_terminated(run.info.run_id, status)
+
+    # The store may be restarting: try again, then give up quietly.
+    with contextlib.suppress(Exception):
+        retry(end, retryable=lambda _: True, attempts=3, wait=lambda attempt: 1 + attempt)
+
+
+def log_stage_failure(exc: BaseException) -> None:
+    """Record why the active run failed (one line), if a run is active."""
+    if mlflow.active_run() is not None:
+        with contextlib.suppress(Exception):
+            message = config_mod.redact("error", f"{type(exc).__name__}: {exc}")
+            mlflow.set_tag(ERROR_TAG, message[:_TAG_CHARS])

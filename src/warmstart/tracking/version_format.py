@@ -1,0 +1,99 @@
+"""What a warmstart run and model version carry in MLflow: file names and `warmstart.*` tags.
+
+Publishing writes these names, resolving, reuse, sweeps, the pyfunc and the stages read them,
+and versions registered long ago must still be read: so every name is spelled here once.
+Standard library only, because the served pyfunc imports it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# ---------------------------------------------------------------- files of a version
+
+KERAS_MODEL = "model.keras"
+VOCABULARY = "vocabulary.txt"
+EMBEDDING = "embedding.npy"
+SETTINGS = "settings.json"  # {"sequence_length": N}: what the pyfunc's vectorizer needs
+VERSION_FILES = (KERAS_MODEL, VOCABULARY, EMBEDDING, SETTINGS)
+
+# The sha256 of each file a warm start loads, tagged on the logged model and the version.
+DIGEST_TAGS = {
+    VOCABULARY: "warmstart.vocabulary_sha256",
+    EMBEDDING: "warmstart.embedding_sha256",
+    KERAS_MODEL: "warmstart.keras_model_sha256",
+}
+VOCABULARY_SIZE_TAG = "warmstart.vocabulary_size"
+
+# ---------------------------------------------------------------- run tags
+
+STAGE_TAG = "warmstart.stage"
+OVERRIDES_TAG = "warmstart.overrides"
+ERROR_TAG = "warmstart.error"
+DATA_DIGEST_TAG = "warmstart.data_digest"
+MODEL_ID_TAG = "warmstart.model_id"
+REGISTERED_NAME_TAG = "warmstart.registered_name"
+REGISTERED_VERSION_TAG = "warmstart.registered_version"
+
+# Run reuse (train_base): the key two interchangeable runs share, and the run a reuse points to.
+REUSE_KEY_TAG = "warmstart.reuse_key"
+REUSED_FROM_TAG = "warmstart.reused_from"
+
+# Sweeps: the parent's overrides, and each job's number and overrides.
+SWEEP_OVERRIDES_TAG = "warmstart.sweep.overrides"
+SWEEP_JOB_TAG = "warmstart.sweep.job"
+
+# Warm start: the remap's counts (all in one tag, and one tag each) and the row checked.
+REMAP_TAG = "warmstart.remap"
+CHECKED_TOKEN_TAG = "warmstart.checked_token"
+
+
+def remap_count_tag(count: str) -> str:
+    """The tag holding one count of the remap report (`warmstart.remap.copied`)."""
+    return f"{REMAP_TAG}.{count}"
+
+
+def compare_run_tag(stage: str) -> str:
+    """The tag of a compare run naming the run it compared for `stage`."""
+    return f"warmstart.compare.{stage}_run"
+
+
+# ---------------------------------------------------------------- lineage of a warm start
+
+SOURCE_URI_TAG = "warmstart.source_uri"
+SOURCE_NAME_TAG = "warmstart.source_name"
+SOURCE_VERSION_TAG = "warmstart.source_version"
+SOURCE_MODEL_ID_TAG = "warmstart.source_model_id"
+SOURCE_RUN_ID_TAG = "warmstart.source_run_id"
+
+
+def source_tag(tag: str) -> str:
+    """The lineage tag recording a source's `tag` (`warmstart.source_embedding_sha256`)."""
+    return f"warmstart.source_{tag.removeprefix('warmstart.')}"
+
+
+@dataclass
+class Published:
+    """A registered version and what identifies it."""
+
+    name: str
+    version: str
+    model_id: str
+    run_id: str
+    digests: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_run_tags(cls, run_id: str, tags: Mapping[str, str]) -> Published:
+        """The version a finished publishing run recorded in its tags.
+
+        A run's tags name the version but hold no digests (the version's tags do), so
+        `digests` keeps only those present.
+        """
+        return cls(
+            name=tags[REGISTERED_NAME_TAG],
+            version=tags[REGISTERED_VERSION_TAG],
+            model_id=tags[MODEL_ID_TAG],
+            run_id=run_id,
+            digests={tag: tags[tag] for tag in DIGEST_TAGS.values() if tag in tags},
+        )
