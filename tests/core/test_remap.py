@@ -1,17 +1,15 @@
-"""Specification of warmstart.remap (and the new-row initializers it uses)."""
+"""Specification of warmstart.core.remap (and the new-row initializers it uses)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from remap_samples import BASE, NEW, embeddings
 
 from warmstart.core.errors import RemapError, VocabularyError
 from warmstart.core.initializers import INITIALIZERS
-from warmstart.core.pretrained_vectors import load_pretrained_vectors
 from warmstart.core.remap import apply_plan, remap_embeddings
 from warmstart.core.remap_plan import plan_remap
 
@@ -19,13 +17,6 @@ FAST = settings(max_examples=40, deadline=None)
 TOKENS = st.text(alphabet="abcdefgh[]UNK", max_size=6)
 VOCAB = st.lists(TOKENS, min_size=1, max_size=40, unique=True)
 DTYPES = st.sampled_from([np.float16, np.float32, np.float64])
-
-BASE = ["", "[UNK]", "the", "a", "movie", "film", "bad"]
-NEW = ["", "[UNK]", "film", "the", "great", "a", "plot", "movie"]
-
-
-def embeddings(n: int, dim: int = 4, dtype=np.float32, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((n, dim)).astype(dtype)
 
 
 def shared_pairs(base: list[str], new: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -125,85 +116,6 @@ def test_bytes_base_and_str_new_overlap_fully():
     emb = embeddings(len(BASE))
     out = remap_embeddings([t.encode() for t in BASE], NEW, emb, min_overlap=0.7)
     assert out.report.copied == 6
-
-
-# --------------------------------------------------------------------------- report
-
-
-def test_report_summary_and_table():
-    result = remap_embeddings(BASE, NEW, embeddings(len(BASE)), "zeros")
-    summary = result.report.to_dict()
-    assert json.loads(json.dumps(summary)) == summary
-    assert summary | {"overlap": 0, "retained": 0} == {
-        "base_size": 7, "new_size": 8, "axis": 0, "shape": [8, 4], "dtype": "float32",
-        "copied": 6, "added": 2, "dropped": 1, "moved": 4, "overlap": 0, "retained": 0,
-        "initializer": "zeros", "sources": {"copied": 6, "zeros": 2},
-    }  # fmt: skip
-    assert summary["overlap"] == pytest.approx(6 / 8)
-    frame = result.report.to_frame()
-    assert frame.columns.tolist() == ["token", "new_index", "base_index", "source"]
-    assert frame.loc[frame.token == "great", ["base_index", "source"]].values.tolist() == [
-        [-1, "zeros"]
-    ]
-    assert frame.loc[frame.token == "film", "base_index"].item() == 5
-
-
-# --------------------------------------------------------------------------- pretrained
-
-
-def test_pretrained_text_with_word2vec_header_and_fallback(tmp_path):
-    path = tmp_path / "vec.txt"
-    path.write_text("2 4\ngreat 1 2 3 4\nnew york 5 6 7 8\n", encoding="utf-8")
-    new = [*NEW, "new york"]
-    result = remap_embeddings(BASE, new, embeddings(len(BASE)), "pretrained", seed=0, path=path,
-                              fallback="zeros")  # fmt: skip
-    np.testing.assert_array_equal(result.matrix[new.index("great")], [1, 2, 3, 4])
-    np.testing.assert_array_equal(result.matrix[new.index("new york")], [5, 6, 7, 8])
-    assert not result.matrix[new.index("plot")].any()
-    frame = result.report.to_frame().set_index("token")
-    assert frame.loc["great", "source"] == "pretrained"
-    assert frame.loc["plot", "source"] == "zeros"
-    assert frame.loc["film", "source"] == "copied"
-
-
-def test_pretrained_glove_text_without_header(tmp_path):
-    path = tmp_path / "glove.txt"
-    path.write_text("plot 0.5 0.25 0 1\ngreat -1 -2 -3 -4\n", encoding="utf-8")
-    tokens, matrix = load_pretrained_vectors(path)
-    assert tokens == ["plot", "great"] and matrix.shape == (2, 4)
-    result = remap_embeddings(BASE, NEW, embeddings(len(BASE)), "pretrained", path=path)
-    assert result.report.source_counts == {"copied": 6, "pretrained": 2}
-
-
-def test_pretrained_npy_with_vocabulary_file(tmp_path):
-    np.save(tmp_path / "vec.npy", np.arange(8, dtype=np.float32).reshape(2, 4))
-    (tmp_path / "vocab.txt").write_text("great\nzzz\n")
-    options = {"path": tmp_path / "vec.npy", "vocabulary": tmp_path / "vocab.txt"}
-    result = remap_embeddings(BASE, NEW, embeddings(len(BASE)), "pretrained", seed=3, **options)
-    np.testing.assert_array_equal(result.matrix[NEW.index("great")], [0, 1, 2, 3])
-    assert result.report.source_counts == {"copied": 6, "pretrained": 1, "uniform": 1}
-
-
-def test_pretrained_errors(tmp_path):
-    emb = embeddings(len(BASE))
-    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(RemapError, match=r"without pickle"):
-        load_pretrained_vectors(tmp_path / "obj.npy", vocabulary=["a"])
-    np.save(tmp_path / "v.npy", np.zeros((2, 3)))
-    with pytest.raises(RemapError, match=r"pass vocabulary="):
-        load_pretrained_vectors(tmp_path / "v.npy")
-    with pytest.raises(RemapError, match=r"has 2 rows but its vocabulary has 1"):
-        load_pretrained_vectors(tmp_path / "v.npy", vocabulary=["a"])
-    with pytest.raises(RemapError, match=r"dimension 3.*use vectors of the embedding's"):
-        remap_embeddings(BASE, NEW, emb, "pretrained", path=tmp_path / "v.npy",
-                         vocabulary=["great", "plot"])  # fmt: skip
-    (tmp_path / "bad.txt").write_text("a 1 2\nb 1\n")
-    with pytest.raises(RemapError, match=r"line 2 does not hold a token and 2 values"):
-        load_pretrained_vectors(tmp_path / "bad.txt")
-    with pytest.raises(RemapError, match=r"does not exist"):
-        load_pretrained_vectors(tmp_path / "missing.txt")
-    with pytest.raises(RemapError, match=r"needs path="):
-        remap_embeddings(BASE, NEW, emb, "pretrained")
 
 
 # --------------------------------------------------------------------------- apply_plan
