@@ -15,8 +15,6 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-# ruff: noqa: UP045
-
 
 @dataclass
 class PathsSchema:

@@ -60,8 +60,12 @@ def _number(group: Mapping[str, Any], where: str, key: str) -> float | None:
         return None
 
 
-def _fraction(group: Mapping[str, Any], where: str, key: str, *, one: bool) -> None:
+def _fraction(
+    group: Mapping[str, Any], where: str, key: str, *, one: bool, optional: bool = False
+) -> None:
     """A number in [0, 1], or in [0, 1) where 1 itself makes no sense (`one=False`)."""
+    if optional and group.get(key) is None:
+        return
     number = _number(group, where, key)
     if number is None or not (0.0 <= number < 1.0 or (one and number == 1.0)):
         name, shown = _key(where, key), "[0, 1]" if one else "[0, 1)"
@@ -75,7 +79,9 @@ def _positive(group: Mapping[str, Any], where: str, key: str) -> None:
         raise ConfigError(f"{name}={group[key]!r} must be a positive number; fix {name}")
 
 
-def _one_of(group: Mapping[str, Any], where: str, key: str, names: tuple[str, ...], use: str):
+def _one_of(
+    group: Mapping[str, Any], where: str, key: str, names: tuple[str, ...], use: str
+) -> None:
     value = _value(group, where, key)
     if str(value) not in names:
         raise ConfigError(f"{_key(where, key)}={value!r} is unknown; use {use}")
@@ -94,12 +100,16 @@ def check_top(cfg: Mapping[str, Any], where: str = "") -> None:
 
 
 def check_data(data: Mapping[str, Any], where: str = "data") -> None:
-    """The source, the split and (synthetic) the corpus size, as the data reader needs them."""
+    """The source, the split and the synthetic corpus's size, as the data reader needs them.
+
+    Keys the reader would default (`validation_split`, `split_seed`, `max_reviews`) may be
+    unset; the corpus keys are needed only when the corpus is generated (no `data.path`).
+    """
     _one_of(data, where, "name", DATA_SOURCES, "data=imdb or data=synthetic")
-    _fraction(data, where, "validation_split", one=False)
+    _fraction(data, where, "validation_split", one=False, optional=True)
     _integer(data, where, "split_seed", 0, optional=True)
     _integer(data, where, "max_reviews", 2, optional=True)
-    if str(data.get("name")) == "synthetic":
+    if str(data.get("name")) == "synthetic" and not data.get("path"):
         for key, minimum in (("generation", 0), ("n_train", 2), ("n_test", 2), ("corpus_seed", 0)):
             _integer(data, where, key, minimum)
 
