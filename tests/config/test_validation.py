@@ -1,0 +1,117 @@
+"""One check per group for what a type cannot say; each failure names the key and the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from compose import compose_config
+
+from warmstart.config import PROJECT_ROOT, validate
+from warmstart.config.validation import check_data
+from warmstart.core.errors import ConfigError
+
+PRESETS = sorted(p.stem for p in (PROJECT_ROOT / "conf" / "experiment").glob("*.yaml"))
+PRETRAINED = ("warmstart.initializer=pretrained",)
+
+# (overrides, the key the message names, what it says)
+RULES = [
+    (("seed=-1",), "seed=-1", "must be an integer >= 0"),
+    (("data.name=mnist",), "data.name='mnist'", "is unknown; use data=imdb or data=synthetic"),
+    (("data.validation_split=1.0",), "data.validation_split=1.0", "must be in [0, 1)"),
+    (("data.validation_split=-0.1",), "data.validation_split=-0.1", "must be in [0, 1)"),
+    (("data.split_seed=-1",), "data.split_seed=-1", "must be an integer >= 0"),
+    (("data.max_reviews=1",), "data.max_reviews=1", "must be an integer >= 2"),
+    (("data.generation=-1",), "data.generation=-1", "must be an integer >= 0"),
+    (("data.n_train=1",), "data.n_train=1", "must be an integer >= 2"),
+    (("data.n_test=0",), "data.n_test=0", "must be an integer >= 2"),
+    (("data.corpus_seed=-3",), "data.corpus_seed=-3", "must be an integer >= 0"),
+    (("vocab.max_tokens=0",), "vocab.max_tokens=0", "must be an integer >= 1"),
+    (("vocab.sequence_length=0",), "vocab.sequence_length=0", "must be an integer >= 1"),
+    (("model.embedding_dim=0",), "model.embedding_dim=0", "must be an integer >= 1"),
+    (("model.hidden_units=-4",), "model.hidden_units=-4", "must be an integer >= 1"),
+    (("train.epochs=0",), "train.epochs=0", "must be an integer >= 1"),
+    (("train.batch_size=-1",), "train.batch_size=-1", "must be an integer >= 1"),
+    (("train.learning_rate=0",), "train.learning_rate=0.0", "must be a positive number"),
+    (("train.strategy=tpu",), "train.strategy='tpu'", "use default, mirrored or multi_worker"),
+    (("warmstart.initializer=magic",), "warmstart.initializer='magic'", "is unknown; use"),
+    (("warmstart.min_overlap=1.5",), "warmstart.min_overlap=1.5", "must be in [0, 1]"),
+    (PRETRAINED, "warmstart.pretrained_path", "is missing"),
+    ((*PRETRAINED, "warmstart.pretrained_path=no.txt"), "pretrained_path='no.txt'", "not a file"),
+    (("registry.model_name=' '",), "registry.model_name", "is empty"),
+    (("tracking.connect_timeout=0",), "tracking.connect_timeout=0.0", "must be a positive number"),
+    (("base.train.epochs=0",), "base.train.epochs=0", "must be an integer >= 1"),
+    (("base.data.n_train=1",), "base.data.n_train=1", "must be an integer >= 2"),
+    (("base.vocab.max_tokens=0",), "base.vocab.max_tokens=0", "must be an integer >= 1"),
+    (("data=imdb", "base.data.generation=0"), "`base.data.generation`", "names no setting"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "key", "says"), RULES, ids=[r[1] for r in RULES])
+def test_each_rule_fails_with_the_key_and_the_fix(overrides, key, says):
+    cfg = compose_config(*overrides, checked=False)
+    with pytest.raises(ConfigError) as raised:
+        validate(cfg)
+    message = str(raised.value)
+    assert key in message and says in message, message
+    what, _, fix = message.partition("; ")
+    assert "\n" not in message and what and len(fix) > 5, message
+
+
+def test_pretrained_files_must_exist_and_fallback_must_not_be_itself(tmp_path: Path):
+    vectors = tmp_path / "glove.txt"
+    vectors.write_text("good 0.1 0.2\n", encoding="utf-8")
+    given = (*PRETRAINED, f"warmstart.pretrained_path={vectors}")
+    validate(compose_config(*given))
+    missing_vocab = compose_config(*given, "warmstart.pretrained_vocabulary=no.txt", checked=False)
+    with pytest.raises(ConfigError, match=r"warmstart\.pretrained_vocabulary='no\.txt'"):
+        validate(missing_vocab)
+    itself = compose_config(*given, "warmstart.fallback=pretrained", checked=False)
+    with pytest.raises(ConfigError, match=r"warmstart\.fallback='pretrained' is unknown"):
+        validate(itself)
+    # Without the pretrained initializer its settings are not read, so not checked.
+    validate(compose_config("warmstart.fallback=pretrained", "warmstart.pretrained_path=no.txt"))
+
+
+@pytest.mark.parametrize("preset", [None, *PRESETS])
+def test_every_preset_is_valid(preset):
+    validate(compose_config(*([f"experiment={preset}"] if preset else [])))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("max_reviews", 2.5), ("max_reviews", True), ("n_train", "many"), ("split_seed", 1.5)],
+)
+def test_data_check_refuses_what_a_plain_dict_can_hold(key, value):
+    """Lower layers may run the data check on a dict; fractions and bools are no integers."""
+    data = {"name": "synthetic", "generation": 0, "n_train": 4, "n_test": 4, "corpus_seed": 1}
+    with pytest.raises(ConfigError, match=rf"data\.{key}={value!r} must be an integer"):
+        check_data({**data, key: value})
+    check_data(data)  # the reader's defaults (validation_split, split_seed, ...) may be unset
+
+
+@pytest.mark.slow
+def test_the_stage_wrapper_fails_before_it_connects(tmp_path: Path):
+    """A bad value (validation) or a wrong type (Hydra) stops the stage, exit code 1, before a
+    store or a run exists; both stages start at once."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    started = {}
+    for case, epochs in (("value", "0"), ("type", "")):
+        store = tmp_path / case / "mlflow.db"
+        cmd = [sys.executable, "-m", "warmstart.stages.train_base", f"train.epochs={epochs}"]
+        cmd += [f"tracking.uri=sqlite:///{store}", f"hydra.run.dir={tmp_path / case / 'out'}"]
+        started[case] = (store, subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True))
+    done = {case: (store, p.communicate(timeout=300)[1]) for case, (store, p) in started.items()}
+    for case, (store, stderr) in done.items():
+        assert started[case][1].returncode == 1 and "Traceback" not in stderr, stderr
+        assert not store.exists()
+
+    stderr = done["value"][1]
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: train.epochs=0 must be an integer >= 1; fix train.epochs"]
+    stderr = done["type"][1]
+    assert "Error merging override train.epochs=\n" in stderr
+    assert "Value '' of type 'str' could not be converted to Integer" in stderr
+    assert "full_key: train.epochs" in stderr
