@@ -11,8 +11,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 PIP_VERSION := 25.3
 OVERRIDES ?=
-# `make run ENV_MANAGER=uv` runs in an isolated environment built from requirements.lock.
+# `make run ENV_MANAGER=uv` runs in an isolated environment built from conda.yaml (the runtime
+# lock). MLflow names that environment by a hash of conda.yaml and the lock alone, and it installs
+# the project editable from the checkout that built it first; so each checkout keeps its own.
 ENV_MANAGER ?= local
+export MLFLOW_ENV_ROOT ?= $(CURDIR)/.cache/mlflow-envs
 # The store `mlflow run` and the stages share (absolute, so any working directory agrees).
 export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 LOCK_VENV := /tmp/warmstart-lock
