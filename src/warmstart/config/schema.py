@@ -3,8 +3,9 @@
 The YAML files keep the values and their explanations; these dataclasses only say what may be
 set, so that Hydra refuses a misspelt key or a value of the wrong type when it composes the
 config, before any stage starts. Each group file names its schema first in its defaults list
-(`defaults: [<group>_schema, _self_]`); conf/config.yaml names `config_schema` for the
-top-level keys. Fields have no defaults (`MISSING`): a value lives in exactly one place, conf/.
+(`defaults: [train_schema, _self_]`; data has one per source, and the `_global_` synthetic file
+names `synthetic_schema@data`); conf/config.yaml names `config_schema` for the top-level keys.
+Fields have no defaults (`MISSING`): a value lives in exactly one place, conf/.
 """
 
 from __future__ import annotations
