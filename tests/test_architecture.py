@@ -105,6 +105,14 @@ def test_a_forbidden_import_breaks_its_contract(copy, package, statement, contra
         assert hop in broken, broken[-3000:]
 
 
+def test_a_module_outside_every_layer_breaks_the_exhaustive_layers_contract(copy):
+    (copy / "src" / "warmstart" / "helpers.py").write_text("HELP = 1\n")
+    done = _lint_imports(copy)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-3000:]
+    assert f"{LAYERS} BROKEN" in out and "- warmstart.helpers" in out, out[-3000:]
+
+
 def test_the_real_tree_keeps_every_contract():
     done = subprocess.run(
         [LINT_IMPORTS, "--config", str(PROJECT_ROOT / "pyproject.toml"), "--no-cache"],
