@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import mlflow
 
+from warmstart.data import Splits
 from warmstart.tracking.version_format import DATA_DIGEST_TAG
 
 
-def log_splits(splits: Any) -> None:
+def log_splits(splits: Splits) -> None:
     """Log train/val/test as MLflow datasets with their digests and sizes."""
     parts = (("training", splits.train), ("validation", splits.val), ("test", splits.test))
     with warnings.catch_warnings():
