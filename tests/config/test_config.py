@@ -42,7 +42,7 @@ def test_drift_preset_trains_base_on_older_smaller_data_and_vocabulary():
 
 
 def test_overlay_with_an_unknown_key_is_an_error_naming_the_key():
-    cfg = compose_config("+base.vocab.max_tokenz=5", checked=False)
+    cfg = compose_config("+base.vocab.max_tokenz=5")
     with pytest.raises(ConfigError, match=r"base\.vocab\.max_tokenz"):
         with_overlay(cfg, "base")
 

@@ -86,7 +86,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def preset_config(preset: str, store: str, data_cache: Path, tiny_imdb: Path):
     """The preset with its first sweep point, made tiny, on the test's store and data."""
-    name = compose_config(f"experiment={preset}", checked=False).data.name
+    name = compose_config(f"experiment={preset}").data.name
     data = [*TINY_DATA[name], *([f"data.path={tiny_imdb}"] if name == "imdb" else [])]
     overrides = [
         f"experiment={preset}",

@@ -120,7 +120,7 @@ def _every_base_key(cfg) -> list[str]:
 def test_base_takes_every_key_of_data_vocab_and_train_whatever_the_preset(preset):
     cfg = compose_config(f"experiment={preset}")
     every = _every_base_key(cfg)
-    assert len(compose_config(f"experiment={preset}", *every, checked=False).base.data) == len(
+    assert len(compose_config(f"experiment={preset}", *every).base.data) == len(
         BaseDataSchema.__dataclass_fields__
     )
     # The keys the chosen source has are applied; the other source's keys are refused there.
@@ -138,7 +138,7 @@ def test_base_data_max_reviews_under_the_imdb_tutorial():
 
 
 def test_base_key_of_the_other_data_source_is_a_config_error_naming_it():
-    cfg = compose_config("experiment=seed_tutorial", "base.data.generation=0", checked=False)
+    cfg = compose_config("experiment=seed_tutorial", "base.data.generation=0")
     with pytest.raises(ConfigError, match=r"`base\.data\.generation` names no setting"):
         validate(cfg)
 

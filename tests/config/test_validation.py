@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from compose import compose_config
+from mlflow.tracking import MlflowClient
 
 from warmstart.config import PROJECT_ROOT, validate
 from warmstart.config.validation import check_data
@@ -51,7 +52,7 @@ RULES = [
 
 @pytest.mark.parametrize(("overrides", "key", "says"), RULES, ids=[r[1] for r in RULES])
 def test_each_rule_fails_with_the_key_and_the_fix(overrides, key, says):
-    cfg = compose_config(*overrides, checked=False)
+    cfg = compose_config(*overrides)
     with pytest.raises(ConfigError) as raised:
         validate(cfg)
     message = str(raised.value)
@@ -65,10 +66,10 @@ def test_pretrained_files_must_exist_and_fallback_must_not_be_itself(tmp_path: P
     vectors.write_text("good 0.1 0.2\n", encoding="utf-8")
     given = (*PRETRAINED, f"warmstart.pretrained_path={vectors}")
     validate(compose_config(*given))
-    missing_vocab = compose_config(*given, "warmstart.pretrained_vocabulary=no.txt", checked=False)
+    missing_vocab = compose_config(*given, "warmstart.pretrained_vocabulary=no.txt")
     with pytest.raises(ConfigError, match=r"warmstart\.pretrained_vocabulary='no\.txt'"):
         validate(missing_vocab)
-    itself = compose_config(*given, "warmstart.fallback=pretrained", checked=False)
+    itself = compose_config(*given, "warmstart.fallback=pretrained")
     with pytest.raises(ConfigError, match=r"warmstart\.fallback='pretrained' is unknown"):
         validate(itself)
     # Without the pretrained initializer its settings are not read, so not checked.
@@ -93,9 +94,10 @@ def test_data_check_refuses_what_a_plain_dict_can_hold(key, value):
 
 
 @pytest.mark.slow
-def test_the_stage_wrapper_fails_before_it_connects(tmp_path: Path):
-    """A bad value (validation) or a wrong type (Hydra) stops the stage, exit code 1, before a
-    store or a run exists; both stages start at once."""
+def test_a_bad_value_fails_its_run_and_a_wrong_type_fails_before_any_run(tmp_path: Path):
+    """A bad value (validation) ends the stage's run FAILED with the one error line as its
+    tag; a wrong type (Hydra) stops the stage before a store or a run exists. Exit code 1 and
+    no traceback either way; both stages start at once."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
     started = {}
     for case, epochs in (("value", "0"), ("type", "")):
@@ -104,14 +106,20 @@ def test_the_stage_wrapper_fails_before_it_connects(tmp_path: Path):
         cmd += [f"tracking.uri=sqlite:///{store}", f"hydra.run.dir={tmp_path / case / 'out'}"]
         started[case] = (store, subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True))
     done = {case: (store, p.communicate(timeout=300)[1]) for case, (store, p) in started.items()}
-    for case, (store, stderr) in done.items():
+    for case, (_, stderr) in done.items():
         assert started[case][1].returncode == 1 and "Traceback" not in stderr, stderr
-        assert not store.exists()
 
-    stderr = done["value"][1]
+    store, stderr = done["value"]
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert errors == ["error: train.epochs=0 must be an integer >= 1; fix train.epochs"]
-    stderr = done["type"][1]
+    (run,) = MlflowClient(f"sqlite:///{store}").search_runs(
+        [e.experiment_id for e in MlflowClient(f"sqlite:///{store}").search_experiments()]
+    )
+    assert run.info.status == "FAILED" and run.data.params["train.epochs"] == "0"
+    assert "train.epochs=0 must be an integer >= 1" in run.data.tags["warmstart.error"]
+
+    store, stderr = done["type"]
+    assert not store.exists()
     assert "Error merging override train.epochs=\n" in stderr
     assert "Value '' of type 'str' could not be converted to Integer" in stderr
     assert "full_key: train.epochs" in stderr

@@ -150,11 +150,12 @@ def test_cli_bad_input_exits_non_zero_with_one_error_line_and_no_lost_run(
     started = {
         "unknown_key": start_stage("warm_start", [SMOKE, "nosuchkey=1", cache], env),
         "malformed_override": start_stage("warm_start", [SMOKE, "train.epochs=[1", cache], env),
-        "empty_epochs": start_stage(
+        "zero_epochs": start_stage(
             "warm_start",
-            [SMOKE, source, f"registry.model_name={name}", "train.epochs=", cache],
+            [SMOKE, source, f"registry.model_name={name}", "train.epochs=0", cache],
             env,
         ),
+        "empty_epochs": start_stage("warm_start", [SMOKE, "train.epochs=", cache], env),
         "unreachable_server": start_stage(
             "warm_start", [SMOKE, "tracking.connect_timeout=2", cache], dead
         ),
@@ -166,17 +167,21 @@ def test_cli_bad_input_exits_non_zero_with_one_error_line_and_no_lost_run(
     assert "Could not override 'nosuchkey'" in stderr and "Traceback" not in stderr
     code, stderr = done["malformed_override"]
     assert "'[1'" in stderr and "override_grammar" in stderr and "Traceback" not in stderr
-    for case in ("empty_epochs", "unreachable_server"):
+    code, stderr = done["empty_epochs"]  # a wrong type: Hydra's schema refuses it
+    assert "Value '' of type 'str' could not be converted to Integer" in stderr
+    assert "full_key: train.epochs" in stderr and "Traceback" not in stderr
+    for case in ("zero_epochs", "unreachable_server"):
         code, stderr = done[case]
         (line,) = error_lines(stderr)
         assert code == 1 and "Traceback" not in stderr, stderr
         assert_one_line_with_fix(line)
-    assert "train.epochs='' must be a positive number" in error_lines(done["empty_epochs"][1])[0]
+    assert "train.epochs=0 must be an integer >= 1" in error_lines(done["zero_epochs"][1])[0]
     assert "did not answer within 2s" in error_lines(done["unreachable_server"][1])[0]
 
-    # Only the run with a valid config and a reachable server was started: it ended FAILED.
+    # Only the run whose config composed and whose server answered was started: its bad
+    # value ended it FAILED.
     (run,) = run_of_experiment(MlflowClient(mlflow_server.uri), experiment)
-    assert run.info.status == "FAILED" and run.data.params["train.epochs"] == ""
+    assert run.info.status == "FAILED" and run.data.params["train.epochs"] == "0"
     assert versions_of(name) == before
 
 

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from warmstart.config.validation import check_data
 from warmstart.core.errors import DataError
-from warmstart.data import settings
 from warmstart.data.acl_layout import CLASSES
+from warmstart.data.settings import setting
 from warmstart.data.sources import read_pool
 
 
@@ -53,16 +54,17 @@ def load_splits(data_cfg: Mapping[str, Any]) -> Splits:
     The source's test reviews stay in path order; its train pool is capped (if asked) and split
     into train and validation; every non-empty split must hold both classes.
     """
-    name = settings.dataset_name(data_cfg)
-    validation_split = settings.validation_split(data_cfg)
-    split_seed = settings.split_seed(data_cfg)
-    max_reviews = settings.max_reviews(data_cfg)
+    check_data(data_cfg)
+    name = str(data_cfg["name"])
+    validation_split = float(setting(data_cfg, "validation_split", 0.2))
+    split_seed = int(setting(data_cfg, "split_seed", 123))  # the tutorial's seed
+    max_reviews = setting(data_cfg, "max_reviews")
 
     pool = read_pool(data_cfg, name)
     train_pool, test = pool.train, pool.test
     if max_reviews is not None:
-        train_pool = _limit_balanced(train_pool, max_reviews, split_seed)
-        test = _limit_balanced(test, max_reviews, split_seed)
+        train_pool = _limit_balanced(train_pool, int(max_reviews), split_seed)
+        test = _limit_balanced(test, int(max_reviews), split_seed)
     train, val = split_train_val(train_pool, validation_split, split_seed)
     for split_name, df in (("train", train), ("validation", val), ("test", test)):
         if len(df):

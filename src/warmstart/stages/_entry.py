@@ -1,4 +1,4 @@
-"""The Hydra app wrapper every stage shares: compose, validate, connect, run, report one line."""
+"""The Hydra app wrapper every stage shares: compose, connect, run, report one clear line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from warmstart.config import CONFIG_DIR, in_multirun, validate
+from warmstart.config import CONFIG_DIR, in_multirun
 from warmstart.core.errors import WarmstartError
 from warmstart.tracking.connection import connect
 from warmstart.tracking.runs import StageInterrupted
@@ -32,15 +32,14 @@ def task_overrides() -> list[str]:
 def hydra_app(run: Callable[..., Any]) -> Callable[[], None]:
     """Wrap `run(cfg, overrides=...)` as a Hydra main that fails with one clear line.
 
-    Hydra has already refused unknown keys and wrong types (the schemas); the values are
-    checked here once, before connecting or training, so a bad one never starts a run.
+    Hydra has already refused unknown keys and wrong types (the schemas); values are
+    checked by `stage_run` once the run exists, so a bad one leaves a FAILED run that says why.
     """
 
     @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
     def main(cfg: DictConfig) -> None:
         signal.signal(signal.SIGTERM, _raise_interrupted)
         try:
-            validate(cfg)
             connect(cfg)
             run(cfg, overrides=task_overrides())
         except WarmstartError as exc:

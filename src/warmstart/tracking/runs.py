@@ -47,7 +47,8 @@ def stage_run(
     run_name: str | None = None,
     extra_tags: Mapping[str, str] | None = None,
 ) -> Iterator[mlflow.ActiveRun]:
-    """A run for one stage with its config, overrides and stage tag; ended FAILED on error.
+    """A run for one stage with its config (validated), overrides and stage tag; ended FAILED
+    on error.
 
     Outside any parent, the first run resumes the run `mlflow run` created (MLFLOW_RUN_ID);
     in a multirun job, the run is a child of the sweep parent (`PARENT_ENV`).
@@ -74,6 +75,7 @@ def stage_run(
             mlflow.set_tag("mlflow.note.content", str(cfg["description"]))
         _log_params(config_mod.flatten(cfg))
         mlflow.log_text(config_mod.to_yaml(cfg), "config.yaml")
+        config_mod.validate(cfg)  # after logging: a FAILED run shows the values it refused
         yield run
     except (KeyboardInterrupt, StageInterrupted) as exc:
         log_stage_failure(exc)

@@ -8,16 +8,17 @@ from typing import Any
 
 from warmstart.data.acl_layout import ACL_DIR
 from warmstart.data.cache import complete_dir
-from warmstart.data.settings import positive_int
+from warmstart.data.settings import setting
 from warmstart.data.synthetic.corpus import FORMAT_VERSION, write_corpus
 
 
 def synthetic_copy(cfg: Mapping[str, Any], cache_dir: Path) -> Path:
     """The aclImdb directory of the cached corpus, keyed by its arguments and format version."""
-    generation = positive_int(cfg, "generation", 0)
-    n_train = positive_int(cfg, "n_train", 2)
-    n_test = positive_int(cfg, "n_test", 2)
-    seed = positive_int(cfg, "corpus_seed", 0)
+    # Checked by `load_splits` (config.validation.check_data) before any source is read.
+    generation, n_train, n_test, seed = (
+        int(setting(cfg, key, required=True))
+        for key in ("generation", "n_train", "n_test", "corpus_seed")
+    )
     key = f"gen{generation}-train{n_train}-test{n_test}-seed{seed}-v{FORMAT_VERSION}"
 
     def build(tmp: Path) -> None:
