@@ -15,7 +15,7 @@ from warmstart.config import (
     CONFIG_DIR,
     flatten,
     in_multirun,
-    job_tags,
+    multirun_job,
     to_container,
     to_yaml,
     validate,
@@ -152,4 +152,4 @@ def test_unset_overlay_keys_never_reach_params():
 
 
 def test_outside_hydra_there_is_no_multirun():
-    assert in_multirun() is False and job_tags() == {}
+    assert in_multirun() is False and multirun_job() is None

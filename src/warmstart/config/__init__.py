@@ -33,7 +33,7 @@ __all__ = [
     "REDACTED",
     "flatten",
     "in_multirun",
-    "job_tags",
+    "multirun_job",
     "overlay_of",
     "redact",
     "redact_overrides",
@@ -60,12 +60,12 @@ def in_multirun() -> bool:
     return mode is not None and mode.name == "MULTIRUN"
 
 
-def job_tags() -> dict[str, str]:
-    """Tags naming the Hydra multirun job a run belongs to (empty outside a multirun)."""
+def multirun_job() -> tuple[int, str] | None:
+    """(job number, its overrides redacted) of this Hydra multirun job; None outside one.
+
+    Tracking turns these into tags; the tag names belong to `tracking.version_format`.
+    """
     if not in_multirun():
-        return {}
+        return None
     hc = HydraConfig.get()
-    return {
-        "warmstart.sweep.job": str(hc.job.num),
-        "warmstart.sweep.overrides": redact_overrides(hc.overrides.task),
-    }
+    return int(hc.job.num), redact_overrides(hc.overrides.task)

@@ -23,6 +23,10 @@ class RemapError(WarmstartError):
     """An embedding remap cannot be done safely (shapes, dtypes, overlap, values)."""
 
 
+class ModelFileError(WarmstartError):
+    """A saved model file cannot be loaded safely (e.g. it holds code that safe_mode refuses)."""
+
+
 class RegistryError(WarmstartError):
     """A model source cannot be resolved, or what it holds fails verification."""
 

@@ -116,7 +116,7 @@ def _check_overlap(plan: RemapPlan, min_overlap: float) -> None:
         f"only {plan.n_shared} of {plan.new_size} new-vocabulary tokens "
         f"({plan.overlap:.1%}) are in the base vocabulary, below min_overlap={min_overlap}. "
         "Usual causes: one vocabulary is bytes or str(bytes) and the other str (load both "
-        "with warmstart.vocab.normalize_vocabularies), a different tokenizer/standardisation, "
+        "with warmstart.core.vocab.normalize_vocabularies), a different tokenizer/standardisation, "
         "or special tokens ('' mask, '[UNK]') added to only one side so every index is "
         f"offset. Compare the two vocabularies, or lower min_overlap if the change is "
         f"intended.{hint}"

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from warmstart.core.errors import RegistryError, RemapError
+from warmstart.core.errors import ModelFileError, RemapError
 
 EMBEDDING_LAYER = "embedding"
 HEAD_LAYER = "head"
@@ -105,7 +105,7 @@ def load_model(path: str) -> keras.Model:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except ValueError as exc:  # e.g. a Lambda layer: code that safe_mode refuses to run
         reason = str(exc).split(". ")[0]
-        raise RegistryError(
+        raise ModelFileError(
             f"the Keras model {Path(path).name} cannot be loaded safely ({reason}); warm-start "
             "only from a version registered by train_base or warm_start"
         ) from None

@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from warmstart.core.errors import RemapError
 from warmstart.core.remap import remap_embeddings
 from warmstart.modeling.fit import strategy
-from warmstart.modeling.model import embedding_matrix_of, head_of, load_model
+from warmstart.modeling.model import embedding_matrix_of, head_of
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
 from warmstart.tracking.publish import publish_model
@@ -81,7 +81,7 @@ def run(
             source = resolve_source(str(warm_cfg.source), Path(tmp))
             mlflow.set_tags(source.lineage_tags())
             with strategy(cfg.train).scope():
-                head = head_of(load_model(str(source.keras_model_path)))
+                head = head_of(source.load_keras_model())
         data = prepare(cfg)
         remapped = remap_embeddings(
             source.vocabulary,

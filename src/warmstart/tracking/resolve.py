@@ -17,8 +17,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from warmstart.core.digests import sha256_file
-from warmstart.core.errors import RegistryError, WarmstartError
+from warmstart.core.errors import ModelFileError, RegistryError, WarmstartError
 from warmstart.core.vocab import load_vocabulary
+from warmstart.modeling.model import load_model
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
@@ -53,6 +54,13 @@ class ResolvedSource:
     keras_model_path: Path
     digests: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
+
+    def load_keras_model(self) -> Any:
+        """The verified Keras model, loaded with `safe_mode`; refusal is a registry error."""
+        try:
+            return load_model(str(self.keras_model_path))
+        except ModelFileError as exc:
+            raise RegistryError(f"{self.uri}: {exc}") from None
 
     def lineage_tags(self) -> dict[str, str]:
         """Tags a warm run and its version record so a chain v1 -> v2 -> v3 can be walked."""

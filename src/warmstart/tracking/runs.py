@@ -16,7 +16,13 @@ from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 
 from warmstart import config as config_mod
-from warmstart.tracking.version_format import ERROR_TAG, OVERRIDES_TAG, STAGE_TAG
+from warmstart.tracking.version_format import (
+    ERROR_TAG,
+    OVERRIDES_TAG,
+    STAGE_TAG,
+    SWEEP_JOB_TAG,
+    SWEEP_OVERRIDES_TAG,
+)
 from warmstart.tracking.write_retry import retry
 
 # Set by the sweep callback: each multirun job's top-level run becomes a child of this run.
@@ -55,7 +61,11 @@ def stage_run(
     """
     if parent_run_id is None and os.environ.get(PARENT_ENV):
         parent_run_id = os.environ[PARENT_ENV]
-        extra_tags = {**config_mod.job_tags(), **(extra_tags or {})}
+        job = config_mod.multirun_job()
+        if job is not None:
+            number, job_overrides = job
+            job_tags = {SWEEP_JOB_TAG: str(number), SWEEP_OVERRIDES_TAG: job_overrides}
+            extra_tags = {**job_tags, **(extra_tags or {})}
     tags = {
         STAGE_TAG: stage,
         OVERRIDES_TAG: config_mod.redact_overrides(overrides)[:_TAG_CHARS],
