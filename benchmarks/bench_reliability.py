@@ -111,8 +111,9 @@ def cli_cases(ledger: Ledger, server: Server, name: str, cache: str) -> None:
     started = {
         "unknown_config_key": start_stage("warm_start", [SMOKE, "nosuchkey=1", cache], env),
         "malformed_override": start_stage("warm_start", [SMOKE, "train.epochs=[1", cache], env),
-        "empty_override_value": start_stage(
-            "warm_start", [SMOKE, source, target, "train.epochs=", cache], env
+        "wrong_type_value": start_stage("warm_start", [SMOKE, "train.epochs=", cache], env),
+        "bad_value": start_stage(
+            "warm_start", [SMOKE, source, target, "train.epochs=0", cache], env
         ),
         "unreachable_server": start_stage(
             "warm_start", [SMOKE, "tracking.connect_timeout=2", cache], dead
@@ -126,13 +127,15 @@ def cli_cases(ledger: Ledger, server: Server, name: str, cache: str) -> None:
             ok = ok and "nosuchkey" in stderr
         elif case == "malformed_override":
             ok = ok and "'[1'" in stderr
+        elif case == "wrong_type_value":  # Hydra's schema refuses it at composition
+            ok = ok and "could not be converted to Integer" in stderr
         else:
             lines = error_lines(stderr)
             ok = ok and code == 1 and len(lines) == 1 and one_line_with_fix(lines[0])
         ledger.record(case, ok)
-    # Only the stage with a valid config and a reachable server starts a run.
+    # Only the stage whose config composed and whose server answered starts a run.
     ledger.runs[experiment] = 1
-    ledger.handled["empty_override_value"] &= statuses == ["FAILED"] and versions(name) == before
+    ledger.handled["bad_value"] &= statuses == ["FAILED"] and versions(name) == before
 
 
 def interrupt_cases(ledger: Ledger, server: Server, cache: str) -> None:

@@ -40,7 +40,7 @@ TINY_DATA = {
     "synthetic": ("data.n_train=240", "data.n_test=80", "base.data.n_train=240"),
     "imdb": ("data.max_reviews=200",),
 }
-STAGES = {"pipeline", "base", "vocab_diff", "warm", "cold", "compare"}
+STAGES = {"pipeline", "train_base", "vocab_diff", "warm_start", "cold_start", "compare"}
 
 
 def first_sweep_point(preset: str) -> list[str]:

@@ -24,7 +24,7 @@ def test_run_tree_is_one_parent_with_a_child_per_stage(pipeline_run):
         [parent.info.experiment_id], f"tags.`mlflow.parentRunId` = '{ids['pipeline']}'"
     )
     assert sorted(r.data.tags[STAGE_TAG] for r in children) == sorted(
-        ["base", "vocab_diff", "warm", "cold", "compare"]
+        ["train_base", "vocab_diff", "warm_start", "cold_start", "compare"]
     )
     assert parent.data.tags[STAGE_TAG] == "pipeline"
     assert all(r.info.status == "FINISHED" for r in [*children, parent])
@@ -195,7 +195,7 @@ def test_mlflow_run_passes_quoted_overrides_through_to_hydra(pipeline_run, mlflo
     experiment = client.get_experiment_by_name("mlflow-run-test")
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
-    assert run.data.tags[STAGE_TAG] == "warm"
+    assert run.data.tags[STAGE_TAG] == "warm_start"
     assert run.data.params["warmstart.source"] == "models:/pipeline-test@base"
     assert run.data.params["description"] == "warm, from @base = v1 / smoke"
     assert run.data.tags["mlflow.note.content"] == "warm, from @base = v1 / smoke"

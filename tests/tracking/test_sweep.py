@@ -84,9 +84,9 @@ def test_two_by_two_sweep_is_one_parent_with_a_job_child_each_and_a_summary(
     assert all(j.data.tags[STAGE_TAG] == "pipeline" for j in jobs)
     for job in jobs:
         stages = sorted(r.data.tags[STAGE_TAG] for r in kids[job.info.run_id])
-        assert stages == ["base", "cold", "compare", "vocab_diff", "warm"]
+        assert stages == ["cold_start", "compare", "train_base", "vocab_diff", "warm_start"]
     # A base run per seed is trained; the other job with that seed reuses it.
-    bases = [r for j in jobs for r in kids[j.info.run_id] if r.data.tags[STAGE_TAG] == "base"]
+    bases = [r for j in jobs for r in kids[j.info.run_id] if r.data.tags[STAGE_TAG] == "train_base"]
     assert sum("warmstart.reused_from" in b.data.tags for b in bases) == 2
     local = client.download_artifacts(parent.info.run_id, "sweep/summary.csv", str(tmp_path))
     summary = pd.read_csv(local)
@@ -126,7 +126,7 @@ def test_sweep_inside_mlflow_run_uses_the_project_run_as_parent(
     assert parent.info.status == "FINISHED"
     jobs = kids[parent.info.run_id]
     assert sorted(j.data.tags["warmstart.sweep.job"] for j in jobs) == ["0", "1"]
-    assert all(j.data.tags[STAGE_TAG] == "base" for j in jobs)
+    assert all(j.data.tags[STAGE_TAG] == "train_base" for j in jobs)
 
 
 def test_parallel_sweep_against_a_server_keeps_every_run_and_distinct_versions(

@@ -31,7 +31,7 @@ def test_a_reused_run_rebuilds_the_version_it_published() -> None:
         REGISTERED_NAME_TAG: "imdb",
         REGISTERED_VERSION_TAG: "3",
         MODEL_ID_TAG: "m-0123abcd",
-        "warmstart.stage": "base",
+        "warmstart.stage": "train_base",
     }
     published = Published.from_run_tags("run-1", tags)
     assert published == Published("imdb", "3", "m-0123abcd", "run-1", {})

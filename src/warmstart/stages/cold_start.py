@@ -10,10 +10,11 @@ from omegaconf import DictConfig
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
 from warmstart.tracking.runs import stage_run
+from warmstart.tracking.version_format import COLD_START
 
 
 def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None) -> str:
-    with stage_run(cfg, "cold", overrides=overrides, parent_run_id=parent_run_id) as active:
+    with stage_run(cfg, COLD_START, overrides=overrides, parent_run_id=parent_run_id) as active:
         data = prepare(cfg)
         model = new_model(cfg, data)
         train_tracked(model, data, cfg)

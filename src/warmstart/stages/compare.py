@@ -19,9 +19,9 @@ from omegaconf import DictConfig
 from warmstart.core.errors import TrackingError
 from warmstart.stages._entry import hydra_app
 from warmstart.tracking.runs import stage_run
-from warmstart.tracking.version_format import STAGE_TAG, compare_run_tag
+from warmstart.tracking.version_format import COMPARE, ROLE_STAGES, STAGE_TAG, compare_run_tag
 
-STAGES = ("base", "warm", "cold")
+ROLES = tuple(ROLE_STAGES)  # base, warm, cold
 
 
 def history(run_id: str, key: str) -> list[float]:
@@ -86,8 +86,9 @@ def plot(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
     return fig
 
 
-def latest_run(stage: str, parent_run_id: str | None) -> str:
-    """The newest finished run of `stage` in the experiment (under `parent_run_id` if given)."""
+def latest_run(role: str, parent_run_id: str | None) -> str:
+    """The newest finished run in `role` in the experiment (under `parent_run_id` if given)."""
+    stage = ROLE_STAGES[role]
     query = f"tags.`{STAGE_TAG}` = '{stage}' and attributes.status = 'FINISHED'"
     if parent_run_id:
         query += f" and tags.`mlflow.parentRunId` = '{parent_run_id}'"
@@ -100,7 +101,7 @@ def latest_run(stage: str, parent_run_id: str | None) -> str:
     if not runs:
         raise TrackingError(
             f"no finished '{stage}' run to compare in this experiment; run the pipeline, or "
-            f"set compare.{stage}_run=RUN_ID"
+            f"set compare.{role}_run=RUN_ID"
         )
     return runs[0].info.run_id
 
@@ -114,22 +115,22 @@ def run(
 ) -> pd.DataFrame:
     compare_cfg = cfg.get("compare") or {}
     ids = dict(run_ids or {})
-    for stage in STAGES:
+    for role in ROLES:
         ids.setdefault(
-            stage,
-            compare_cfg.get(f"{stage}_run") or latest_run(stage, compare_cfg.get("parent_run")),
+            role,
+            compare_cfg.get(f"{role}_run") or latest_run(role, compare_cfg.get("parent_run")),
         )
     curves = {
-        stage: {
+        role: {
             key: history(run_id, key)
             for key in ("val_accuracy", "accuracy", "epoch_seconds", "test_accuracy")
         }
-        for stage, run_id in ids.items()
+        for role, run_id in ids.items()
     }
     table = summarize(curves)
     table.insert(1, "run_id", [ids[name] for name in table["run"]])
     figure = plot(curves)
-    with stage_run(cfg, "compare", overrides=overrides, parent_run_id=parent_run_id) as active:
+    with stage_run(cfg, COMPARE, overrides=overrides, parent_run_id=parent_run_id) as active:
         mlflow.set_tags({compare_run_tag(k): v for k, v in ids.items()})
         targets = [active.info.run_id] + ([parent_run_id] if parent_run_id else [])
         for target in targets:

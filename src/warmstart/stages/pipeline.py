@@ -13,12 +13,13 @@ from omegaconf import DictConfig, open_dict
 from warmstart.stages import cold_start, compare, train_base, vocab_diff, warm_start
 from warmstart.stages._entry import hydra_app
 from warmstart.tracking.runs import stage_run
+from warmstart.tracking.version_format import PIPELINE
 
 
 def run(
     cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
 ) -> dict[str, str]:
-    with stage_run(cfg, "pipeline", overrides=overrides, parent_run_id=parent_run_id) as parent:
+    with stage_run(cfg, PIPELINE, overrides=overrides, parent_run_id=parent_run_id) as parent:
         pid = parent.info.run_id
         base = train_base.run(cfg, overrides=overrides, parent_run_id=pid)
         new_cfg = cfg.copy()

@@ -23,24 +23,31 @@ from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
 from warmstart.tracking.publish import publish_model
 from warmstart.tracking.reuse import find_reusable, reuse_key
 from warmstart.tracking.runs import stage_run
-from warmstart.tracking.version_format import REUSE_KEY_TAG, REUSED_FROM_TAG, Published
+from warmstart.tracking.version_format import (
+    REUSE_KEY_TAG,
+    REUSED_FROM_TAG,
+    TRAIN_BASE,
+    Published,
+)
 
 
 @dataclass
-class BaseOutcome:
+class TrainBaseOutcome:
     run_id: str
     published: Published
 
 
 def run(
     cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
-) -> BaseOutcome:
+) -> TrainBaseOutcome:
     base_cfg = with_overlay(cfg, "base")
-    with stage_run(base_cfg, "base", overrides=overrides, parent_run_id=parent_run_id) as active:
+    with stage_run(
+        base_cfg, TRAIN_BASE, overrides=overrides, parent_run_id=parent_run_id
+    ) as active:
         data = prepare(base_cfg)
-        key = reuse_key(base_cfg, "base", data.splits.digest(), ignore=("warmstart.",))
+        key = reuse_key(base_cfg, TRAIN_BASE, data.splits.digest(), ignore=("warmstart.",))
         mlflow.set_tag(REUSE_KEY_TAG, key)
-        previous = find_reusable("base", key) if cfg.get("reuse", True) else None
+        previous = find_reusable(TRAIN_BASE, key) if cfg.get("reuse", True) else None
         if previous is not None:
             mlflow.set_tags({REUSED_FROM_TAG: previous.info.run_id})
             published = Published.from_run_tags(previous.info.run_id, previous.data.tags)
@@ -48,7 +55,7 @@ def run(
                 f"base: reused run {previous.info.run_id} (models:/{published.name}/"
                 f"{published.version}); set reuse=false to train again"
             )
-            return BaseOutcome(previous.info.run_id, published)
+            return TrainBaseOutcome(previous.info.run_id, published)
         model = new_model(base_cfg, data)
         train_tracked(model, data, base_cfg)
         published = publish_model(
@@ -61,7 +68,7 @@ def run(
         )
         uri = f"models:/{published.name}/{published.version}"
         print(f"base: run {active.info.run_id}, registered {uri}")
-        return BaseOutcome(active.info.run_id, published)
+        return TrainBaseOutcome(active.info.run_id, published)
 
 
 main = hydra_app(run)

@@ -17,6 +17,7 @@ from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import prepare
 from warmstart.tracking.resolve import resolve_source
 from warmstart.tracking.runs import stage_run
+from warmstart.tracking.version_format import VOCAB_DIFF
 
 
 def plot(diff: VocabDiff, moved: pd.DataFrame) -> Figure:
@@ -39,7 +40,7 @@ def plot(diff: VocabDiff, moved: pd.DataFrame) -> Figure:
 
 
 def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None) -> str:
-    with stage_run(cfg, "vocab_diff", overrides=overrides, parent_run_id=parent_run_id) as active:
+    with stage_run(cfg, VOCAB_DIFF, overrides=overrides, parent_run_id=parent_run_id) as active:
         with tempfile.TemporaryDirectory() as tmp:
             source = resolve_source(str(cfg.warmstart.source), Path(tmp))
         mlflow.set_tags(source.lineage_tags())

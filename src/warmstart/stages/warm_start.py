@@ -30,6 +30,7 @@ from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import (
     CHECKED_TOKEN_TAG,
     REMAP_TAG,
+    WARM_START,
     Published,
     remap_count_tag,
 )
@@ -38,7 +39,7 @@ CHECK_TOKEN = "the"  # the tutorial checks this token's row survives the remap
 
 
 @dataclass
-class WarmOutcome:
+class WarmStartOutcome:
     run_id: str
     published: Published
 
@@ -74,9 +75,9 @@ def check_shared_row(source: ResolvedSource, vocabulary: list[str], matrix: np.n
 
 def run(
     cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
-) -> WarmOutcome:
+) -> WarmStartOutcome:
     warm_cfg = cfg.warmstart
-    with stage_run(cfg, "warm", overrides=overrides, parent_run_id=parent_run_id) as active:
+    with stage_run(cfg, WARM_START, overrides=overrides, parent_run_id=parent_run_id) as active:
         with tempfile.TemporaryDirectory() as tmp:
             source = resolve_source(str(warm_cfg.source), Path(tmp))
             mlflow.set_tags(source.lineage_tags())
@@ -118,7 +119,7 @@ def run(
             f"warm: run {active.info.run_id} from {source.uri}, "
             f"registered models:/{published.name}/{published.version}"
         )
-        return WarmOutcome(active.info.run_id, published)
+        return WarmStartOutcome(active.info.run_id, published)
 
 
 main = hydra_app(run)

@@ -31,13 +31,14 @@ from warmstart.tracking.runs import PARENT_ENV
 from warmstart.tracking.version_format import (
     ERROR_TAG,
     REUSED_FROM_TAG,
+    ROLE_STAGES,
     STAGE_TAG,
+    SWEEP,
     SWEEP_JOB_TAG,
     SWEEP_OVERRIDES_TAG,
 )
 
-SWEEP_STAGE = "sweep"
-# Result metrics summarised per setting: (stage, metric) -> column.
+# Result metrics summarised per setting: (role, metric) -> column (roles: ROLE_STAGES).
 SUMMARY = {
     ("warm", "val_accuracy_epoch1"): "warm_epoch1_val_accuracy",
     ("cold", "val_accuracy_epoch1"): "cold_epoch1_val_accuracy",
@@ -80,7 +81,7 @@ class MlflowSweepCallback(Callback):
             )
         client = MlflowClient()
         overrides = " ".join(config.hydra.overrides.task)
-        tags = {STAGE_TAG: SWEEP_STAGE, SWEEP_OVERRIDES_TAG: overrides}
+        tags = {STAGE_TAG: SWEEP, SWEEP_OVERRIDES_TAG: overrides}
         inherited = os.environ.pop("MLFLOW_RUN_ID", None)
         if inherited:  # inside `mlflow run`: its run is the sweep parent, jobs must not take it
             self.parent_id, self.owned = inherited, False
@@ -166,8 +167,8 @@ def sweep_table(parent_id: str) -> pd.DataFrame:
             reused = child.data.tags.get(REUSED_FROM_TAG)
             # A reused base holds no metrics of its own: read the run it points to.
             stage_runs[child.data.tags.get(STAGE_TAG)] = client.get_run(reused) if reused else child
-        for (stage, metric), column in SUMMARY.items():
-            run = stage_runs.get(stage)
+        for (role, metric), column in SUMMARY.items():
+            run = stage_runs.get(ROLE_STAGES[role])
             if run is None:
                 continue
             if metric.endswith("_epoch1"):
@@ -196,8 +197,8 @@ def plot(summary: pd.DataFrame) -> Figure:
     axes = fig.subplots(1, 2, sharey=True)
     y = range(len(summary))
     for ax, (key, title) in zip(axes, panels, strict=True):
-        for offset, (stage, color) in enumerate((("warm", "#dd8452"), ("cold", "#4c72b0"))):
-            column = f"{stage}_{key}_val_accuracy"
+        for offset, (role, color) in enumerate((("warm", "#dd8452"), ("cold", "#4c72b0"))):
+            column = f"{role}_{key}_val_accuracy"
             if f"{column}_mean" not in summary:
                 continue
             ax.errorbar(
@@ -206,7 +207,7 @@ def plot(summary: pd.DataFrame) -> Figure:
                 xerr=summary[f"{column}_std"].fillna(0),
                 fmt="o",
                 color=color,
-                label=stage,
+                label=role,
             )
         ax.set_title(f"val accuracy {title}")
         ax.grid(alpha=0.3)

@@ -29,6 +29,18 @@ VOCABULARY_SIZE_TAG = "warmstart.vocabulary_size"
 # ---------------------------------------------------------------- run tags
 
 STAGE_TAG = "warmstart.stage"
+
+# One name per stage: its entry point, module, run name and `warmstart.stage` tag value.
+TRAIN_BASE = "train_base"
+VOCAB_DIFF = "vocab_diff"
+WARM_START = "warm_start"
+COLD_START = "cold_start"
+COMPARE = "compare"
+PIPELINE = "pipeline"
+SWEEP = "sweep"
+# The three models compared side by side, by role (as in `compare.warm_run`, the summary's
+# `warm_*` columns and the registry aliases), and the stage that trains each.
+ROLE_STAGES = {"base": TRAIN_BASE, "warm": WARM_START, "cold": COLD_START}
 OVERRIDES_TAG = "warmstart.overrides"
 ERROR_TAG = "warmstart.error"
 DATA_DIGEST_TAG = "warmstart.data_digest"
@@ -54,9 +66,9 @@ def remap_count_tag(count: str) -> str:
     return f"{REMAP_TAG}.{count}"
 
 
-def compare_run_tag(stage: str) -> str:
-    """The tag of a compare run naming the run it compared for `stage`."""
-    return f"warmstart.compare.{stage}_run"
+def compare_run_tag(role: str) -> str:
+    """The tag of a compare run naming the run it compared in `role` (base, warm, cold)."""
+    return f"warmstart.compare.{role}_run"
 
 
 # ---------------------------------------------------------------- lineage of a warm start
