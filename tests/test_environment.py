@@ -82,7 +82,7 @@ def test_conda_env_pins_pip_and_python_like_the_makefile_and_pyproject():
     makefile = (PROJECT_ROOT / "Makefile").read_text()
     pip_version = re.search(r"^PIP_VERSION := (\S+)$", makefile, re.MULTILINE).group(1)
     assert f"pip={pip_version}" in CONDA["dependencies"]
-    assert PYPROJECT["project"]["requires-python"] == "==3.11.*"
+    assert PYPROJECT["project"]["requires-python"] == ">=3.11.4,<3.12"
     assert set(CONDA["dependencies"][-1]["pip"]) == {"-r requirements.lock", "-e ."}
 
 
