@@ -82,10 +82,23 @@ def test_base_and_warm_are_registered_with_digests_aliases_and_lineage(pipeline_
 def test_registered_version_predicts_on_raw_review_text(pipeline_run):
     version = pipeline_run["client"].get_model_version_by_alias("pipeline-test", "warm")
     model = mlflow.pyfunc.load_model(f"models:/pipeline-test/{version.version}")
-    reviews = ["a wonderful film, moving and brilliant", "awful, boring, a waste of time", ""]
+    reviews = ["a wonderful film, moving and brilliant", "awful, boring, a waste of time", "ok"]
     out = model.predict(pd.DataFrame({"text": reviews}))
-    assert list(out.columns) == ["probability"] and len(out) == 3
+    assert list(out.columns) == ["label", "p_0", "p_1", "probability"] and len(out) == 3
     assert ((out["probability"] >= 0) & (out["probability"] <= 1)).all()
+    assert np.allclose(out["p_0"] + out["p_1"], 1.0) and (out["probability"] == out["p_1"]).all()
+    assert (out["label"] == (out["probability"] > 0.5).astype(int)).all()
+
+
+@pytest.mark.parametrize("bad", [None, "", "   "])
+def test_registered_version_refuses_null_or_empty_text_with_a_client_error(pipeline_run, bad):
+    from mlflow.exceptions import MlflowException
+
+    version = pipeline_run["client"].get_model_version_by_alias("pipeline-test", "warm")
+    model = mlflow.pyfunc.load_model(f"models:/pipeline-test/{version.version}")
+    with pytest.raises(MlflowException, match=r"null or empty \(rows \[1\]\)") as caught:
+        model.predict(pd.DataFrame({"text": ["fine film", bad]}, dtype=object))
+    assert caught.value.get_http_status_code() == 400
 
 
 @pytest.mark.parametrize("form", ["version", "alias", "model_id", "run"])

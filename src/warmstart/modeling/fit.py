@@ -17,8 +17,9 @@ import pandas as pd
 import tensorflow as tf
 
 from warmstart.core.errors import ConfigError
+from warmstart.core.labels import encode
 from warmstart.modeling import text
-from warmstart.modeling.model import compile_model
+from warmstart.modeling.model import compile_model, num_classes
 
 
 @dataclass
@@ -78,11 +79,15 @@ def _strategy(name: str, devices: tuple[str, ...]) -> tf.distribute.Strategy:
     raise ConfigError(f"train.strategy={name!r} is unknown; use default, mirrored or multi_worker")
 
 
-def to_arrays(vectorizer: keras.layers.TextVectorization, frame: pd.DataFrame) -> Arrays:
-    """Vectorize a split's texts once; labels as float32 for the logit loss."""
+def to_arrays(
+    vectorizer: keras.layers.TextVectorization, frame: pd.DataFrame, labels: Sequence = (0, 1)
+) -> Arrays:
+    """Vectorize a split's texts once; labels as class indices in `labels`' order, float32
+    for the binary logit loss, int32 for the sparse categorical one."""
+    index = encode(frame["label"].tolist(), labels)
     return Arrays(
         ids=text.vectorize(vectorizer, frame["text"].tolist()),
-        labels=frame["label"].to_numpy(dtype="float32"),
+        labels=index.astype("float32" if len(labels) == 2 else "int32"),
     )
 
 
@@ -102,7 +107,7 @@ def fit(
     epochs = int(train_cfg["epochs"])
     batch_size = int(train_cfg["batch_size"])
     with strategy(train_cfg).scope():
-        compile_model(model, float(train_cfg["learning_rate"]))
+        compile_model(model, float(train_cfg["learning_rate"]), num_classes=num_classes(model))
     timer = EpochTimer()
     history = model.fit(
         train.ids,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import keras
 
 from warmstart.config import to_container
+from warmstart.core.labels import learn_labels
 from warmstart.data import Splits, load_splits
 from warmstart.modeling import text
 from warmstart.modeling.fit import Arrays, to_arrays
@@ -28,6 +29,7 @@ class Prepared:
     splits: Splits
     vectorizer: keras.layers.TextVectorization
     vocabulary: list[str]
+    labels: list  # the classes, learned from the training split (core.labels)
     train: Arrays
     val: Arrays
     test: Arrays
@@ -50,11 +52,13 @@ def _prepared(key: str) -> Prepared:
         max_tokens=int(vocab_cfg["max_tokens"]),
         sequence_length=int(vocab_cfg["sequence_length"]),
     )
+    labels = learn_labels(splits.train["label"])
     return Prepared(
         splits=splits,
         vectorizer=vectorizer,
         vocabulary=text.vocabulary_of(vectorizer),
-        train=to_arrays(vectorizer, splits.train),
-        val=to_arrays(vectorizer, splits.val),
-        test=to_arrays(vectorizer, splits.test),
+        labels=labels,
+        train=to_arrays(vectorizer, splits.train, labels),
+        val=to_arrays(vectorizer, splits.val, labels),
+        test=to_arrays(vectorizer, splits.test, labels),
     )

@@ -14,6 +14,7 @@ from typing import Any
 import keras
 import mlflow
 
+from warmstart.core.labels import label_names
 from warmstart.modeling.fit import FitResult, fit, strategy
 from warmstart.modeling.model import build_model
 from warmstart.modeling.prepare import Prepared, prepare_data
@@ -28,6 +29,8 @@ def prepare(cfg: Mapping, *, log: bool = True) -> Prepared:
         log_splits(data.splits)
         mlflow.log_param("vocab.size", len(data.vocabulary))
         mlflow.log_text("".join(f"{t}\n" for t in data.vocabulary), "vocabulary.txt")
+        mlflow.log_param("labels.count", len(data.labels))
+        mlflow.log_text("".join(f"{c}\n" for c in label_names(data.labels)), "labels.txt")
     return data
 
 
@@ -41,6 +44,7 @@ def new_model(cfg: Mapping, data: Prepared, **warm: Any) -> keras.Model:
             vocab_size=len(data.vocabulary),
             sequence_length=int(cfg["vocab"]["sequence_length"]),
             model_cfg=cfg["model"],
+            num_classes=len(data.labels),
             **warm,
         )
 

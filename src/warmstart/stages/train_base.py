@@ -64,6 +64,7 @@ def run(
             embedding_matrix_of(model),
             sequence_length=int(base_cfg.vocab.sequence_length),
             registered_name=str(cfg.registry.model_name),
+            labels=data.labels,
             aliases=("base", "current"),
         )
         uri = f"models:/{published.name}/{published.version}"

@@ -112,6 +112,7 @@ def run(
             embedding_matrix_of(model),
             sequence_length=int(cfg.vocab.sequence_length),
             registered_name=str(cfg.registry.model_name),
+            labels=data.labels,
             aliases=("warm", "current"),
             lineage=lineage,
         )

@@ -27,12 +27,16 @@ from warmstart import config as config_mod
 from warmstart.core.arrays import non_finite
 from warmstart.core.digests import sha256_file
 from warmstart.core.errors import RegistryError, TrackingError, VocabularyError
+from warmstart.core.labels import label_kind, save_labels
 from warmstart.core.vocab import check_vocabulary, save_vocabulary
 from warmstart.modeling.model import EMBEDDING_LAYER
+from warmstart.tracking.pyfunc import output_columns
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
     KERAS_MODEL,
+    LABEL_COUNT_TAG,
+    LABELS,
     MODEL_ID_TAG,
     REGISTERED_NAME_TAG,
     REGISTERED_VERSION_TAG,
@@ -69,11 +73,13 @@ def publish_model(
     registered_name: str,
     aliases: Sequence[str],
     lineage: Mapping[str, str] | None = None,
+    labels: Sequence[Any] = (0, 1),
 ) -> Published:
     """Log the model with its vocabulary and embedding, verify them, then register a version.
 
     Order matters: files are written, logged, read back from the store and checked against
     their sha256 before `register_model`, so every version holds a complete, verified set.
+    `labels` are the model's classes in output order (`labels.txt`, served as `label`).
     """
     run = mlflow.active_run()
     if run is None:
@@ -84,18 +90,22 @@ def publish_model(
         model.save(folder / KERAS_MODEL)
         save_vocabulary(vocabulary, folder / VOCABULARY)
         np.save(folder / EMBEDDING, np.ascontiguousarray(embedding), allow_pickle=False)
-        (folder / SETTINGS).write_text(json.dumps({"sequence_length": sequence_length}))
+        save_labels(labels, folder / LABELS)
+        settings = {"sequence_length": sequence_length, "label_kind": label_kind(labels)}
+        (folder / SETTINGS).write_text(json.dumps(settings))
         digests = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in DIGEST_TAGS}
-        tags = {**digests, **(lineage or {}), VOCABULARY_SIZE_TAG: str(len(vocabulary))}
+        tags = {
+            **digests,
+            **(lineage or {}),
+            VOCABULARY_SIZE_TAG: str(len(vocabulary)),
+            LABEL_COUNT_TAG: str(len(labels)),
+        }
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(PYFUNC_ENTRY),
             artifacts={f: str(folder / f) for f in VERSION_FILES},
             code_paths=[str(PACKAGE_DIR)],
-            signature=ModelSignature(
-                inputs=Schema([ColSpec("string", "text")]),
-                outputs=Schema([ColSpec("double", "probability")]),
-            ),
+            signature=_signature(labels),
             input_example=pd.DataFrame({"text": ["A moving, beautifully acted film.", "Dull."]}),
             pip_requirements=_pip_requirements(),
             tags=tags,
@@ -130,6 +140,18 @@ def publish_model(
         raise
     mlflow.set_tags({REGISTERED_NAME_TAG: registered_name, REGISTERED_VERSION_TAG: version.version})
     return Published(registered_name, str(version.version), info.model_id, run.info.run_id, digests)
+
+
+def _signature(labels: Sequence[Any]) -> ModelSignature:
+    """`text` in; `label` (typed as the classes are) and one probability per class out."""
+    label_type = "long" if label_kind(labels) == "int" else "string"
+    columns = output_columns(list(labels))
+    return ModelSignature(
+        inputs=Schema([ColSpec("string", "text")]),
+        outputs=Schema(
+            [ColSpec(label_type, "label"), *(ColSpec("double", name) for name in columns[1:])]
+        ),
+    )
 
 
 def _check_publishable(model: keras.Model, vocabulary: Sequence[str], embedding: Any) -> None:

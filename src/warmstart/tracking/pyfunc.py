@@ -1,26 +1,81 @@
-"""The registered model's pyfunc: raw review text in, positive-class probability out.
+"""The registered model's pyfunc: raw text in, the predicted class and each class's probability out.
 
 The `mlflow.keras` flavor's own pyfunc rejects string input ("Invalid dtype: object"), so the
-registered model wraps the Keras model (token ids -> logit) with a vectorizer rebuilt from the
-version's own vocabulary file. Everything is loaded without pickle: the Keras file with
-`safe_mode`, the vocabulary as text.
+registered model wraps the Keras model (token ids -> logits) with a vectorizer rebuilt from the
+version's own vocabulary file, and answers with its own classes (`labels.txt`). Everything is
+loaded without pickle: the Keras file with `safe_mode`, the vocabulary and labels as text.
+
+Output columns: `label` (the class as the data spelled it), `p_<class>` for every class in
+order and, for a binary model, `probability` (of the second class, the positive one).
+A null or empty text is refused with INVALID_PARAMETER_VALUE, which a model server answers
+with a 400 naming the rows, not a stack trace.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
-from warmstart.tracking.version_format import KERAS_MODEL, SETTINGS, VOCABULARY
+from warmstart.tracking.version_format import (
+    KERAS_MODEL,
+    LABELS,
+    LEGACY_LABELS,
+    SETTINGS,
+    VOCABULARY,
+)
+
+
+def output_columns(labels: list) -> list[str]:
+    """The pyfunc's output columns for these classes (what the signature declares too)."""
+    probabilities = [f"p_{label}" for label in labels]
+    return ["label", *probabilities, *(["probability"] if len(labels) == 2 else [])]
+
+
+def probabilities(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities (rows sum to 1) from one logit (binary) or K logits (softmax)."""
+    logits = np.asarray(logits, dtype="float64")
+    if logits.ndim == 1 or logits.shape[-1] == 1:
+        positive = 1.0 / (1.0 + np.exp(-logits.reshape(-1)))
+        return np.stack([1.0 - positive, positive], axis=1)
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def checked_texts(model_input: pd.DataFrame) -> list[str]:
+    """The `text` column as str, refusing what no model can classify."""
+    if not isinstance(model_input, pd.DataFrame) or "text" not in model_input.columns:
+        raise MlflowException(
+            "the input needs a column 'text' (one review per row); send "
+            '{"dataframe_records": [{"text": "..."}]}',
+            error_code=INVALID_PARAMETER_VALUE,
+        )
+    column = model_input["text"]
+    bad = [
+        i
+        for i, v in enumerate(column.tolist())
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+    ]
+    if bad:
+        raise MlflowException(
+            f"{len(bad)} text(s) are null or empty (rows {bad[:10]}); send a non-empty "
+            "string in 'text' for every row",
+            error_code=INVALID_PARAMETER_VALUE,
+        )
+    return column.astype(str).tolist()
 
 
 class TextClassifier(PythonModel):
-    """Predicts P(positive) for each row of a DataFrame with a `text` column."""
+    """Predicts the class of each row of a DataFrame with a `text` column."""
 
     def load_context(self, context) -> None:
         import json
 
+        from warmstart.core.labels import load_labels
         from warmstart.core.vocab import load_vocabulary
         from warmstart.modeling import text
         from warmstart.modeling.model import load_model
@@ -31,12 +86,22 @@ class TextClassifier(PythonModel):
             sequence_length=int(settings["sequence_length"]),
             vocabulary=load_vocabulary(context.artifacts[VOCABULARY]),
         )
+        labels_file = context.artifacts.get(LABELS)
+        if labels_file and os.path.exists(labels_file):
+            self._labels = load_labels(labels_file, settings.get("label_kind", "str"))
+        else:
+            self._labels = list(LEGACY_LABELS)
         self._model = load_model(context.artifacts[KERAS_MODEL])
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         from warmstart.modeling import text
 
-        texts = model_input["text"].astype(str).tolist()
+        texts = checked_texts(model_input)
         ids = text.vectorize(self._vectorizer, texts)
-        logits = np.asarray(self._model.predict(ids, verbose=0)).reshape(-1)
-        return pd.DataFrame({"probability": 1.0 / (1.0 + np.exp(-logits))})
+        p = probabilities(np.asarray(self._model.predict(ids, verbose=0)))
+        labels = np.asarray(self._labels, dtype=object)
+        out = {"label": labels[p.argmax(axis=1)].tolist()}
+        out.update({f"p_{label}": p[:, i] for i, label in enumerate(self._labels)})
+        if len(self._labels) == 2:
+            out["probability"] = p[:, 1]
+        return pd.DataFrame(out, columns=output_columns(self._labels))

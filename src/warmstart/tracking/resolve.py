@@ -6,6 +6,7 @@ loaded, and loading uses no pickle: a missing or altered file is an error, never
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +19,18 @@ from mlflow.tracking import MlflowClient
 
 from warmstart.core.digests import sha256_file
 from warmstart.core.errors import ModelFileError, RegistryError, WarmstartError
+from warmstart.core.labels import load_labels
 from warmstart.core.vocab import load_vocabulary
 from warmstart.modeling.model import load_model
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
     KERAS_MODEL,
+    LABELS,
+    LEGACY_LABELS,
     MODEL_ID_TAG,
+    OPTIONAL_DIGESTS,
+    SETTINGS,
     SOURCE_MODEL_ID_TAG,
     SOURCE_NAME_TAG,
     SOURCE_RUN_ID_TAG,
@@ -54,6 +60,7 @@ class ResolvedSource:
     keras_model_path: Path
     digests: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
+    labels: list = field(default_factory=lambda: list(LEGACY_LABELS))
 
     def load_keras_model(self) -> Any:
         """The verified Keras model, loaded with `safe_mode`; refusal is a registry error."""
@@ -129,7 +136,8 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
     except MlflowException as exc:
         raise _registry_error(uri, exc, hint) from None
     expected = {tag: logged.tags.get(tag) for tag in DIGEST_TAGS.values()}
-    if not all(expected.values()):
+    required = [DIGEST_TAGS[f] for f in DIGEST_TAGS if f not in OPTIONAL_DIGESTS]
+    if not all(expected[tag] for tag in required):
         raise RegistryError(
             f"{uri} (model {model_id}) carries no vocabulary/embedding digests: it was not "
             "published by warmstart; warm-start from a version that train_base or warm_start "
@@ -145,6 +153,7 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
     try:
         embedding = np.load(files[EMBEDDING], allow_pickle=False)
         vocabulary = load_vocabulary(files[VOCABULARY])
+        labels = _labels(files, local)
     except (ValueError, OSError, WarmstartError) as exc:
         raise RegistryError(
             f"cannot read the files of {uri} (model {model_id}): {exc}; re-register the model "
@@ -161,7 +170,17 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         keras_model_path=files[KERAS_MODEL],
         digests={k: v for k, v in expected.items() if v},
         tags=dict(logged.tags),
+        labels=labels,
     )
+
+
+def _labels(files: dict[str, Path], local: Path) -> list:
+    """The version's classes; a version from before labels.txt existed is binary (0, 1)."""
+    if LABELS not in files:
+        return list(LEGACY_LABELS)
+    settings = next(local.rglob(SETTINGS), None)
+    kind = json.loads(settings.read_text()).get("label_kind", "str") if settings else "str"
+    return load_labels(files[LABELS], kind)
 
 
 def _verified_files(
@@ -170,6 +189,8 @@ def _verified_files(
     """Each digested file of the downloaded version, refused if missing or altered."""
     files: dict[str, Path] = {}
     for filename, tag in DIGEST_TAGS.items():
+        if filename in OPTIONAL_DIGESTS and not expected[tag]:
+            continue
         found = next(local.rglob(filename), None)
         if found is None:
             raise RegistryError(

@@ -15,15 +15,22 @@ from dataclasses import dataclass, field
 KERAS_MODEL = "model.keras"
 VOCABULARY = "vocabulary.txt"
 EMBEDDING = "embedding.npy"
-SETTINGS = "settings.json"  # {"sequence_length": N}: what the pyfunc's vectorizer needs
-VERSION_FILES = (KERAS_MODEL, VOCABULARY, EMBEDDING, SETTINGS)
+SETTINGS = "settings.json"  # {"sequence_length": N, "label_kind": K}: what the pyfunc needs
+LABELS = "labels.txt"  # the classes, one per line, in output order (core.labels)
+VERSION_FILES = (KERAS_MODEL, VOCABULARY, EMBEDDING, SETTINGS, LABELS)
+# Versions registered before labels existed have no labels.txt: they are binary, classes 0, 1.
+LEGACY_LABELS = (0, 1)
 
 # The sha256 of each file a warm start loads, tagged on the logged model and the version.
 DIGEST_TAGS = {
     VOCABULARY: "warmstart.vocabulary_sha256",
     EMBEDDING: "warmstart.embedding_sha256",
     KERAS_MODEL: "warmstart.keras_model_sha256",
+    LABELS: "warmstart.labels_sha256",
 }
+# Digests a version may lack (registered before the file existed); verified when present.
+OPTIONAL_DIGESTS = (LABELS,)
+LABEL_COUNT_TAG = "warmstart.label_count"
 VOCABULARY_SIZE_TAG = "warmstart.vocabulary_size"
 
 # ---------------------------------------------------------------- run tags
@@ -58,12 +65,19 @@ SWEEP_JOB_TAG = "warmstart.sweep.job"
 
 # Warm start: the remap's counts (all in one tag, and one tag each) and the row checked.
 REMAP_TAG = "warmstart.remap"
+# Label drift: the label diff's counts and class lists (`warmstart.label_diff.added`, ...).
+LABEL_DIFF_TAG = "warmstart.label_diff"
 CHECKED_TOKEN_TAG = "warmstart.checked_token"
 
 
 def remap_count_tag(count: str) -> str:
     """The tag holding one count of the remap report (`warmstart.remap.copied`)."""
     return f"{REMAP_TAG}.{count}"
+
+
+def label_diff_tag(key: str) -> str:
+    """The tag holding one entry of the label diff (`warmstart.label_diff.added`)."""
+    return f"{LABEL_DIFF_TAG}.{key}"
 
 
 def compare_run_tag(role: str) -> str:
