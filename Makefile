@@ -11,6 +11,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 PIP_VERSION := 25.3
 OVERRIDES ?=
+# `mlflow run` creates its run before the stage picks the experiment: name it here too.
+EXPERIMENT ?= warmstart
 # `make run ENV_MANAGER=uv` runs in an isolated environment built from conda.yaml (the runtime
 # lock). MLflow names that environment by a hash of conda.yaml and the lock alone, and it installs
 # the project editable from the checkout that built it first; so each checkout keeps its own.
@@ -34,7 +36,7 @@ $(STAMP): requirements-test.lock pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlflow run . --env-manager $(ENV_MANAGER) -e main -P overrides="$(OVERRIDES)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlflow run . --env-manager $(ENV_MANAGER) --experiment-name $(EXPERIMENT) -e main -P overrides="$(OVERRIDES)"
 	@echo "Results: $(MLFLOW_TRACKING_URI) -- open them with: $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI)"
 
 test: $(STAMP)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-STAGES = ("train_base", "vocab_diff", "warm_start", "cold_start", "compare", "pipeline")
+STAGES = ("train_base", "vocab_diff", "warm_start", "cold_start", "compare", "pipeline", "update")
 
 
 def split_overrides(text: str) -> list[str]:

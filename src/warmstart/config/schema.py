@@ -41,6 +41,7 @@ class SyntheticDataSchema(DataSchema):
     n_train: int = MISSING
     n_test: int = MISSING
     corpus_seed: int = MISSING
+    num_classes: int = MISSING
 
 
 @dataclass
@@ -48,6 +49,26 @@ class ImdbDataSchema(DataSchema):
     path_sha256: str | None = MISSING
     url: str = MISSING
     sha256: str = MISSING
+
+
+@dataclass
+class FolderDataSchema(DataSchema):
+    """`data.path/<class>/*.txt`, optionally under train/ and test/."""
+
+    test_fraction: float = MISSING
+
+
+@dataclass
+class FilesDataSchema(FolderDataSchema):
+    """A table file; `since`/`until` are ISO dates or numbers (strings here, parsed on read)."""
+
+    format: str | None = MISSING
+    text_column: str = MISSING
+    label_column: str = MISSING
+    time_column: str | None = MISSING
+    since: str | None = MISSING
+    until: str | None = MISSING
+    test_path: str | None = MISSING
 
 
 @dataclass
@@ -76,6 +97,7 @@ class TrainSchema:
 class WarmstartSchema:
     source: str = MISSING
     initializer: str = MISSING
+    label_initializer: str = MISSING
     min_overlap: float = MISSING
     pretrained_path: str | None = MISSING
     pretrained_vocabulary: str | None = MISSING
@@ -83,8 +105,23 @@ class WarmstartSchema:
 
 
 @dataclass
+class PromotionSchema:
+    metric: str = MISSING
+    min_delta: float = MISSING
+
+
+@dataclass
 class RegistrySchema:
     model_name: str = MISSING
+    promotion: PromotionSchema = field(default_factory=PromotionSchema)
+
+
+@dataclass
+class UpdateSchema:
+    source: str = MISSING
+    cold: bool = MISSING
+    steps: int = MISSING
+    first_generation: int | None = MISSING
 
 
 @dataclass
@@ -103,8 +140,8 @@ class CompareSchema:
 
 
 @dataclass
-class BaseDataSchema(SyntheticDataSchema, ImdbDataSchema):
-    """Every key of either data source, so `base.data.<key>` is accepted whatever the preset.
+class BaseDataSchema(SyntheticDataSchema, ImdbDataSchema, FilesDataSchema):
+    """Every key of every data source, so `base.data.<key>` is accepted whatever the preset.
 
     Whether the chosen source has that key is checked when the overlay is applied.
     """
@@ -136,17 +173,24 @@ class ConfigSchema:
     warmstart: Any = MISSING
     registry: Any = MISSING
     tracking: Any = MISSING
+    update: Any = MISSING
 
 
 GROUP_SCHEMAS: dict[str, dict[str, type]] = {
     "paths": {"paths_schema": PathsSchema},
-    "data": {"synthetic_schema": SyntheticDataSchema, "imdb_schema": ImdbDataSchema},
+    "data": {
+        "synthetic_schema": SyntheticDataSchema,
+        "imdb_schema": ImdbDataSchema,
+        "files_schema": FilesDataSchema,
+        "folder_schema": FolderDataSchema,
+    },
     "vocab": {"vocab_schema": VocabSchema},
     "model": {"model_schema": ModelSchema},
     "train": {"train_schema": TrainSchema},
     "warmstart": {"warmstart_schema": WarmstartSchema},
     "registry": {"registry_schema": RegistrySchema},
     "tracking": {"tracking_schema": TrackingSchema},
+    "update": {"update_schema": UpdateSchema},
 }
 
 

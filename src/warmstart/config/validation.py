@@ -18,7 +18,8 @@ from warmstart.config.views import with_overlay
 from warmstart.core.errors import ConfigError
 from warmstart.core.initializers import INITIALIZERS
 
-DATA_SOURCES = ("imdb", "synthetic")
+DATA_SOURCES = ("imdb", "synthetic", "files", "folder")
+TABLE_FORMATS = ("csv", "tsv", "parquet", "jsonl")
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
@@ -105,13 +106,32 @@ def check_data(data: Mapping[str, Any], where: str = "data") -> None:
     Keys the reader would default (`validation_split`, `split_seed`, `max_reviews`) may be
     unset; the corpus keys are needed only when the corpus is generated (no `data.path`).
     """
-    _one_of(data, where, "name", DATA_SOURCES, "data=imdb or data=synthetic")
+    _one_of(data, where, "name", DATA_SOURCES, "data=imdb, synthetic, files or folder")
     _fraction(data, where, "validation_split", one=False, optional=True)
     _integer(data, where, "split_seed", 0, optional=True)
     _integer(data, where, "max_reviews", 2, optional=True)
     if str(data.get("name")) == "synthetic" and not data.get("path"):
         for key, minimum in (("generation", 0), ("n_train", 2), ("n_test", 2), ("corpus_seed", 0)):
             _integer(data, where, key, minimum)
+        _integer(data, where, "num_classes", 2, optional=True)
+    if str(data.get("name")) in ("files", "folder"):
+        _own_data(data, where)
+
+
+def _own_data(data: Mapping[str, Any], where: str) -> None:
+    """A file or folder to read, a test share, a known format, a window only with a column."""
+    if not data.get("path"):
+        what = "your table (.csv/.tsv/.parquet/.jsonl)" if data["name"] == "files" else "a folder"
+        raise ConfigError(f"{where}.path is missing; set {where}.path=<{what}>")
+    _fraction(data, where, "test_fraction", one=False, optional=True)
+    if data.get("format") is not None:
+        _one_of(data, where, "format", TABLE_FORMATS, ", ".join(TABLE_FORMATS))
+    window = [k for k in ("since", "until") if data.get(k) is not None]
+    if window and not data.get("time_column"):
+        raise ConfigError(
+            f"{where}.{window[0]} is set but {where}.time_column is not; set "
+            f"{where}.time_column=<the column holding each row's time>"
+        )
 
 
 def check_vocab(vocab: Mapping[str, Any], where: str = "vocab") -> None:
@@ -134,6 +154,9 @@ def check_train(train: Mapping[str, Any], where: str = "train") -> None:
 def check_warmstart(warm: Mapping[str, Any], where: str = "warmstart") -> None:
     """The initializer by name; with `pretrained`, its files and a fallback that is not itself."""
     _one_of(warm, where, "initializer", INITIALIZERS, ", ".join(INITIALIZERS))
+    if warm.get("label_initializer") is not None:
+        plain = ("zeros", "uniform", "normal", "mean")
+        _one_of(warm, where, "label_initializer", plain, ", ".join(plain))
     _fraction(warm, where, "min_overlap", one=True)
     if str(warm.get("initializer")) != "pretrained":
         return
@@ -144,10 +167,29 @@ def check_warmstart(warm: Mapping[str, Any], where: str = "warmstart") -> None:
     _one_of(warm, where, "fallback", others, ", ".join(others))
 
 
+PROMOTION_METRICS = ("auto", "accuracy", "macro_f1")
+
+
 def check_registry(registry: Mapping[str, Any], where: str = "registry") -> None:
-    """An empty name would only fail at registration, after training."""
+    """An empty name would only fail at registration, after training; so would a bad metric."""
     if not str(_value(registry, where, "model_name")).strip():
         raise ConfigError(f"{where}.model_name is empty; set {where}.model_name=NAME")
+    promotion = registry.get("promotion")
+    if promotion is not None:
+        inner = f"{where}.promotion"
+        _one_of(promotion, inner, "metric", PROMOTION_METRICS, ", ".join(PROMOTION_METRICS))
+        number = _number(promotion, inner, "min_delta")
+        if number is None or not 0.0 <= number < 1.0:
+            raise ConfigError(
+                f"{inner}.min_delta={promotion['min_delta']!r} must be in [0, 1); fix "
+                f"{inner}.min_delta (0: at least as good as the champion)"
+            )
+
+
+def check_update(update: Mapping[str, Any], where: str = "update") -> None:
+    """The number of successive updates, and the generation the first one reads."""
+    _integer(update, where, "steps", 1)
+    _integer(update, where, "first_generation", 0, optional=True)
 
 
 def check_tracking(tracking: Mapping[str, Any], where: str = "tracking") -> None:
@@ -162,6 +204,7 @@ GROUP_CHECKS: dict[str, Callable[[Mapping[str, Any], str], None]] = {
     "warmstart": check_warmstart,
     "registry": check_registry,
     "tracking": check_tracking,
+    "update": check_update,
 }
 # The groups the `base` overlay may change (see schema.BaseOverlaySchema).
 OVERLAID = ("data", "vocab", "train")

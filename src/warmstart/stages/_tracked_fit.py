@@ -18,6 +18,7 @@ from warmstart.core.labels import label_names
 from warmstart.modeling.fit import FitResult, fit, strategy
 from warmstart.modeling.model import build_model
 from warmstart.modeling.prepare import Prepared, prepare_data
+from warmstart.stages._evaluate import warn_if_learned_nothing
 from warmstart.tracking.datasets import log_splits
 from warmstart.tracking.metrics import MetricsLogger
 
@@ -57,7 +58,7 @@ def train_tracked(model: keras.Model, data: Prepared, cfg: Mapping) -> FitResult
     metrics = MetricsLogger(run.info.run_id)
     with tempfile.TemporaryDirectory() as tmp:
         callbacks: list[keras.callbacks.Callback] = [metrics]
-        if cfg["train"].get("tensorboard", True):
+        if cfg["train"].get("tensorboard", False):
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(Path(tmp) / "tensorboard")))
         result = fit(
             model,
@@ -68,7 +69,8 @@ def train_tracked(model: keras.Model, data: Prepared, cfg: Mapping) -> FitResult
             callbacks=callbacks,
         )
         metrics.flush()
-        if cfg["train"].get("tensorboard", True):
+        if cfg["train"].get("tensorboard", False):
             mlflow.log_artifacts(str(Path(tmp) / "tensorboard"), "tensorboard")
     mlflow.log_metrics(result.test)
+    warn_if_learned_nothing(result, data, cfg["train"])
     return result

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from omegaconf import DictConfig
 
 from warmstart.stages._entry import hydra_app
+from warmstart.stages._evaluate import assess
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import COLD_START
@@ -18,6 +19,7 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
         data = prepare(cfg)
         model = new_model(cfg, data)
         train_tracked(model, data, cfg)
+        assess(cfg, data, model)
         print(f"cold: run {active.info.run_id}")
         return active.info.run_id
 

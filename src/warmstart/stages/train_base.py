@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from warmstart.config import with_overlay
 from warmstart.modeling.model import embedding_matrix_of
 from warmstart.stages._entry import hydra_app
+from warmstart.stages._evaluate import assess, base_facts
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
 from warmstart.tracking.publish import publish_model
 from warmstart.tracking.reuse import find_reusable, reuse_key
@@ -57,7 +58,7 @@ def run(
             )
             return TrainBaseOutcome(previous.info.run_id, published)
         model = new_model(base_cfg, data)
-        train_tracked(model, data, base_cfg)
+        result = train_tracked(model, data, base_cfg)
         published = publish_model(
             model,
             data.vocabulary,
@@ -69,6 +70,8 @@ def run(
         )
         uri = f"models:/{published.name}/{published.version}"
         print(f"base: run {active.info.run_id}, registered {uri}")
+        mlflow.set_tag("mlflow.runName", f"{TRAIN_BASE} v{published.version}")
+        assess(base_cfg, data, model, published, base_facts(data, result.epoch_seconds))
         return TrainBaseOutcome(active.info.run_id, published)
 
 

@@ -2,8 +2,9 @@
 
 Resolves `warmstart.source` (any version, alias, model id or run), verifies its files, remaps
 the embedding to the vocabulary this config builds (shared tokens keep their trained rows, new
-ones get `warmstart.initializer`), keeps the trained classifier head, trains, and registers a
-new version that records where it came from.
+ones get `warmstart.initializer`), keeps the trained classifier head (its output layer remapped
+by class when the labels changed, see `_warm_head`), trains, and registers a new version that
+records where it came from and both diffs.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from omegaconf import DictConfig, OmegaConf
 from warmstart.core.errors import RemapError
 from warmstart.core.remap import remap_embeddings
 from warmstart.modeling.fit import strategy
-from warmstart.modeling.model import embedding_matrix_of, head_of
+from warmstart.modeling.model import embedding_matrix_of
 from warmstart.stages._entry import hydra_app
+from warmstart.stages._evaluate import assess, warm_facts
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
+from warmstart.stages._warm_head import warm_head
 from warmstart.tracking.publish import publish_model
 from warmstart.tracking.resolve import ResolvedSource, resolve_source
 from warmstart.tracking.runs import stage_run
@@ -82,8 +85,10 @@ def run(
             source = resolve_source(str(warm_cfg.source), Path(tmp))
             mlflow.set_tags(source.lineage_tags())
             with strategy(cfg.train).scope():
-                head = head_of(source.load_keras_model())
+                source_model = source.load_keras_model()
         data = prepare(cfg)
+        with strategy(cfg.train).scope():
+            head, label_tags = warm_head(cfg, source, source_model, data)
         remapped = remap_embeddings(
             source.vocabulary,
             data.vocabulary,
@@ -101,10 +106,11 @@ def run(
         model = new_model(cfg, data, embedding_matrix=remapped.matrix, head=head)
         checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
         mlflow.set_tag(CHECKED_TOKEN_TAG, checked)
-        train_tracked(model, data, cfg)
+        result = train_tracked(model, data, cfg)
         lineage = {
             **source.lineage_tags(),
             REMAP_TAG: json.dumps(counts)[:5000],
+            **label_tags,
         }
         published = publish_model(
             model,
@@ -120,6 +126,9 @@ def run(
             f"warm: run {active.info.run_id} from {source.uri}, "
             f"registered models:/{published.name}/{published.version}"
         )
+        origin = f"v{source.version}" if source.version else source.model_id
+        mlflow.set_tag("mlflow.runName", f"{WARM_START} {origin}->v{published.version}")
+        assess(cfg, data, model, published, warm_facts(source, counts, result.epoch_seconds))
         return WarmStartOutcome(active.info.run_id, published)
 
 

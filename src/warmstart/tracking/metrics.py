@@ -1,10 +1,17 @@
-"""The Keras callback that sends epoch metrics to MLflow and survives a server restart."""
+"""The Keras callback that sends epoch metrics to MLflow in the background, losing none.
+
+Training never waits for the tracking server: an epoch's metrics are queued and a sender
+thread writes them; while the server is slow or restarting they stay buffered and go out on a
+later attempt, or at `flush()`, which is the one place that waits (and raises if it must).
+"""
 
 from __future__ import annotations
 
-import contextlib
+import math
+import threading
 import time
 from collections.abc import Mapping
+from numbers import Real
 
 import keras
 import mlflow
@@ -13,46 +20,76 @@ from mlflow.tracking import MlflowClient
 from warmstart.core.errors import TrackingError
 from warmstart.tracking.write_retry import retry
 
+_RETRY_PAUSE = 1.0  # seconds the sender waits after a failed write before trying again
+
 
 class MetricsLogger(keras.callbacks.Callback):
-    """Logs each epoch's metrics at `step` = epoch index (0 first, as Keras autologging).
-
-    Metrics a failed call could not write stay buffered and go out with the next epoch or
-    at `flush()`, so a tracking-server restart during training loses nothing.
-    """
-
-    KEYS = (
-        "loss",
-        "accuracy",
-        "tutorial_accuracy",
-        "val_loss",
-        "val_accuracy",
-        "val_tutorial_accuracy",
-        "epoch_seconds",
-    )
+    """Logs every numeric metric Keras reports at `step` = epoch index (0 first)."""
 
     def __init__(self, run_id: str) -> None:
         super().__init__()
         self.run_id = run_id
         self._pending: list[mlflow.entities.Metric] = []
+        self._lock = threading.Lock()  # guards _pending
+        self._sending = threading.Lock()  # one writer at a time: the thread or flush()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._client = MlflowClient()
 
     def on_epoch_end(self, epoch: int, logs: Mapping | None = None) -> None:
         now = int(time.time() * 1000)
-        for key in self.KEYS:
-            if logs and key in logs:
-                self._pending.append(mlflow.entities.Metric(key, float(logs[key]), now, epoch))
-        with contextlib.suppress(Exception):  # kept for the next epoch or flush()
-            self._send()
+        metrics = [
+            mlflow.entities.Metric(str(key), float(value), now, epoch)
+            for key, value in (logs or {}).items()
+            if isinstance(value, Real) and math.isfinite(float(value))
+        ]
+        with self._lock:
+            self._pending.extend(metrics)
+        self._ensure_sender()
+        self._wake.set()
+
+    def _ensure_sender(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="metrics-sender", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self._send()
+            except Exception:  # kept; tried again after a pause, at the next epoch or flush()
+                self._stop.wait(_RETRY_PAUSE)
+                with self._lock:
+                    if self._pending:
+                        self._wake.set()
 
     def _send(self) -> None:
         """Send every buffered metric (MLflow splits them per call); on failure keep them all."""
-        if self._pending:
-            self._client.log_batch(self.run_id, metrics=list(self._pending))
-            self._pending.clear()
+        with self._sending:
+            with self._lock:
+                batch = list(self._pending)
+            if not batch:
+                return
+            self._client.log_batch(self.run_id, metrics=batch)
+            with self._lock:
+                del self._pending[: len(batch)]
+
+    def _stop_sender(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
     def flush(self, attempts: int = 30, wait: float = 2.0) -> None:
-        """Send what is buffered; raise if the server stays unreachable (nothing is dropped)."""
+        """Stop the sender and send what is buffered; raise if the server stays unreachable."""
+        self._stop_sender()
         try:
             retry(self._send, retryable=lambda _: True, attempts=attempts, wait=lambda _: wait)
         except Exception:

@@ -44,6 +44,7 @@ WARM_START = "warm_start"
 COLD_START = "cold_start"
 COMPARE = "compare"
 PIPELINE = "pipeline"
+UPDATE = "update"  # the recurring job: from @champion, warm-start, evaluate, promote
 SWEEP = "sweep"
 # The three models compared side by side, by role (as in `compare.warm_run`, the summary's
 # `warm_*` columns and the registry aliases), and the stage that trains each.
@@ -68,6 +69,21 @@ REMAP_TAG = "warmstart.remap"
 # Label drift: the label diff's counts and class lists (`warmstart.label_diff.added`, ...).
 LABEL_DIFF_TAG = "warmstart.label_diff"
 CHECKED_TOKEN_TAG = "warmstart.checked_token"
+
+
+# Learned-nothing and similar warnings a stage prints, kept on its run.
+WARNING_TAG = "warmstart.warning"
+
+# Champion/challenger: the decision and its evidence, on the run and the version.
+CHAMPION_ALIAS = "champion"
+CURRENT_ALIAS = "current"  # the newest version, promoted or not
+PROMOTION_TAG = "warmstart.promotion"  # promoted | rejected
+PROMOTED, REJECTED = "promoted", "rejected"
+PROMOTION_METRIC_TAG = "warmstart.promotion.metric"
+PROMOTION_SCORE_TAG = "warmstart.promotion.score"
+PROMOTION_CHAMPION_SCORE_TAG = "warmstart.promotion.champion_score"
+PROMOTION_CHAMPION_VERSION_TAG = "warmstart.promotion.champion_version"
+PROMOTION_REASON_TAG = "warmstart.promotion.reason"
 
 
 def remap_count_tag(count: str) -> str:
