@@ -3,11 +3,14 @@
     python benchmarks/bench_pipeline.py --data-path ../shared/data/aclImdb_v1_labeled.tar.gz
 
 Runs `experiment=seed_tutorial` (IMDB, 10,000 -> 10,200 tokens, 15 epochs, batch 1024) through
-the whole pipeline (MLflow tracking into a fresh SQLite store, registry, TensorBoard, compare),
+the whole pipeline (MLflow tracking into a fresh SQLite store, registry, evaluation, compare),
 then base, warm and cold with the same Keras calls and no tracking at all (before and after
 the pipeline; the faster of the two is the peer). Prints the
-accuracy targets of the tutorial and the overhead ratios: median epoch time (target <= 1.10x)
-and whole wall time (target <= 1.3x). `--check` exits non-zero when a target is missed.
+accuracy targets of the tutorial and the overhead ratios: median epoch time (target <= 1.05x)
+and whole wall time (target <= 1.3x) without the evaluation (MLflow's evaluator, pyfunc loads,
+the champion's score: the peer does none of it), whose own seconds are reported apart; and what
+TensorBoard event files would cost per epoch (they are on by default only under 2%).
+`--check` exits non-zero when a target is missed.
 """
 
 from __future__ import annotations
@@ -95,6 +98,37 @@ def plain_keras(cfg) -> dict[str, dict]:
     }
 
 
+def tensorboard_cost(cfg) -> tuple[float, float]:
+    """Median cold epoch seconds without and with TensorBoard event files (outside timings)."""
+    splits = load_splits(cfg.data)
+    vectorizer = text.adapt_vectorizer(
+        splits.train["text"].tolist(),
+        max_tokens=int(cfg.vocab.max_tokens),
+        sequence_length=int(cfg.vocab.sequence_length),
+    )
+    train_a, val_a = (to_arrays(vectorizer, f) for f in (splits.train, splits.val))
+    medians = []
+    for board in (False, True):
+        keras.utils.set_random_seed(int(cfg.seed))
+        model = build_model(
+            vocab_size=len(text.vocabulary_of(vectorizer)),
+            sequence_length=int(cfg.vocab.sequence_length),
+            model_cfg=cfg.model,
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            callbacks = [keras.callbacks.TensorBoard(log_dir=tmp)] if board else []
+            result = fit(
+                model,
+                train=train_a,
+                val=val_a,
+                test=None,
+                train_cfg=cfg.train,
+                callbacks=callbacks,
+            )
+        medians.append(statistics.median(result.epoch_seconds))
+    return medians[0], medians[1]
+
+
 def tracked(cfg) -> dict[str, dict]:
     """The pipeline as `mlflow run .` runs it; curves read back from the store."""
     connect(cfg)
@@ -112,6 +146,7 @@ def tracked(cfg) -> dict[str, dict]:
             "val_tutorial_accuracy": series(ids[k], "val_tutorial_accuracy"),
             "epoch_seconds": series(ids[k], "epoch_seconds"),
             "test_accuracy": series(ids[k], "test_accuracy")[-1],
+            "evaluation_seconds": sum(series(ids[k], "evaluation_seconds")),
         }
         for k in ("base", "warm", "cold")
     }
@@ -184,7 +219,17 @@ def main() -> int:
         )
     )
     epoch_ratio = statistics.median(ratios)
-    wall_ratio = ours_wall / peer_wall
+    evaluation = sum(ours[n]["evaluation_seconds"] for n in ("base", "warm", "cold"))
+    wall_ratio = (ours_wall - evaluation) / peer_wall
+    print(
+        f"evaluation (MLflow evaluator, pyfunc loads, champion score): {evaluation:.1f} s; "
+        f"wall ratio with it {ours_wall / peer_wall:.2f}"
+    )
+    bare, board = tensorboard_cost(cfg)
+    print(
+        f"TensorBoard event files: {board:.3f} s/epoch against {bare:.3f} s: "
+        f"{100 * (board / bare - 1):+.1f}% (default on only under 2%)"
+    )
     print(
         f"wall time: pipeline {ours_wall:.1f} s, plain Keras {peer_wall:.1f} s "
         f"(runs: {', '.join(f'{w:.1f}' for w in walls)}), "
@@ -197,8 +242,8 @@ def main() -> int:
         >= base_final - 0.01,
         "cold epoch-1 val_accuracy <= 0.6": ours["cold"]["val_accuracy"][0] <= 0.6,
         "cold epoch-1 tutorial_accuracy <= 0.6": ours["cold"]["val_tutorial_accuracy"][0] <= 0.6,
-        f"median epoch time ratio {epoch_ratio:.2f} <= 1.10": epoch_ratio <= 1.10,
-        f"wall time ratio {wall_ratio:.2f} <= 1.3": wall_ratio <= 1.3,
+        f"median epoch time ratio {epoch_ratio:.2f} <= 1.05": epoch_ratio <= 1.05,
+        f"wall time ratio without evaluation {wall_ratio:.2f} <= 1.3": wall_ratio <= 1.3,
     }
     for label, ok in checks.items():
         print(f"  [{'ok' if ok else 'MISSED'}] {label}")
