@@ -26,6 +26,7 @@ from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
     KERAS_MODEL,
+    LABELS,
     SETTINGS,
     VERSION_FILES,
     VOCABULARY,
@@ -78,6 +79,7 @@ def publish_unchecked(
         (folder / VOCABULARY).write_text("".join(f"{t}\n" for t in vocabulary), encoding="utf-8")
         np.save(folder / EMBEDDING, embedding, allow_pickle=allow_pickle)
         (folder / SETTINGS).write_text('{"sequence_length": 48}')
+        (folder / LABELS).write_text("0\n1\n")
         tags = {tag: sha256_file(folder / f) for f, tag in DIGEST_TAGS.items()}
         for filename in omit:
             (folder / filename).unlink()

@@ -103,7 +103,7 @@ def _every_base_key(cfg) -> list[str]:
     Values come from `cfg` and, for the keys of the other data source, from that source.
     """
     values: dict = {}
-    for source in ("synthetic", "imdb"):
+    for source in ("synthetic", "imdb", "files", "folder"):
         values.update(to_container(compose_config(f"data={source}").data))
     values.update(to_container(cfg.data))
     groups = {"data": (BaseDataSchema, values), "vocab": (VocabSchema, cfg.vocab)}

@@ -20,7 +20,11 @@ PRETRAINED = ("warmstart.initializer=pretrained",)
 # (overrides, the key the message names, what it says)
 RULES = [
     (("seed=-1",), "seed=-1", "must be an integer >= 0"),
-    (("data.name=mnist",), "data.name='mnist'", "is unknown; use data=imdb or data=synthetic"),
+    (
+        ("data.name=mnist",),
+        "data.name='mnist'",
+        "is unknown; use data=imdb, synthetic, files or folder",
+    ),
     (("data.validation_split=1.0",), "data.validation_split=1.0", "must be in [0, 1)"),
     (("data.validation_split=-0.1",), "data.validation_split=-0.1", "must be in [0, 1)"),
     (("data.split_seed=-1",), "data.split_seed=-1", "must be an integer >= 0"),

@@ -25,13 +25,14 @@ from warmstart.data.sources import read_pool
 
 @dataclass(frozen=True, eq=False)  # DataFrames do not compare or hash as values; use digest()
 class Splits:
-    """Train/validation/test reviews (columns `text`, `label` with 0=neg, 1=pos)."""
+    """Train/validation/test texts (columns `text`, `label`; IMDB's labels are 0=neg, 1=pos)."""
 
     train: pd.DataFrame
     val: pd.DataFrame
     test: pd.DataFrame
     source: str
     name: str
+    dropped_texts: int = 0  # rows the source left out for an empty or null text
 
     def digest(self) -> str:
         """sha256 hex of the texts and labels of all three splits, in order.
@@ -43,7 +44,7 @@ class Splits:
             h.update(f"{part}:{len(df)}\n".encode())
             for text, label in zip(df["text"].tolist(), df["label"].tolist(), strict=True):
                 raw = text.encode("utf-8")
-                h.update(f"{int(label)}:{len(raw)}:".encode())
+                h.update(f"{_label_text(label)}:{len(raw)}:".encode())
                 h.update(raw)
         return h.hexdigest()
 
@@ -52,7 +53,8 @@ def load_splits(data_cfg: Mapping[str, Any]) -> Splits:
     """Load the data described by the `data` config group.
 
     The source's test reviews stay in path order; its train pool is capped (if asked) and split
-    into train and validation; every non-empty split must hold both classes.
+    into train and validation. Training must hold at least two classes, and every class of
+    the validation and test splits must occur in training.
     """
     check_data(data_cfg)
     name = str(data_cfg["name"])
@@ -66,10 +68,19 @@ def load_splits(data_cfg: Mapping[str, Any]) -> Splits:
         train_pool = _limit_balanced(train_pool, int(max_reviews), split_seed)
         test = _limit_balanced(test, int(max_reviews), split_seed)
     train, val = split_train_val(train_pool, validation_split, split_seed)
+    binary = set(train_pool["label"].tolist()) <= {0, 1}
     for split_name, df in (("train", train), ("validation", val), ("test", test)):
-        if len(df):
+        if len(df) and binary:  # IMDB-style 0/1 labels: both classes in every split
             _require_both_classes(df, split_name, pool.origin)
-    return Splits(train=train, val=val, test=test, source=pool.source, name=name)
+    _require_known_classes(train, val, test, pool.origin)
+    return Splits(
+        train=train,
+        val=val,
+        test=test,
+        source=pool.source,
+        name=name,
+        dropped_texts=pool.dropped_texts,
+    )
 
 
 def split_train_val(
@@ -87,17 +98,60 @@ def split_train_val(
 
 
 def _limit_balanced(df: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
-    """At most `limit` rows, half per class where possible, chosen by a seeded draw, order kept."""
+    """At most `limit` rows, an equal share per class where possible, chosen by a seeded draw,
+    order kept. Classes in sorted order; the first ones take the remainder and what a short
+    class cannot fill (for IMDB's 0/1: neg takes limit - limit // 2, pos limit // 2)."""
     if len(df) <= limit:
         return df
-    labels = df["label"].to_numpy()
-    idx = {lab: np.flatnonzero(labels == lab) for _, lab in CLASSES}
-    quota = {1: limit // 2, 0: limit - limit // 2}
-    short = {lab: max(0, quota[lab] - len(idx[lab])) for lab in quota}
-    quota = {lab: min(len(idx[lab]), quota[lab] + short[1 - lab]) for lab in quota}
+    keys = np.asarray([_label_text(v) for v in df["label"].tolist()], dtype=object)
+    classes = sorted(set(keys.tolist()), key=_class_order)
+    idx = {c: np.flatnonzero(keys == c) for c in classes}
+    share, extra = divmod(limit, len(classes))
+    quota = {c: share + (i < extra) for i, c in enumerate(classes)}
+    spare = sum(max(0, quota[c] - len(idx[c])) for c in classes)
+    quota = {c: min(quota[c], len(idx[c])) for c in classes}
+    for c in classes:  # hand what short classes cannot fill to the others, in class order
+        take = min(spare, len(idx[c]) - quota[c])
+        quota[c] += take
+        spare -= take
     rng = np.random.RandomState(seed)
-    keep = np.concatenate([np.sort(rng.permutation(idx[lab])[: quota[lab]]) for lab in (0, 1)])
+    keep = np.concatenate([np.sort(rng.permutation(idx[c])[: quota[c]]) for c in classes])
     return df.iloc[np.sort(keep)].reset_index(drop=True)
+
+
+def _label_text(label: object) -> str:
+    """A label's identity as text (1 and 1.0 alike), as the digest and the draw see it."""
+    if isinstance(label, float | np.floating) and float(label).is_integer():
+        return str(int(label))
+    return str(label)
+
+
+def _class_order(text: str) -> tuple[int, float | str]:
+    """Whole numbers numerically (IMDB's 0 before 1), then the rest by text."""
+    try:
+        return (0, int(text))
+    except ValueError:
+        return (1, text)
+
+
+def _require_known_classes(
+    train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame, origin: Path
+) -> None:
+    """At least two classes in training; no class in validation or test that training lacks."""
+    seen = {_label_text(v) for v in train["label"].tolist()}
+    if len(seen) < 2:
+        raise DataError(
+            f"the training split read from {origin} has one class only ({sorted(seen)}); a "
+            "classifier needs two or more: add rows of other classes or widen the data"
+        )
+    for split, df in (("validation", val), ("test", test)):
+        unseen = sorted({_label_text(v) for v in df["label"].tolist()} - seen)
+        if unseen:
+            raise DataError(
+                f"the {split} split of {origin} holds class(es) {unseen[:5]} that the training "
+                "split never has; add training rows of those classes or drop them from the "
+                "test data"
+            )
 
 
 def _require_both_classes(df: pd.DataFrame, split: str, origin: Path) -> None:

@@ -1,5 +1,6 @@
 """Stage `vocab_diff`: what changes between a registered version's vocabulary and the one this
-config builds: kept, moved, added and removed tokens, as metrics, tables and a plot."""
+config builds: kept, moved, added and removed tokens, as metrics, tables and a plot; and the
+classes kept, added and removed (label drift)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from omegaconf import DictConfig
 
+from warmstart.core.label_remap import diff_labels, label_diff_summary
 from warmstart.core.vocab_diff import VocabDiff, diff_vocabularies
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import prepare
+from warmstart.stages._warm_head import label_diff_tags
 from warmstart.tracking.resolve import resolve_source
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import VOCAB_DIFF
@@ -52,11 +55,18 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
         frames = diff.to_frames()
         for kind, frame in frames.items():
             mlflow.log_table(frame, f"vocab_diff/{kind}.json")
+        labels = label_diff_summary(diff_labels(source.labels, data.labels))
+        mlflow.log_dict(labels, "vocab_diff/labels.json")
+        mlflow.log_metrics(
+            {f"labels_{k}": float(v) for k, v in labels.items() if isinstance(v, int)}
+        )
+        mlflow.set_tags(label_diff_tags(labels))
         figure = plot(diff, frames["moved"])
         mlflow.log_figure(figure, "vocab_diff/vocab_diff.png")
         print(
             f"vocab_diff: run {active.info.run_id}: "
             + ", ".join(f"{k}={summary[k]}" for k in ("kept", "moved", "added", "removed"))
+            + f"; classes added={labels['added']}, removed={labels['removed']}"
         )
         return active.info.run_id
 

@@ -22,4 +22,5 @@ def log_splits(splits: Splits) -> None:
             )
             mlflow.log_input(dataset, context=context)
     mlflow.set_tag(DATA_DIGEST_TAG, splits.digest())
-    mlflow.log_params({f"data.{context}_rows": len(frame) for context, frame in parts})
+    rows = {f"data.{context}_rows": len(frame) for context, frame in parts}
+    mlflow.log_params({**rows, "data.dropped_empty_texts": splits.dropped_texts})

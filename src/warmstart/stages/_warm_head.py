@@ -1,0 +1,60 @@
+"""The warm start's classifier head when the classes may have changed (label drift).
+
+Same classes: the source's trained head as it is (the tutorial's warm start, unchanged).
+Otherwise the output layer is remapped by class identity (`core.label_remap`): shared classes
+keep their column, new ones get `warmstart.label_initializer`, removed ones are dropped, and a
+one-logit base is converted exactly first. The label diff is logged and returned as tags for
+the run and the registered version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+import mlflow
+
+from warmstart.core.label_remap import diff_labels, label_diff_summary, remap_output_layer
+from warmstart.core.labels import label_names
+from warmstart.modeling.model import head_of
+from warmstart.modeling.output_layer import head_for_classes, output_weights
+from warmstart.modeling.prepare import Prepared
+from warmstart.tracking.resolve import ResolvedSource
+from warmstart.tracking.version_format import LABEL_DIFF_TAG, label_diff_tag
+
+
+def label_diff_tags(summary: Mapping[str, Any]) -> dict[str, str]:
+    """The label diff as tags: one per count and class list, and all of it in one."""
+    tags = {label_diff_tag(k): (json.dumps(v) if isinstance(v, list) else str(v))[:5000]
+            for k, v in summary.items()}  # fmt: skip
+    return {LABEL_DIFF_TAG: json.dumps(summary)[:5000], **tags}
+
+
+def warm_head(
+    cfg: Mapping, source: ResolvedSource, source_model: keras.Model, data: Prepared
+) -> tuple[keras.Layer, dict[str, str]]:
+    """(the head to warm-start with, the label-diff tags to record)."""
+    same = label_names(source.labels) == label_names(data.labels)
+    if same:
+        summary = label_diff_summary(diff_labels(source.labels, data.labels))
+        head = head_of(source_model)
+    else:
+        kernel, bias = output_weights(source_model)
+        remapped = remap_output_layer(
+            source.labels,
+            data.labels,
+            kernel,
+            bias,
+            initializer=str(cfg["warmstart"].get("label_initializer", "zeros")),
+            seed=int(cfg["seed"]),
+        )
+        summary = remapped.summary()
+        head = head_for_classes(
+            source_model, cfg["model"], len(data.labels), remapped.kernel, remapped.bias
+        )
+    mlflow.log_dict(summary, "remap/labels.json")
+    tags = label_diff_tags(summary)
+    mlflow.set_tags(tags)
+    return head, tags
