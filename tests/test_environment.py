@@ -23,7 +23,7 @@ def _pins(lines: list[str]) -> dict[str, str]:
         line = line.split("#")[0].strip()
         if "==" in line:
             name, ver = line.split("==", 1)
-            pins[_norm(name)] = ver.strip()
+            pins[_norm(name.split("[")[0])] = ver.strip()  # ray[default] pins ray
     return pins
 
 

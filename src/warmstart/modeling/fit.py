@@ -6,6 +6,7 @@ trains with or without tracking and the benchmark can measure tracking's overhea
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,7 @@ import tensorflow as tf
 
 from warmstart.core.errors import ConfigError
 from warmstart.core.labels import encode
-from warmstart.modeling import text
+from warmstart.modeling import multi_worker, text
 from warmstart.modeling.model import compile_model, num_classes
 
 
@@ -74,8 +75,8 @@ def _strategy(name: str, devices: tuple[str, ...]) -> tf.distribute.Strategy:
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(devices=list(devices) or None)
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == multi_worker.MULTI_WORKER:
+        return multi_worker.new_strategy()
     raise ConfigError(f"train.strategy={name!r} is unknown; use default, mirrored or multi_worker")
 
 
@@ -109,23 +110,26 @@ def fit(
     with strategy(train_cfg).scope():
         compile_model(model, float(train_cfg["learning_rate"]), num_classes=num_classes(model))
     timer = EpochTimer()
-    history = model.fit(
-        train.ids,
-        train.labels,
-        validation_data=(val.ids, val.labels),
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=0,
-        callbacks=[timer, *callbacks],
-    )
-    result = FitResult(
-        history={k: [float(v) for v in vs] for k, vs in history.history.items()},
-        epoch_seconds=timer.seconds,
-    )
-    if test is not None:
-        scores = model.evaluate(
-            test.ids, test.labels, batch_size=batch_size, verbose=0, return_dict=True
+    with contextlib.ExitStack() as running:
+        if train_cfg.get("strategy") == multi_worker.MULTI_WORKER:
+            running.enter_context(multi_worker.keras_fit_scope(model, strategy(train_cfg)))
+        history = model.fit(
+            train.ids,
+            train.labels,
+            validation_data=(val.ids, val.labels),
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=0,
+            callbacks=[timer, *callbacks],
         )
-        result.test = {f"test_{k}": float(v) for k, v in scores.items()}
+        result = FitResult(
+            history={k: [float(v) for v in vs] for k, vs in history.history.items()},
+            epoch_seconds=timer.seconds,
+        )
+        if test is not None:
+            scores = model.evaluate(
+                test.ids, test.labels, batch_size=batch_size, verbose=0, return_dict=True
+            )
+            result.test = {f"test_{k}": float(v) for k, v in scores.items()}
     return result

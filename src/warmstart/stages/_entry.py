@@ -12,7 +12,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from warmstart.config import CONFIG_DIR, in_multirun
-from warmstart.core.errors import WarmstartError
+from warmstart.core.errors import ConfigError, WarmstartError
+from warmstart.modeling import multi_worker
+from warmstart.modeling.fit import strategy
 from warmstart.tracking.connection import connect
 from warmstart.tracking.runs import StageInterrupted
 
@@ -29,8 +31,13 @@ def task_overrides() -> list[str]:
         return []
 
 
-def hydra_app(run: Callable[..., Any]) -> Callable[[], None]:
+def hydra_app(
+    run: Callable[..., Any], *, worker: Callable[[DictConfig], None] | None = None
+) -> Callable[[], None]:
     """Wrap `run(cfg, overrides=...)` as a Hydra main that fails with one clear line.
+
+    Under `train.strategy=multi_worker` only the chief runs `run`; the other workers run
+    `worker(cfg)` (the same training, untracked). A stage without `worker` refuses the strategy.
 
     Hydra has already refused unknown keys and wrong types (the schemas); values are
     checked by `stage_run` once the run exists, so a bad one leaves a FAILED run that says why.
@@ -40,6 +47,16 @@ def hydra_app(run: Callable[..., Any]) -> Callable[[], None]:
     def main(cfg: DictConfig) -> None:
         signal.signal(signal.SIGTERM, _raise_interrupted)
         try:
+            if cfg.train.strategy == multi_worker.MULTI_WORKER:
+                if worker is None:
+                    raise ConfigError(
+                        "train.strategy=multi_worker trains the train_base and cold_start "
+                        "stages; run this one with train.strategy=default or mirrored"
+                    )
+                strategy(cfg.train)  # TF configures collectives before its first op
+                if not multi_worker.is_chief():
+                    worker(cfg)  # trains with the chief, tracks nothing
+                    return
             connect(cfg)
             run(cfg, overrides=task_overrides())
         except WarmstartError as exc:

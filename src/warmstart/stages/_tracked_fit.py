@@ -50,6 +50,18 @@ def new_model(cfg: Mapping, data: Prepared, **warm: Any) -> keras.Model:
         )
 
 
+def train_untracked(cfg: Mapping) -> None:
+    """A non-chief worker of `train.strategy=multi_worker`: the chief's training, no tracking.
+
+    It prepares the same data (same config and seed) and takes part in every step, epoch and
+    evaluation; the chief logs and registers the result.
+    """
+    data = prepare(cfg, log=False)
+    model = new_model(cfg, data)
+    keras.utils.set_random_seed(int(cfg["seed"]))  # in the chief's order (train_tracked)
+    fit(model, train=data.train, val=data.val, test=data.test, train_cfg=cfg["train"])
+
+
 def train_tracked(model: keras.Model, data: Prepared, cfg: Mapping) -> FitResult:
     """Fit with per-epoch metrics and TensorBoard logs kept with the active run."""
     run = mlflow.active_run()

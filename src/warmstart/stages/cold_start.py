@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._evaluate import assess
-from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
+from warmstart.stages._tracked_fit import new_model, prepare, train_tracked, train_untracked
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import COLD_START
 
@@ -24,7 +24,7 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
         return active.info.run_id
 
 
-main = hydra_app(run)
+main = hydra_app(run, worker=train_untracked)
 
 if __name__ == "__main__":
     main()

@@ -18,9 +18,10 @@ from omegaconf import DictConfig
 
 from warmstart.config import with_overlay
 from warmstart.modeling.model import embedding_matrix_of
+from warmstart.modeling.multi_worker import MULTI_WORKER
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._evaluate import assess, base_facts
-from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
+from warmstart.stages._tracked_fit import new_model, prepare, train_tracked, train_untracked
 from warmstart.tracking.publish import publish_model
 from warmstart.tracking.reuse import find_reusable, reuse_key
 from warmstart.tracking.runs import stage_run
@@ -48,7 +49,9 @@ def run(
         data = prepare(base_cfg)
         key = reuse_key(base_cfg, TRAIN_BASE, data.splits.digest(), ignore=("warmstart.",))
         mlflow.set_tag(REUSE_KEY_TAG, key)
-        previous = find_reusable(TRAIN_BASE, key) if cfg.get("reuse", True) else None
+        # A multi-worker chief always trains: its workers are already training with it.
+        reusable = cfg.get("reuse", True) and base_cfg.train.strategy != MULTI_WORKER
+        previous = find_reusable(TRAIN_BASE, key) if reusable else None
         if previous is not None:
             mlflow.set_tags({REUSED_FROM_TAG: previous.info.run_id})
             published = Published.from_run_tags(previous.info.run_id, previous.data.tags)
@@ -75,7 +78,12 @@ def run(
         return TrainBaseOutcome(active.info.run_id, published)
 
 
-main = hydra_app(run)
+def train_worker(cfg: DictConfig) -> None:
+    """A non-chief worker's share of the base training (train.strategy=multi_worker)."""
+    train_untracked(with_overlay(cfg, "base"))
+
+
+main = hydra_app(run, worker=train_worker)
 
 if __name__ == "__main__":
     main()
