@@ -1,0 +1,53 @@
+"""What a user sees first: the pipeline's parent run carries the headline, runs say what they
+are, the summary is rounded, and every metric Keras reports reaches MLflow."""
+
+from __future__ import annotations
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from warmstart.tracking.metrics import MetricsLogger
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_pipeline_parent_carries_the_headline_metrics(pipeline_run):
+    metrics = pipeline_run["runs"]["pipeline"].data.metrics
+    keys = {"warm_epoch1_val_accuracy", "cold_epoch1_val_accuracy", "warm_final_val_accuracy",
+            "cold_final_val_accuracy", "epoch1_gap"}  # fmt: skip
+    assert keys <= set(metrics)
+    assert metrics["epoch1_gap"] == pytest.approx(
+        metrics["warm_epoch1_val_accuracy"] - metrics["cold_epoch1_val_accuracy"]
+    )
+
+
+def test_runs_are_named_for_what_they_are_and_the_first_version_is_champion(pipeline_run):
+    client, runs = pipeline_run["client"], pipeline_run["runs"]
+    base_v = client.get_model_version_by_alias("pipeline-test", "base").version
+    warm_v = client.get_model_version_by_alias("pipeline-test", "warm").version
+    assert runs["base"].info.run_name == f"train_base v{base_v}"
+    assert runs["warm"].info.run_name == f"warm_start v{base_v}->v{warm_v}"
+    assert runs["base"].data.tags["warmstart.stage"] == "train_base"  # tag values unchanged
+    first = client.get_model_version("pipeline-test", base_v)
+    assert first.tags["warmstart.promotion"] == "promoted"
+
+
+def test_summary_csv_is_rounded(pipeline_run):
+    local = mlflow.artifacts.download_artifacts(
+        run_id=pipeline_run["ids"]["pipeline"], artifact_path="compare/summary.csv"
+    )
+    table = pd.read_csv(local)
+    floats = table.select_dtypes("float").to_numpy().ravel()
+    floats = floats[~pd.isna(floats)]
+    assert (abs(floats * 10_000 - (floats * 10_000).round()) < 1e-6).all()
+
+
+def test_every_metric_keras_reports_is_sent(tracking):
+    client = MlflowClient(tracking.uri)
+    run_id = client.create_run(client.create_experiment("every-metric")).info.run_id
+    logger = MetricsLogger(run_id)
+    logger.on_epoch_end(0, {"loss": 0.5, "a_metric_added_later": 0.25, "not_a_number": "x"})
+    logger.flush()
+    assert set(client.get_run(run_id).data.metrics) == {"loss", "a_metric_added_later"}
