@@ -20,6 +20,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from mlflow.tracking import MlflowClient
 
 from warmstart.config import CONFIG_DIR, with_overlay
+from warmstart.data.example_table import write_example
 from warmstart.stages import pipeline
 from warmstart.tracking.connection import connect
 from warmstart.tracking.version_format import STAGE_TAG
@@ -39,6 +40,7 @@ TINY = (
 TINY_DATA = {
     "synthetic": ("data.n_train=240", "data.n_test=80", "base.data.n_train=240"),
     "imdb": ("data.max_reviews=200",),
+    "files": (),
 }
 STAGES = {"pipeline", "train_base", "vocab_diff", "warm_start", "cold_start", "compare"}
 
@@ -88,6 +90,8 @@ def preset_config(preset: str, store: str, data_cache: Path, tiny_imdb: Path):
     """The preset with its first sweep point, made tiny, on the test's store and data."""
     name = compose_config(f"experiment={preset}").data.name
     data = [*TINY_DATA[name], *([f"data.path={tiny_imdb}"] if name == "imdb" else [])]
+    if name == "files":  # the README's example table, small
+        data.append(f"data.path={write_example(data_cache / 'tickets.csv', n_old=240, n_new=240)}")
     overrides = [
         f"experiment={preset}",
         *TINY,
