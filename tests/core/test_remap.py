@@ -202,7 +202,7 @@ def test_constant_matrix_shape_and_values_are_checked():
     emb = embeddings(len(BASE))
     with pytest.raises(RemapError, match=r"shape \(7, 4\).*\(8, 4\).*WHOLE new vocabulary"):
         remap_embeddings(BASE, NEW, emb, "constant", matrix=np.zeros((7, 4)))
-    with pytest.raises(RemapError, match=r"needs matrix="):
+    with pytest.raises(RemapError, match=r"needs exactly one of value=.* or matrix="):
         remap_embeddings(BASE, NEW, emb, "constant")
     bad = np.zeros((8, 4))
     bad[4] = np.nan
@@ -228,7 +228,7 @@ def test_unknown_initializer_and_options_list_valid_names():
     with pytest.raises(RemapError, match=r"minval < maxval"):
         remap_embeddings(BASE, NEW, emb, minval=1.0, maxval=0.0)
     assert set(INITIALIZERS) == {
-        "uniform", "normal", "zeros", "mean", "mean_cov", "constant", "pretrained",
+        "uniform", "normal", "zeros", "mean", "mean_cov", "constant", "pretrained", "subword",
     }  # fmt: skip
 
 

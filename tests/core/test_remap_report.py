@@ -21,7 +21,10 @@ def test_report_summary_and_table():
     }  # fmt: skip
     assert summary["overlap"] == pytest.approx(6 / 8)
     frame = result.report.to_frame()
-    assert frame.columns.tolist() == ["token", "new_index", "base_index", "source"]
+    assert frame.columns.tolist() == [
+        "token", "new_index", "base_index", "source", "neighbours", "weights",
+    ]  # fmt: skip
+    assert frame.neighbours.map(len).eq(0).all()  # only subword rows name neighbours
     assert frame.loc[frame.token == "great", ["base_index", "source"]].values.tolist() == [
         [-1, "zeros"]
     ]

@@ -97,6 +97,7 @@ class TrainSchema:
 class WarmstartSchema:
     source: str = MISSING
     initializer: str = MISSING
+    initializer_options: dict[str, Any] = MISSING
     label_initializer: str = MISSING
     min_overlap: float = MISSING
     pretrained_path: str | None = MISSING

@@ -15,7 +15,8 @@ from typing import Any
 from omegaconf import DictConfig
 
 from warmstart.config.views import with_overlay
-from warmstart.core.errors import ConfigError
+from warmstart.core.errors import ConfigError, RemapError
+from warmstart.core.initializer_options import FALLBACKS, check_options
 from warmstart.core.initializers import INITIALIZERS
 
 DATA_SOURCES = ("imdb", "synthetic", "files", "folder")
@@ -152,19 +153,35 @@ def check_train(train: Mapping[str, Any], where: str = "train") -> None:
 
 
 def check_warmstart(warm: Mapping[str, Any], where: str = "warmstart") -> None:
-    """The initializer by name; with `pretrained`, its files and a fallback that is not itself."""
+    """The initializer by name and its options; with `pretrained`, its files; with
+    `pretrained` or `subword`, a fallback that needs no tokens."""
     _one_of(warm, where, "initializer", INITIALIZERS, ", ".join(INITIALIZERS))
+    _initializer_options(warm, where)
     if warm.get("label_initializer") is not None:
         plain = ("zeros", "uniform", "normal", "mean")
         _one_of(warm, where, "label_initializer", plain, ", ".join(plain))
     _fraction(warm, where, "min_overlap", one=True)
+    if str(warm.get("initializer")) in ("pretrained", "subword"):
+        _one_of(warm, where, "fallback", FALLBACKS, ", ".join(FALLBACKS))
     if str(warm.get("initializer")) != "pretrained":
         return
     _existing_file(warm, where, "pretrained_path", "give a word2vec/GloVe text file or an .npy")
     if warm.get("pretrained_vocabulary") is not None:
         _existing_file(warm, where, "pretrained_vocabulary", "give the .npy's token list file")
-    others = tuple(n for n in INITIALIZERS if n != "pretrained")
-    _one_of(warm, where, "fallback", others, ", ".join(others))
+
+
+def _initializer_options(warm: Mapping[str, Any], where: str) -> None:
+    """`initializer_options` as the core checks them (names, types, values), as one line."""
+    options = warm.get("initializer_options")
+    name = _key(where, "initializer_options")
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise ConfigError(f"{name}={options!r} must be a mapping; set {name}.KEY=VALUE")
+    try:
+        check_options(str(warm.get("initializer")), options)
+    except RemapError as exc:
+        raise ConfigError(f"{name}: {exc}") from exc
 
 
 PROMOTION_METRICS = ("auto", "accuracy", "macro_f1")

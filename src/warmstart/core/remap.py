@@ -114,6 +114,7 @@ def apply_plan(
         rng=make_rng(seed),
         tokens=plan.new_vocabulary,
         options=options,
+        base_tokens=plan.base_vocabulary,
     )
     report = RemapReport.from_sources(plan, sources, axis=axis, out=out, initializer=initializer)
     return RemapResult(matrix=out, report=report)

@@ -2,12 +2,13 @@
 
 The counts are read from the plan's `VocabDiff`, never copied, so a report cannot drift
 from the diff it was made from. The row provenance ("copied" or the initializer that filled
-the row) is what lets a reviewer see which embeddings were trained and which were guessed.
+the row) is what lets a reviewer see which embeddings were trained and which were guessed;
+rows composed by `subword` also name the base tokens they were composed from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,8 @@ class RemapReport:
     """What a remap did: counts, ratios and which initializer filled each new row.
 
     `row_source[j]` indexes `source_names`; "copied" means copied from the base row.
+    `neighbour_rows[i]` (new indices) was composed from base rows `neighbour_base[i]`
+    (best first, -1 padding) with weights `neighbour_weights[i]`.
     """
 
     plan: RemapPlan
@@ -38,6 +41,9 @@ class RemapReport:
     initializer: str
     source_names: tuple[str, ...]
     row_source: np.ndarray
+    neighbour_rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.intp))
+    neighbour_base: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.int64))
+    neighbour_weights: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
 
     @classmethod
     def from_sources(
@@ -50,10 +56,18 @@ class RemapReport:
         initializer: str,
     ) -> RemapReport:
         """The report of `out`, whose rows not listed in `sources` were copied."""
-        names = [COPIED, *dict.fromkeys(name for name, _ in sources)]
+        names = [COPIED, *dict.fromkeys(filled.source for filled in sources)]
         row_source = np.zeros(plan.new_size, dtype=np.uint8)
-        for name, rows in sources:
-            row_source[rows] = names.index(name)
+        for filled in sources:
+            row_source[filled.rows] = names.index(filled.source)
+        composed = [f for f in sources if f.neighbours is not None and f.weights is not None]
+        neighbours = {}
+        if composed:
+            neighbours = {
+                "neighbour_rows": np.concatenate([f.rows for f in composed]),
+                "neighbour_base": np.concatenate([f.neighbours for f in composed]),
+                "neighbour_weights": np.concatenate([f.weights for f in composed]),
+            }
         return cls(
             plan=plan,
             axis=axis,
@@ -62,6 +76,7 @@ class RemapReport:
             initializer=initializer,
             source_names=tuple(names),
             row_source=row_source,
+            **neighbours,
         )
 
     @property
@@ -121,14 +136,34 @@ class RemapReport:
             "sources": self.source_counts,
         }
 
+    def neighbours(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per new row, the base tokens it was composed from (best first) and their weights
+        (empty lists for rows that were copied or drawn)."""
+        tokens = np.empty(self.plan.new_size, dtype=object)
+        weights = np.empty(self.plan.new_size, dtype=object)
+        tokens[:] = [()] * self.plan.new_size
+        weights[:] = [()] * self.plan.new_size
+        base = object_array(self.plan.base_vocabulary)
+        for row, index, weight in zip(
+            self.neighbour_rows, self.neighbour_base, self.neighbour_weights, strict=True
+        ):
+            used = index >= 0
+            tokens[row] = tuple(base[index[used]].tolist())
+            weights[row] = tuple(round(float(w), 6) for w in weight[used])
+        return tokens, weights
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per new-vocabulary entry: token, new_index, base_index (-1), source."""
+        """One row per new-vocabulary entry: token, new_index, base_index (-1), source, and
+        the base tokens (`neighbours`) and `weights` a subword row was composed from."""
+        neighbours, weights = self.neighbours()
         return pd.DataFrame(
             {
                 "token": object_array(self.plan.new_vocabulary),
                 "new_index": np.arange(self.plan.new_size),
                 "base_index": self.plan.new_to_base,
                 "source": self.sources(),
+                "neighbours": neighbours,
+                "weights": weights,
             }
         )
 

@@ -133,11 +133,17 @@ def _fill_mean_cov(
         out[part] = block.reshape(shape)
 
 
-def _fill_constant(out: np.ndarray, rows: np.ndarray, *, matrix: Any = None, **_: Any) -> None:
+def _fill_constant(
+    out: np.ndarray, rows: np.ndarray, *, matrix: Any = None, value: Any = None, **_: Any
+) -> None:
+    """`value`: every row filled with that number; `matrix`: each row taken from it."""
+    if value is not None:
+        out[rows] = value
+        return
     if matrix is None:
         raise RemapError(
-            "constant initializer needs matrix=<array for the whole new vocabulary>, as in "
-            "Constant(new_embedding); pass initializer_options matrix=..."
+            "constant initializer needs value=<number> (warmstart.initializer_options.value=…) "
+            "or matrix=<array for the whole new vocabulary>, as in Constant(new_embedding)."
         )
     matrix = np.asarray(matrix)
     if matrix.shape != out.shape:

@@ -48,14 +48,17 @@ class WarmStartOutcome:
 
 
 def initializer_options(warm_cfg: Mapping) -> dict:
-    """The `pretrained` initializer's options from config (file, its vocabulary, fallback)."""
-    if warm_cfg.get("initializer") != "pretrained":
-        return {}
-    options = {
-        "path": warm_cfg.get("pretrained_path"),
-        "vocabulary": warm_cfg.get("pretrained_vocabulary"),
-        "fallback": warm_cfg.get("fallback"),
-    }
+    """The initializer's options from config: `initializer_options` (None = default), and
+    for `pretrained` its file and vocabulary, for `pretrained`/`subword` the `fallback`
+    (an explicit `initializer_options` key wins)."""
+    name = warm_cfg.get("initializer")
+    options = {}
+    if name == "pretrained":
+        options["path"] = warm_cfg.get("pretrained_path")
+        options["vocabulary"] = warm_cfg.get("pretrained_vocabulary")
+    if name in ("pretrained", "subword"):
+        options["fallback"] = warm_cfg.get("fallback")
+    options.update(warm_cfg.get("initializer_options") or {})
     return {k: v for k, v in options.items() if v is not None}
 
 

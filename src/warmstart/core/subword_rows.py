@@ -1,0 +1,245 @@
+"""`subword` rows: a new token's row is composed from base tokens that share its n-grams.
+
+What the base learned about "watch" and "watchable" is the best guess for "unwatchable":
+it shares their character n-grams (fastText-style, see `char_ngrams`). Precisely:
+
+- n-grams are those of length `min_n`..`max_n` (default 3..6) of "<token>";
+- an n-gram occurring more than `max_df` times in the base vocabulary (default 100; e.g.
+  "ing>" or "<un") is too common to point at a neighbour and is ignored, like a stop word;
+- a base token is a neighbour of a new token when they share at least `min_shared` (default
+  2) distinct remaining n-grams; the `neighbours` (default 5) sharing most are kept, ties
+  going to the lower base index (the more frequent token, in a frequency-sorted vocabulary);
+- the new row is the weighted mean of those neighbours' base rows, weight = number of
+  n-grams shared / sum of that number over the kept neighbours (accumulated in float64).
+
+New tokens without a neighbour are left to the caller's fallback. The search is a join on
+an inverted index (sorted n-gram keys), so its cost grows with the n-gram occurrences of
+the two vocabularies, never with their product; `max_df` bounds the pairs it builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from warmstart.core.char_ngrams import NgramBlock, alphabet_of, ngram_blocks
+
+__all__ = ["SUBWORD_DEFAULTS", "Neighbours", "compose_rows", "find_neighbours"]
+
+SUBWORD_DEFAULTS: dict[str, int] = {
+    "min_n": 3,
+    "max_n": 6,
+    "neighbours": 5,
+    "max_df": 100,
+    "min_shared": 2,
+}
+"""The subword initializer's options and their defaults (see the module docstring)."""
+
+_BASE_CHUNK = 200_000  # base tokens whose n-grams are looked up at once (bounded memory)
+_MIX = np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15: spreads keys over the bitmap
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """For each new token that found neighbours: its base neighbours and their weights.
+
+    `found[i]` indexes the new tokens searched; `base[i]` holds base indices, best first,
+    -1 padding when fewer than `neighbours` were found; `weights[i]` sums to 1 (0 on padding).
+    """
+
+    found: np.ndarray
+    base: np.ndarray
+    weights: np.ndarray
+
+
+class _GramIndex:
+    """The distinct n-grams of the new tokens, numbered; finds base n-grams among them.
+
+    Short n-grams of a small alphabet are found through a direct table (key -> number);
+    the others through a 16 Mi-entry hashed bitmap that rules out nearly every absent key
+    before a binary search confirms the few candidates, so base tokens cost O(1) each.
+    """
+
+    _DIRECT_BITS = 22
+    _BITMAP_BITS = 24
+
+    def __init__(self, blocks: list[NgramBlock], bits: int, exact: bool) -> None:
+        self.bits, self.exact = bits, exact
+        self.sorted: dict[int, np.ndarray] = {}
+        self.offset: dict[int, int] = {}
+        self.filters: dict[int, np.ndarray] = {}
+        self.size = 0
+        for n in sorted({b.n for b in blocks}):
+            keys = _unique(np.concatenate([b.key[b.valid] for b in blocks if b.n == n]))[0]
+            self.sorted[n], self.offset[n] = keys, self.size
+            self.size += keys.size
+            if self._direct(n):
+                table = np.full(1 << (bits * n), -1, dtype=np.int32)
+                table[keys] = self.offset[n] + np.arange(keys.size)
+                self.filters[n] = table
+            else:
+                bitmap = np.zeros(1 << self._BITMAP_BITS, dtype=bool)
+                bitmap[self._hash(keys)] = True
+                self.filters[n] = bitmap
+
+    def _direct(self, n: int) -> bool:
+        return self.exact and self.bits * n <= self._DIRECT_BITS
+
+    def _hash(self, keys: np.ndarray) -> np.ndarray:
+        mixed = (keys * _MIX).view(np.uint64)
+        return (mixed >> np.uint64(64 - self._BITMAP_BITS)).astype(np.intp)
+
+    def numbers(self, n: int, keys: np.ndarray) -> np.ndarray:
+        """The number of each key (flat) among the new n-grams of length n, -1 if absent."""
+        keys = keys.reshape(-1)
+        if n not in self.sorted:
+            return np.full(keys.size, -1, dtype=np.int64)
+        if self._direct(n):
+            return self.filters[n][keys]
+        out = np.full(keys.size, -1, dtype=np.int64)
+        maybe = np.flatnonzero(self.filters[n][self._hash(keys)])
+        grams = self.sorted[n]
+        pos = np.minimum(np.searchsorted(grams, keys[maybe]), grams.size - 1)
+        found = grams[pos] == keys[maybe]
+        out[maybe[found]] = self.offset[n] + pos[found]
+        return out
+
+
+def _unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, how often each occurs).
+
+    Sort-based on purpose: NumPy 2.4's hash-based `np.unique` is ~50x slower on millions of
+    int64 keys than one in-place sort.
+    """
+    ordered = np.sort(values, kind="quicksort")
+    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if ordered.size else ordered
+    return ordered[first], np.diff(np.r_[first, ordered.size])
+
+
+def _distinct_pairs(token: np.ndarray, ngram: np.ndarray, n_tokens: int) -> np.ndarray:
+    """Distinct (ngram, token) pairs as ngram * n_tokens + token, sorted by ngram then token."""
+    return _unique(ngram.astype(np.int64) * n_tokens + token)[0]
+
+
+def _usable_occurrences(
+    index: _GramIndex, blocks: Iterator[NgramBlock], max_df: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(token, n-gram number) of each occurrence of an indexed n-gram occurring 1..max_df
+    times in `blocks`, and that usable mask over the numbers.
+
+    Two passes over the looked-up numbers: counting first (a bincount, with absent keys in
+    bin 0) and only then materialising the occurrences of the rare n-grams, so the many
+    occurrences of common n-grams ("ing", "<th") never become index arrays.
+    """
+    looked_up = []
+    counts = np.zeros(index.size + 1, dtype=np.int64)
+    for block in blocks:
+        number = (index.numbers(block.n, block.key) + 1).astype(np.int32)
+        counts += np.bincount(number, minlength=index.size + 1)
+        looked_up.append((block.token, block.key.shape[1], number))
+    usable = (counts > 0) & (counts <= max_df)
+    usable[0] = False
+    tokens, grams = [], []
+    for token, width, number in looked_up:
+        hit = np.flatnonzero(usable[number])
+        tokens.append(token[hit // width])
+        grams.append(number[hit].astype(np.int64) - 1)
+    empty = np.empty(0, np.int64)
+    return np.concatenate(tokens or [empty]), np.concatenate(grams or [empty]), usable[1:]
+
+
+def _new_occurrences(
+    index: _GramIndex, blocks: list[NgramBlock], usable: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(token, n-gram number) of each valid occurrence of a usable n-gram in `blocks`."""
+    tokens, grams = [], []
+    for block in blocks:
+        number = index.numbers(block.n, block.key)
+        hit = np.flatnonzero(block.valid.reshape(-1) & (number >= 0))
+        hit = hit[usable[number[hit]]]
+        tokens.append(block.token[hit // block.key.shape[1]])
+        grams.append(number[hit])
+    empty = np.empty(0, np.int64)
+    return np.concatenate(tokens or [empty]), np.concatenate(grams or [empty])
+
+
+def find_neighbours(
+    base_tokens: Sequence[str],
+    new_tokens: Sequence[str],
+    *,
+    min_n: int,
+    max_n: int,
+    neighbours: int,
+    max_df: int,
+    min_shared: int,
+) -> Neighbours:
+    """The base neighbours of each of `new_tokens` (rules in the module docstring)."""
+    n_base, n_new = len(base_tokens), len(new_tokens)
+    alphabet = alphabet_of(base_tokens, new_tokens, max_n=max_n)
+    new_blocks = list(ngram_blocks(new_tokens, alphabet, min_n, max_n))
+    index = _GramIndex(new_blocks, alphabet.bits, alphabet.exact)
+    base_token, base_gram, usable = _usable_occurrences(
+        index,
+        (
+            block
+            for start in range(0, n_base, _BASE_CHUNK)
+            for block in ngram_blocks(
+                base_tokens[start : start + _BASE_CHUNK], alphabet, min_n, max_n, offset=start
+            )
+        ),
+        max_df,
+    )
+    base_pairs = _distinct_pairs(base_token, base_gram, n_base)
+    postings = np.bincount(base_pairs // n_base, minlength=index.size)
+    posting_start = np.cumsum(postings) - postings
+    posting_token = base_pairs % n_base
+
+    new_token, new_gram = _new_occurrences(index, new_blocks, usable)
+    new_pairs = _distinct_pairs(new_token, new_gram, n_new)
+    query_gram, query_token = new_pairs // n_new, new_pairs % n_new
+    fan = postings[query_gram]
+    total = int(fan.sum())
+    pair_new = np.repeat(query_token, fan)
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(fan) - fan, fan)
+    pair_base = posting_token[np.repeat(posting_start[query_gram], fan) + within]
+
+    pairs, shared = _unique(pair_new * n_base + pair_base)
+    strong = shared >= min_shared
+    pairs, shared = pairs[strong], shared[strong]
+    return _top(pairs // n_base, pairs % n_base, shared, neighbours)
+
+
+def _top(new: np.ndarray, base: np.ndarray, shared: np.ndarray, k: int) -> Neighbours:
+    """Keep the k base tokens sharing most per new token; `new` ascending, `base` within."""
+    most = int(shared.max(initial=0))
+    # Stable sort: new ascending, shared descending; ties keep base ascending.
+    order = np.argsort(new * (most + 1) + (most - shared), kind="stable")
+    new, base, shared = new[order], base[order], shared[order]
+    first = np.flatnonzero(np.r_[True, new[1:] != new[:-1]]) if new.size else new
+    sizes = np.diff(np.r_[first, new.size])
+    rank = np.arange(new.size) - np.repeat(first, sizes)
+    top = rank < k
+    group = np.repeat(np.arange(first.size), sizes)[top]
+    found_base = np.full((first.size, k), -1, dtype=np.int64)
+    weights = np.zeros((first.size, k), dtype=np.float64)
+    found_base[group, rank[top]] = base[top]
+    weights[group, rank[top]] = shared[top]
+    weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
+    return Neighbours(found=new[first], base=found_base, weights=weights)
+
+
+def compose_rows(
+    out: np.ndarray, rows: np.ndarray, base: np.ndarray, found: Neighbours, chunk_rows: int
+) -> None:
+    """out[rows[i]] = sum_j weights[i, j] * base[base_index[i, j]], for every found row."""
+    flat = base.reshape(base.shape[0], -1)
+    targets = rows[found.found]
+    for start in range(0, targets.size, chunk_rows):
+        stop = start + chunk_rows
+        index, weight = found.base[start:stop], found.weights[start:stop]
+        acc = np.zeros((index.shape[0], flat.shape[1]), dtype=np.float64)
+        for j in range(index.shape[1]):
+            acc += weight[:, j, None] * flat[np.maximum(index[:, j], 0)]
+        out[targets[start:stop]] = acc.reshape((-1, *out.shape[1:])).astype(out.dtype)
