@@ -5,7 +5,8 @@ through `MLFLOW_RUN_ID`, so in a naive sweep job 0 takes over the project run an
 become unrelated top-level runs. Here the sweep parent is made before any job starts (or is
 the `mlflow run` run itself), `MLFLOW_RUN_ID` is withdrawn from the jobs, and every job's
 top-level run is created as a child of the parent through `WARMSTART_PARENT_RUN_ID`, which
-launchers that start worker processes (joblib) pass on in the environment. At the end the
+launchers pass on in the environment (joblib, submitit) or in the runtime_env that
+conf/hydra/launcher/ray.yaml declares (Ray). At the end the
 parent gets a table and a plot: mean and spread of the results per setting across seeds.
 """
 
