@@ -1,4 +1,4 @@
-"""Time `remap_embeddings` against `tf_keras.utils.warmstart_embedding_matrix`.
+"""Time `remap_embeddings` against `tf_keras.utils.warmstart_embedding_matrix`, and `subword`.
 
 Cases: (a) the tutorial, 10,000 -> 10,200 tokens, dim 16; (b) large, 1,000,000 ->
 1,100,000 tokens, dim 64, 5% of base tokens dropped and the rest shuffled. Vocabularies are
@@ -8,10 +8,16 @@ same inputs and alternate which runs first in each repeat, so neither warms cach
 other. The "floor" is the fastest bare NumPy copy with precomputed indices (one np.take
 into a fresh array, new rows left uninitialised): matching and initialisation excluded.
 
-    python benchmarks/bench_remap.py [--quick] [--check]
+The subword initializer is timed against ours with "uniform" on the same two sizes, with
+new tokens derived from base words ("un" + word, word + "s", "re" + word + "ing", ...) so
+that nearly every one has n-gram neighbours, and on the plain case (new tokens "n<hex>",
+which share hex n-grams with the base "w<hex><hex>" words: an adversarial join).
+
+    python benchmarks/bench_remap.py [--quick] [--check] [--only-subword]
 
 --check exits non-zero when ours is < 5x faster than tf_keras on the large case or its peak
-extra memory exceeds 1.25x the output matrix.
+extra memory exceeds 1.25x the output matrix, when subword takes 0.1 s or more on the
+tutorial case or more than 3x uniform on the large one.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,6 +37,9 @@ from warmstart.core.remap import remap_embeddings
 
 SPEEDUP_TARGET = 5.0
 MEMORY_TARGET = 1.25
+SUBWORD_SMALL_SECONDS = 0.1
+SUBWORD_RATIO_TARGET = 3.0
+AFFIXES = (("un", ""), ("", "s"), ("re", "ing"), ("", "ness"), ("over", "ed"))
 
 
 @dataclass
@@ -42,6 +51,7 @@ class Case:
     drop: float
     shuffle: bool
     repeats: int
+    derived: bool = False  # new tokens are affixed base words (subword neighbours exist)
 
 
 def make_case(case: Case, seed: int = 0) -> tuple[list[str], list[str], np.ndarray]:
@@ -52,7 +62,15 @@ def make_case(case: Case, seed: int = 0) -> tuple[list[str], list[str], np.ndarr
     base = specials + words
     keep_n = round(len(words) * (1.0 - case.drop))
     kept = [words[i] for i in np.sort(rng.permutation(len(words))[:keep_n])]
-    added = [f"n{i:x}" for i in range(case.new_size - 2 - keep_n)]
+    n_added = case.new_size - 2 - keep_n
+    if case.derived:
+        stems = rng.choice(len(words), n_added, replace=False)
+        added = [
+            f"{AFFIXES[i % len(AFFIXES)][0]}{words[w]}{AFFIXES[i % len(AFFIXES)][1]}"
+            for i, w in enumerate(stems)
+        ]
+    else:
+        added = [f"n{i:x}" for i in range(n_added)]
     body = kept + added
     if case.shuffle:
         body = [body[i] for i in rng.permutation(len(body))]
@@ -141,10 +159,46 @@ def run(case: Case) -> dict[str, float]:
     return stats
 
 
+def run_subword(case: Case) -> dict[str, float]:
+    """Median seconds of ours with uniform and with subword on the same vocabularies."""
+    base, new, emb = make_case(case)
+    result = remap_embeddings(base, new, emb, "subword", seed=0)
+    counts = result.report.source_counts
+    composed = counts.get("subword", 0) / max(1, result.report.added)
+    del result
+    medians = timed(
+        {
+            "uniform": lambda: remap_embeddings(base, new, emb, "uniform", seed=0),
+            "subword": lambda: remap_embeddings(base, new, emb, "subword", seed=0),
+        },
+        case.repeats,
+    )
+    ratio = medians["subword"] / medians["uniform"]
+    print(
+        f"[{case.name} subword, {'derived' if case.derived else 'plain'} new tokens] "
+        f"{case.base_size:,} -> {case.new_size:,}, dim {case.dim}, median of {case.repeats}\n"
+        f"  uniform   {medians['uniform'] * 1e3:9.1f} ms\n"
+        f"  subword   {medians['subword'] * 1e3:9.1f} ms   subword/uniform = {ratio:.2f}x\n"
+        f"  new rows composed from neighbours: {composed:.1%}",
+        flush=True,
+    )
+    return {"subword_s": medians["subword"], "uniform_s": medians["uniform"], "ratio": ratio}
+
+
+def subword_failures(small: dict[str, float], large: dict[str, float]) -> list[str]:
+    failures = []
+    if small["subword_s"] >= SUBWORD_SMALL_SECONDS:
+        failures.append(f"subword tutorial {small['subword_s']:.3f} s >= {SUBWORD_SMALL_SECONDS} s")
+    if large["ratio"] > SUBWORD_RATIO_TARGET:
+        failures.append(f"subword large {large['ratio']:.2f}x uniform > {SUBWORD_RATIO_TARGET}x")
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="large case scaled down 10x")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--only-subword", action="store_true", help="skip the tf_keras cases")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     scale = 10 if args.quick else 1
@@ -158,9 +212,16 @@ def main(argv: list[str] | None = None) -> int:
         shuffle=True,
         repeats=3,
     )
+    failures = []
+    sub_small = run_subword(replace(small, derived=True))
+    sub_large = run_subword(replace(large, derived=True))
+    run_subword(replace(large, repeats=1))
+    failures += subword_failures(sub_small, sub_large)
+    if args.only_subword:
+        print("targets:", "all met" if not failures else "; ".join(failures))
+        return 1 if (args.check and failures) else 0
     run(small)
     stats = run(large)
-    failures = []
     if stats["speedup"] < SPEEDUP_TARGET:
         failures.append(f"speedup {stats['speedup']:.1f}x < {SPEEDUP_TARGET}x")
     if stats["peak_ratio"] > MEMORY_TARGET:

@@ -156,13 +156,13 @@ def check_warmstart(warm: Mapping[str, Any], where: str = "warmstart") -> None:
     """The initializer by name and its options; with `pretrained`, its files; with
     `pretrained` or `subword`, a fallback that needs no tokens."""
     _one_of(warm, where, "initializer", INITIALIZERS, ", ".join(INITIALIZERS))
-    _initializer_options(warm, where)
     if warm.get("label_initializer") is not None:
         plain = ("zeros", "uniform", "normal", "mean")
         _one_of(warm, where, "label_initializer", plain, ", ".join(plain))
     _fraction(warm, where, "min_overlap", one=True)
     if str(warm.get("initializer")) in ("pretrained", "subword"):
         _one_of(warm, where, "fallback", FALLBACKS, ", ".join(FALLBACKS))
+    _initializer_options(warm, where)
     if str(warm.get("initializer")) != "pretrained":
         return
     _existing_file(warm, where, "pretrained_path", "give a word2vec/GloVe text file or an .npy")
@@ -178,8 +178,11 @@ def _initializer_options(warm: Mapping[str, Any], where: str) -> None:
         return
     if not isinstance(options, Mapping):
         raise ConfigError(f"{name}={options!r} must be a mapping; set {name}.KEY=VALUE")
+    initializer = str(warm.get("initializer"))
+    if initializer in ("pretrained", "subword") and "fallback" not in options:
+        options = {"fallback": warm.get("fallback"), **options}
     try:
-        check_options(str(warm.get("initializer")), options)
+        check_options(initializer, options)
     except RemapError as exc:
         raise ConfigError(f"{name}: {exc}") from exc
 

@@ -107,6 +107,7 @@ def ngram_blocks(
             continue
         part = tokens if rows.size == len(tokens) else [tokens[i] for i in rows]
         ids = _ids(part, alphabet, lengths[rows])
+        owner = rows + offset  # one array per group: blocks of one group share it
         key = ids
         for n in range(1, max_n + 1):
             if n > 1:
@@ -117,4 +118,4 @@ def ngram_blocks(
                 else:
                     key = key[:, :-1] * _HASH_MULTIPLIER + (ids[:, n - 1 :] + n)
             if n >= min_n:
-                yield NgramBlock(n=n, token=rows + offset, key=key, lengths=lengths[rows])
+                yield NgramBlock(n=n, token=owner, key=key, lengths=lengths[rows])

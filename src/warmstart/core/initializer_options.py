@@ -52,9 +52,7 @@ def _fallback(name: str, key: str, value: Any) -> None:
 
 def _mapping(name: str, key: str, value: Any) -> None:
     if not isinstance(value, Mapping):
-        _fail(
-            name, key, value, "must be a mapping of the fallback's options, e.g. {stddev: 0.1}."
-        )
+        _fail(name, key, value, "must be a mapping of the fallback's options, e.g. {stddev: 0.1}.")
 
 
 def _path(name: str, key: str, value: Any) -> None:

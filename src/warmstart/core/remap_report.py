@@ -149,7 +149,7 @@ class RemapReport:
         ):
             used = index >= 0
             tokens[row] = tuple(base[index[used]].tolist())
-            weights[row] = tuple(round(float(w), 6) for w in weight[used])
+            weights[row] = tuple(float(w) for w in weight[used])
         return tokens, weights
 
     def to_frame(self) -> pd.DataFrame:

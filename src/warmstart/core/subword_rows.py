@@ -58,8 +58,8 @@ class _GramIndex:
     """The distinct n-grams of the new tokens, numbered; finds base n-grams among them.
 
     Short n-grams of a small alphabet are found through a direct table (key -> number);
-    the others through a 16 Mi-entry hashed bitmap that rules out nearly every absent key
-    before a binary search confirms the few candidates, so base tokens cost O(1) each.
+    the others through a hashed bitmap (16 bits per n-gram, at most 16 Mi) that rules out
+    nearly every absent key before a binary search confirms the few candidates.
     """
 
     _DIRECT_BITS = 22
@@ -70,40 +70,51 @@ class _GramIndex:
         self.sorted: dict[int, np.ndarray] = {}
         self.offset: dict[int, int] = {}
         self.filters: dict[int, np.ndarray] = {}
+        self.shift: dict[int, np.uint64] = {}
         self.size = 0
         for n in sorted({b.n for b in blocks}):
             keys = _unique(np.concatenate([b.key[b.valid] for b in blocks if b.n == n]))[0]
             self.sorted[n], self.offset[n] = keys, self.size
             self.size += keys.size
             if self._direct(n):
-                table = np.full(1 << (bits * n), -1, dtype=np.int32)
-                table[keys] = self.offset[n] + np.arange(keys.size)
+                table = np.zeros(1 << (bits * n), dtype=np.int32)  # 1 + number; 0: absent
+                table[keys] = self.offset[n] + 1 + np.arange(keys.size, dtype=np.int32)
                 self.filters[n] = table
             else:
-                bitmap = np.zeros(1 << self._BITMAP_BITS, dtype=bool)
-                bitmap[self._hash(keys)] = True
+                width = min(self._BITMAP_BITS, max(10, keys.size.bit_length() + 4))
+                self.shift[n] = np.uint64(64 - width)
+                bitmap = np.zeros(1 << width, dtype=bool)
+                bitmap[self._hash(n, keys)] = True
                 self.filters[n] = bitmap
 
     def _direct(self, n: int) -> bool:
         return self.exact and self.bits * n <= self._DIRECT_BITS
 
-    def _hash(self, keys: np.ndarray) -> np.ndarray:
+    def _hash(self, n: int, keys: np.ndarray) -> np.ndarray:
         mixed = (keys * _MIX).view(np.uint64)
-        return (mixed >> np.uint64(64 - self._BITMAP_BITS)).astype(np.intp)
+        mixed >>= self.shift[n]
+        return mixed.view(np.int64)
 
-    def numbers(self, n: int, keys: np.ndarray) -> np.ndarray:
-        """The number of each key (flat) among the new n-grams of length n, -1 if absent."""
-        keys = keys.reshape(-1)
+    def numbers(self, n: int, keys: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        """1 + the number of each key (flat) among the new n-grams of length n; 0 where it is
+        absent, or where `where` (same shape as `keys`) is False: keys known to be absent."""
+        flat = keys.reshape(-1)
+        out = np.zeros(flat.size, dtype=np.int32)
         if n not in self.sorted:
-            return np.full(keys.size, -1, dtype=np.int64)
+            return out
+        at = None if where is None else np.flatnonzero(where)
+        picked = flat if at is None else flat[at]
         if self._direct(n):
-            return self.filters[n][keys]
-        out = np.full(keys.size, -1, dtype=np.int64)
-        maybe = np.flatnonzero(self.filters[n][self._hash(keys)])
+            if at is None:
+                return self.filters[n][picked]
+            out[at] = self.filters[n][picked]
+            return out
+        maybe = np.flatnonzero(self.filters[n][self._hash(n, picked)])
         grams = self.sorted[n]
-        pos = np.minimum(np.searchsorted(grams, keys[maybe]), grams.size - 1)
-        found = grams[pos] == keys[maybe]
-        out[maybe[found]] = self.offset[n] + pos[found]
+        pos = np.minimum(np.searchsorted(grams, picked[maybe]), grams.size - 1)
+        found = grams[pos] == picked[maybe]
+        hit = maybe[found] if at is None else at[maybe[found]]
+        out[hit] = self.offset[n] + 1 + pos[found]
         return out
 
 
@@ -135,10 +146,17 @@ def _usable_occurrences(
     """
     looked_up = []
     counts = np.zeros(index.size + 1, dtype=np.int64)
+    previous: tuple[np.ndarray, int, np.ndarray] | None = None
     for block in blocks:
-        number = (index.numbers(block.n, block.key) + 1).astype(np.int32)
+        rows, width = block.key.shape
+        where = None
+        if previous is not None and previous[0] is block.token and previous[1] == block.n - 1:
+            # An n-gram can only be new if its first n - 1 characters are a new n-gram too.
+            where = previous[2].reshape(rows, -1)[:, :width] > 0
+        number = index.numbers(block.n, block.key, where)
         counts += np.bincount(number, minlength=index.size + 1)
-        looked_up.append((block.token, block.key.shape[1], number))
+        looked_up.append((block.token, width, number))
+        previous = (block.token, block.n, number)
     usable = (counts > 0) & (counts <= max_df)
     usable[0] = False
     tokens, grams = [], []
@@ -156,8 +174,8 @@ def _new_occurrences(
     """(token, n-gram number) of each valid occurrence of a usable n-gram in `blocks`."""
     tokens, grams = [], []
     for block in blocks:
-        number = index.numbers(block.n, block.key)
-        hit = np.flatnonzero(block.valid.reshape(-1) & (number >= 0))
+        number = index.numbers(block.n, block.key, block.valid).astype(np.int64) - 1
+        hit = np.flatnonzero(number >= 0)
         hit = hit[usable[number[hit]]]
         tokens.append(block.token[hit // block.key.shape[1]])
         grams.append(number[hit])

@@ -1,0 +1,69 @@
+"""`warmstart.initializer=constant` typed on the command line, as a user would, against a
+real server: the new rows hold the value (a constant without a value, and every other bad
+option, is refused by the config check: tests/config/test_initializer_options.py).
+
+The warm stage starts from the session pipeline's base version and trains one epoch at a
+learning rate (1e-12) far too small to move a float32 0.01, so the registered embedding
+still shows exactly what the initializer wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from faults import run_of_experiment, stage_env, start_stage
+from mlflow.tracking import MlflowClient
+from mlflow_fixtures import Server
+
+from warmstart.tracking.resolve import resolve_source
+
+pytestmark = pytest.mark.slow
+
+
+def test_constant_value_from_the_command_line_fills_every_new_row(
+    pipeline_run: dict, mlflow_server: Server, data_cache: Path, tmp_path: Path
+) -> None:
+    name = f"constant-cli-{uuid.uuid4().hex[:8]}"
+    experiment = f"{name}-runs"
+    base_uri = f"models:/{pipeline_run['cfg'].registry.model_name}@base"
+    common = [
+        "experiment=smoke",
+        f"registry.model_name={name}",
+        f"warmstart.source={base_uri}",
+        "warmstart.initializer=constant",
+        f"paths.cache_dir={data_cache}",
+    ]
+    env = stage_env(mlflow_server.uri, experiment)
+    good = start_stage(
+        "warm_start",
+        [*common, "warmstart.initializer_options.value=0.01", "train.epochs=1",
+         "train.learning_rate=1e-12"],
+        env,
+    )  # fmt: skip
+    assert good.wait(300) == 0, good.communicate()[1][-3000:]
+
+    client = MlflowClient(mlflow_server.uri)
+    (run,) = run_of_experiment(client, experiment)
+    report = json.loads(
+        Path(
+            client.download_artifacts(run.info.run_id, "remap/report.json", str(tmp_path))
+        ).read_text()
+    )
+    assert report["added"] > 0 and report["sources"] == {
+        "copied": report["copied"], "constant": report["added"],
+    }  # fmt: skip
+
+    base = resolve_source(base_uri, tmp_path / "base")
+    warm = resolve_source(f"models:/{name}/1", tmp_path / "warm")
+    known = set(base.vocabulary)
+    added = [i for i, token in enumerate(warm.vocabulary) if token not in known]
+    assert len(added) == report["added"]
+    np.testing.assert_array_equal(warm.embedding[added], np.float32(0.01))
+    shared = [i for i, token in enumerate(warm.vocabulary) if token in known][2:]
+    at_base = [base.vocabulary.index(warm.vocabulary[i]) for i in shared]
+    # Shared rows are the base's (a step of 1e-12 only shows on values near zero).
+    np.testing.assert_allclose(warm.embedding[shared], base.embedding[at_base], atol=1e-9)
