@@ -36,7 +36,12 @@ def test_fit_under_a_configured_strategy_times_epochs_and_evaluates_test(name):
     )
     assert len(result.history["val_accuracy"]) == 3 == len(result.epoch_seconds)
     assert all(s > 0 for s in result.epoch_seconds)
-    assert set(result.test) == {"test_loss", "test_accuracy", "test_tutorial_accuracy"}
+    assert set(result.test) == {
+        "test_loss",
+        "test_accuracy",
+        "test_tutorial_accuracy",
+        "test_macro_f1",
+    }
     assert result.history["loss"][-1] < result.history["loss"][0]
 
 
