@@ -106,9 +106,7 @@ def test_a_dead_worker_fails_the_chiefs_run_and_registers_nothing(
     mlflow_server, data_cache, tmp_path
 ):
     name = f"multi-worker-dies-{uuid.uuid4().hex[:8]}"
-    chief, worker = start_workers(
-        mlflow_server, data_cache, name, tmp_path, "train.epochs=200"
-    )
+    chief, worker = start_workers(mlflow_server, data_cache, name, tmp_path, "train.epochs=200")
     client = MlflowClient(mlflow_server.uri)
     deadline = time.monotonic() + 300
     run_id = None
@@ -144,3 +142,17 @@ def test_mirrored_strategy_on_one_cpu_device_trains_and_registers(tracking, data
     run = MlflowClient().get_run(outcome.run_id)
     assert run.info.status == "FINISHED" and run.data.params["train.strategy"] == "mirrored"
     assert "test_accuracy" in run.data.metrics and outcome.published.version == "1"
+
+
+def test_a_stage_that_cannot_train_on_several_workers_refuses_with_one_line(tmp_path):
+    done = subprocess.run(
+        [PYTHON, "-m", "warmstart.stages.pipeline", "experiment=smoke",
+         "train.strategy=multi_worker", f"hydra.run.dir={tmp_path}"],
+        env={**os.environ, "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"},  # never reached
+        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: train.strategy=multi_worker trains the train_base and cold_start stages; "
+        "run this one with train.strategy=default or mirrored"
+    )
