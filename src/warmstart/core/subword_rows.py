@@ -13,8 +13,10 @@ it shares their character n-grams (fastText-style, see `char_ngrams`). Precisely
   n-grams shared / sum of that number over the kept neighbours (accumulated in float64).
 
 New tokens without a neighbour are left to the caller's fallback. The search is a join on
-an inverted index (sorted n-gram keys), so its cost grows with the n-gram occurrences of
-the two vocabularies, never with their product; `max_df` bounds the pairs it builds.
+an inverted index (the new tokens' n-grams in a pandas hash index; per n-gram, the base
+tokens holding it), so its cost grows with the n-gram occurrences of the two vocabularies
+and the (new, base) pairs sharing a usable n-gram, never with the vocabularies' product;
+`max_df` bounds those pairs.
 """
 
 from __future__ import annotations
