@@ -1,6 +1,6 @@
 """`warmstart.initializer=constant` typed on the command line, as a user would, against a
 real server: the new rows hold the value (a constant without a value, and every other bad
-option, is refused by the config check: tests/config/test_initializer_options.py).
+option, is refused by the config check: tests/config/test_initializer_config.py).
 
 The warm stage starts from the session pipeline's base version and trains one epoch at a
 learning rate (1e-12) far too small to move a float32 0.01, so the registered embedding
