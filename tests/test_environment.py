@@ -109,6 +109,7 @@ def test_every_mlproject_entry_point_takes_one_overrides_string():
         "warm_start",
         "cold_start",
         "compare",
+        "update",
     }
     for name, entry in entries.items():
         assert entry["parameters"] == {"overrides": {"type": "string", "default": ""}}
