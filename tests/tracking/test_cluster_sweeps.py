@@ -81,10 +81,14 @@ def ray_head() -> Iterator[tuple[str, int]]:
         yield address, head.pid
     finally:
         for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
+            if head.poll() is not None and not group_pids(head.pid):
+                break
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(head.pid, sig)
             end = time.monotonic() + wait
-            while group_pids(head.pid) and time.monotonic() < end:
+            while head.poll() is None or group_pids(head.pid):  # poll() reaps `ray start`
+                if time.monotonic() > end:
+                    break
                 time.sleep(0.5)
         head.wait(10)
         shutil.rmtree(temp, ignore_errors=True)
