@@ -149,7 +149,9 @@ def _post(url: str, payload: dict) -> tuple[int, dict]:
 def test_the_champion_serves_raw_text_over_rest_and_refuses_bad_input(chain, mlflow_server):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env.update(MLFLOW_TRACKING_URI=mlflow_server.uri)
+    # `mlflow models serve --env-manager local` execs `uvicorn` from PATH: the venv's.
+    bin_dir = str(Path(sys.executable).parent)
+    env.update(MLFLOW_TRACKING_URI=mlflow_server.uri, PATH=f"{bin_dir}:{env.get('PATH', '')}")
     mlflow = str(Path(sys.executable).with_name("mlflow"))
     server = subprocess.Popen(
         [mlflow, "models", "serve", "-m", f"models:/{chain['name']}@champion",
@@ -192,5 +194,6 @@ def test_the_champion_serves_raw_text_over_rest_and_refuses_bad_input(chain, mlf
         )
         assert status == 200  # still up after refusing bad input
     finally:
-        os.killpg(server.pid, 15)
+        if server.poll() is None:
+            os.killpg(server.pid, 15)
         server.wait(30)
