@@ -107,6 +107,19 @@ def test_truncated_archive(tmp_path: Path, archive: Path) -> None:
         load_splits(imdb_cfg(cache, path=str(garbage)))
 
 
+def test_a_users_own_file_given_as_imdb_gets_one_line_pointing_to_data_files_not_delete(
+    tmp_path: Path,
+) -> None:
+    """Issue 10's first try: `data=imdb data.path=tickets.csv` must not say "delete it"."""
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("text,label\nprinter is broken,hardware\n")
+    with pytest.raises(DataError) as caught:
+        load_splits(imdb_cfg(tmp_path / "cache", path=str(tickets)))
+    message = str(caught.value)
+    assert "\n" not in message and "delete" not in message
+    assert "data=files" in message and "data=folder" in message
+
+
 def test_archive_without_acl_layout(tmp_path: Path) -> None:
     other = tmp_path / "other"
     (other / "docs").mkdir(parents=True)

@@ -70,9 +70,17 @@ def acl_member_filter(archive: Path) -> MemberFilter:
     return keep
 
 
-def safe_extract(archive: Path, dest: Path) -> None:
+# What to do about an archive that cannot be read depends on whose it is: a download in the
+# cache can be fetched again; a user's `data.path` is theirs, never to be deleted.
+REDOWNLOAD = "delete it and download again, or point data.path at an intact copy"
+YOUR_FILE = (
+    "point data.path at an intact aclImdb .tar.gz or directory (a table of your own: "
+    "data=files; one folder per class: data=folder)"
+)
+
+
+def safe_extract(archive: Path, dest: Path, fix: str = REDOWNLOAD) -> None:
     """Extract the aclImdb members of `archive` into `dest`, refusing anything unsafe."""
-    fix = "delete it and download again, or point data.path at an intact copy"
     try:
         with tarfile.open(archive, "r:*") as tf:
             tf.extractall(dest, filter=acl_member_filter(archive))
@@ -83,7 +91,8 @@ def safe_extract(archive: Path, dest: Path) -> None:
         zlib.error,
         gzip.BadGzipFile,
     ) as e:
-        raise DataError(f"archive {archive} is truncated or corrupt ({e}); {fix}") from e
+        reason = " ".join(str(e).split())  # tarfile lists one line per method it tried
+        raise DataError(f"archive {archive} is truncated or corrupt ({reason}); {fix}") from e
     except tarfile.FilterError as e:
         raise DataError(f"{archive}: unsafe archive member refused ({e}); {fix}") from e
     except OSError as e:
@@ -93,13 +102,16 @@ def safe_extract(archive: Path, dest: Path) -> None:
         ) from e
 
 
-def extract_cached(archive: Path, sha: str, cache_dir: Path) -> Path:
-    """The aclImdb directory of `archive`, extracted once per archive content into the cache."""
+def extract_cached(archive: Path, sha: str, cache_dir: Path, fix: str = REDOWNLOAD) -> Path:
+    """The aclImdb directory of `archive`, extracted once per archive content into the cache.
+
+    `fix` is what an unreadable archive's error tells the user to do (see REDOWNLOAD).
+    """
     stem = archive.name.split(".")[0] or "archive"
     target = cache_dir / "extracted" / f"{stem}-{sha[:16]}"
 
     def build(tmp: Path) -> None:
-        safe_extract(archive, tmp)
+        safe_extract(archive, tmp, fix)
         if not any(tmp.iterdir()):
             raise DataError(
                 f"archive {archive} holds no aclImdb files; point data.path at an aclImdb archive"

@@ -14,7 +14,7 @@ from typing import Any
 from warmstart.core.digests import sha256_file
 from warmstart.core.errors import DataError
 from warmstart.data.acl_layout import find_acl_dir
-from warmstart.data.archive import extract_cached
+from warmstart.data.archive import YOUR_FILE, extract_cached
 from warmstart.data.cache import download_verified
 from warmstart.data.paths import user_path
 from warmstart.data.settings import setting
@@ -45,7 +45,7 @@ def local_copy(cfg: Mapping[str, Any], value: Any) -> tuple[Path, str]:
             "fix data.path_sha256 or replace the file with an intact copy"
         )
     cache_dir, _ = user_path(setting(cfg, "cache_dir", required=True), "cache_dir")
-    return extract_cached(path, got, cache_dir), str(path.resolve())
+    return extract_cached(path, got, cache_dir, YOUR_FILE), str(path.resolve())
 
 
 def downloaded_copy(cfg: Mapping[str, Any], cache_dir: Path) -> tuple[Path, str]:
