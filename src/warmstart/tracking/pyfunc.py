@@ -40,8 +40,10 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
     """Class probabilities (rows sum to 1) from one logit (binary) or K logits (softmax)."""
     logits = np.asarray(logits, dtype="float64")
     if logits.ndim == 1 or logits.shape[-1] == 1:
-        positive = 1.0 / (1.0 + np.exp(-logits.reshape(-1)))
-        return np.stack([1.0 - positive, positive], axis=1)
+        # sigmoid(z) == softmax([0, z])[1] (as core.label_remap converts a binary layer); the
+        # shifted softmax below cannot overflow, which 1 / (1 + exp(-z)) did for huge logits.
+        z = logits.reshape(-1)
+        logits = np.stack([np.zeros_like(z), z], axis=1)
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
 
