@@ -77,10 +77,36 @@ class VocabSchema:
     sequence_length: int = MISSING
 
 
+MODEL_FAMILIES = ("tutorial", "cnn", "bilstm", "transformer")  # conf/model/<family>.yaml
+
+
 @dataclass
 class ModelSchema:
+    """The tutorial's model; every family shares these keys (see `modeling.heads`)."""
+
+    family: str = "tutorial"
     embedding_dim: int = MISSING
     hidden_units: int = MISSING
+
+
+@dataclass
+class CnnModelSchema(ModelSchema):
+    filters: int = MISSING
+    kernel_size: int = MISSING
+
+
+@dataclass
+class BiLstmModelSchema(ModelSchema):
+    rnn: str = MISSING  # lstm | gru
+    rnn_units: int = MISSING
+
+
+@dataclass
+class TransformerModelSchema(ModelSchema):
+    num_heads: int = MISSING
+    num_blocks: int = MISSING
+    ff_units: int = MISSING
+    dropout: float = MISSING
 
 
 @dataclass
@@ -186,7 +212,12 @@ GROUP_SCHEMAS: dict[str, dict[str, type]] = {
         "folder_schema": FolderDataSchema,
     },
     "vocab": {"vocab_schema": VocabSchema},
-    "model": {"model_schema": ModelSchema},
+    "model": {
+        "model_schema": ModelSchema,
+        "cnn_schema": CnnModelSchema,
+        "bilstm_schema": BiLstmModelSchema,
+        "transformer_schema": TransformerModelSchema,
+    },
     "train": {"train_schema": TrainSchema},
     "warmstart": {"warmstart_schema": WarmstartSchema},
     "registry": {"registry_schema": RegistrySchema},

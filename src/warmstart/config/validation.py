@@ -14,6 +14,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from warmstart.config.schema import MODEL_FAMILIES
 from warmstart.config.views import with_overlay
 from warmstart.core.errors import ConfigError, RemapError
 from warmstart.core.initializer_options import FALLBACKS, check_options
@@ -141,8 +142,21 @@ def check_vocab(vocab: Mapping[str, Any], where: str = "vocab") -> None:
 
 
 def check_model(model: Mapping[str, Any], where: str = "model") -> None:
+    """The shared sizes, then the family's own (`conf/model/<family>.yaml`)."""
+    family = str(model.get("family", "tutorial"))
+    _one_of(model, where, "family", MODEL_FAMILIES, "model=" + ", model=".join(MODEL_FAMILIES))
     _integer(model, where, "embedding_dim", 1)
     _integer(model, where, "hidden_units", 1)
+    if family == "cnn":
+        _integer(model, where, "filters", 1)
+        _integer(model, where, "kernel_size", 1)
+    elif family == "bilstm":
+        _one_of(model, where, "rnn", ("lstm", "gru"), "lstm or gru")
+        _integer(model, where, "rnn_units", 1)
+    elif family == "transformer":
+        for key in ("num_heads", "num_blocks", "ff_units"):
+            _integer(model, where, key, 1)
+        _fraction(model, where, "dropout", one=False)
 
 
 def check_train(train: Mapping[str, Any], where: str = "train") -> None:

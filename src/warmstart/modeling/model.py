@@ -1,13 +1,13 @@
-"""The Keras 3 model, as two reusable parts: a text input and a classifier head.
+"""The Keras 3 model, as two reusable parts: the token embedding and a family's head.
 
-    token ids -> [embedding]  ->  [head: GlobalAveragePooling1D -> Dense(relu) -> Dense(1|K)]
+    token ids -> [embedding]  ->  [head: the family's body -> Dense(relu) -> Dense(1|K)]
 
 Two classes keep the tutorial's single logit (sigmoid, binary cross-entropy); K > 2 classes
-get K logits (softmax, sparse categorical cross-entropy).
+get K logits (softmax, sparse categorical cross-entropy). Families live in `modeling.heads`.
 
-The text input is the part a vocabulary change invalidates; the head only sees embedding
-vectors, so a warm start keeps it unchanged and swaps in an embedding remapped to the new
-vocabulary. Keras 3 has no `Embedding(weights=...)`: weights are set after the layer is built.
+The embedding is the part a vocabulary change invalidates; the head only sees token vectors,
+so a warm start keeps it whole and swaps in an embedding remapped to the new vocabulary.
+Keras 3 has no `Embedding(weights=...)`: weights are set after the layer is built.
 """
 
 from __future__ import annotations
@@ -19,36 +19,89 @@ import keras
 import numpy as np
 from keras import layers
 
+from warmstart.config.schema import MODEL_FAMILIES
 from warmstart.core.errors import ModelFileError, RemapError
+from warmstart.modeling.heads import (
+    HEAD_LAYER,
+    HIDDEN_LAYER,
+    MASKED_FAMILIES,
+    OUTPUT_LAYER,
+    build_head,
+    family_of,
+    head_positions,
+    output_units,
+)
 from warmstart.modeling.macro_f1 import MacroF1
 
 EMBEDDING_LAYER = "embedding"
-HEAD_LAYER = "head"
-HIDDEN_LAYER = "hidden"
-OUTPUT_LAYER = "logit"
+_MODEL_SUFFIX = "_text_classifier"
 
-
-def output_units(num_classes: int) -> int:
-    """Logits for `num_classes` classes: one for two (the tutorial's head), else one each."""
-    return 1 if int(num_classes) == 2 else int(num_classes)
-
-
-def build_head(model_cfg: Mapping, num_classes: int = 2) -> keras.Sequential:
-    """The tutorial's classifier on top of token vectors: one logit, or K for K > 2 classes."""
-    return keras.Sequential(
-        [
-            layers.GlobalAveragePooling1D(name="pool"),
-            layers.Dense(int(model_cfg["hidden_units"]), activation="relu", name=HIDDEN_LAYER),
-            layers.Dense(output_units(num_classes), name=OUTPUT_LAYER),
-        ],
-        name=HEAD_LAYER,
-    )
+__all__ = [
+    "EMBEDDING_LAYER",
+    "HEAD_LAYER",
+    "HIDDEN_LAYER",
+    "OUTPUT_LAYER",
+    "output_units",
+]
 
 
 def num_classes(model: keras.Model) -> int:
     """The classes a model predicts: 2 for a single logit, else its number of logits."""
     units = int(model.output_shape[-1])
     return 2 if units == 1 else units
+
+
+def model_family(model: keras.Model) -> str:
+    """The family a model was built as (its name says it; older models are the tutorial's)."""
+    name = str(model.name)
+    family = name[: -len(_MODEL_SUFFIX)] if name.endswith(_MODEL_SUFFIX) else "tutorial"
+    return family if family in MODEL_FAMILIES else "tutorial"
+
+
+def check_head_fits(head: keras.Layer, *, dim: int, sequence_length: int) -> None:
+    """Refuse a trained head that cannot read these token vectors, naming the fix."""
+    if head.built:
+        head_dim = int(head.input_shape[-1])
+        if head_dim != dim:
+            raise RemapError(
+                f"the classifier head expects {head_dim}-dimensional token vectors but the "
+                f"embedding has dimension {dim}; warm-start from a model with "
+                f"model.embedding_dim={dim}, or set model.embedding_dim={head_dim}"
+            )
+    positions = head_positions(head)
+    if positions is not None and positions != sequence_length:
+        raise RemapError(
+            f"the source's Transformer head has positions for {positions} tokens but "
+            f"vocab.sequence_length={sequence_length}; set vocab.sequence_length={positions}, "
+            "or train a new base with this length"
+        )
+
+
+def _compose(
+    head: keras.Layer, vocab_size: int, dim: int, *, sequence_length: int, family: str
+) -> keras.Model:
+    check_head_fits(head, dim=dim, sequence_length=sequence_length)
+    ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
+    embedding = layers.Embedding(
+        vocab_size, dim, mask_zero=family in MASKED_FAMILIES, name=EMBEDDING_LAYER
+    )
+    return keras.Model(ids, head(embedding(ids)), name=f"{family}{_MODEL_SUFFIX}")
+
+
+def set_embedding(model: keras.Model, matrix: np.ndarray) -> None:
+    """Put `matrix` (rows = vocabulary) into the model's embedding, without a second copy."""
+    layer = model.get_layer(EMBEDDING_LAYER)
+    layer.embeddings.assign(matrix.astype(layer.embeddings.dtype, copy=False))
+
+
+def assemble(
+    head: keras.Layer, embedding_matrix: np.ndarray, *, sequence_length: int, family: str
+) -> keras.Model:
+    """Token ids -> logits from a trained head and an embedding matrix (rows = vocabulary)."""
+    vocab_size, dim = (int(n) for n in embedding_matrix.shape)
+    model = _compose(head, vocab_size, dim, sequence_length=sequence_length, family=family)
+    set_embedding(model, embedding_matrix)
+    return model
 
 
 def build_model(
@@ -61,30 +114,19 @@ def build_model(
     num_classes: int = 2,
 ) -> keras.Model:
     """Token ids -> logits. Give `embedding_matrix` and/or a trained `head` to warm-start."""
-    dim = int(model_cfg["embedding_dim"])
-    if embedding_matrix is not None:
-        if embedding_matrix.shape != (vocab_size, embedding_matrix.shape[1]):
-            raise RemapError(
-                f"embedding matrix has {embedding_matrix.shape[0]} rows but the vocabulary has "
-                f"{vocab_size} tokens; remap the matrix to this vocabulary first"
-            )
-        dim = int(embedding_matrix.shape[1])
+    if embedding_matrix is not None and embedding_matrix.shape[0] != vocab_size:
+        raise RemapError(
+            f"embedding matrix has {embedding_matrix.shape[0]} rows but the vocabulary has "
+            f"{vocab_size} tokens; remap the matrix to this vocabulary first"
+        )
+    dim = int(model_cfg["embedding_dim"] if embedding_matrix is None else embedding_matrix.shape[1])
     if head is None:
-        head = build_head(model_cfg, num_classes)
-    elif head.built:
-        head_dim = int(head.input_shape[-1])
-        if head_dim != dim:
-            raise RemapError(
-                f"the classifier head expects {head_dim}-dimensional token vectors but the "
-                f"embedding has dimension {dim}; warm-start from a model with "
-                f"model.embedding_dim={dim}, or set model.embedding_dim={head_dim}"
-            )
-    ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
-    embedding = layers.Embedding(vocab_size, dim, name=EMBEDDING_LAYER)
-    logits = head(embedding(ids))
-    model = keras.Model(ids, logits, name="text_classifier")
+        head = build_head(model_cfg, num_classes, sequence_length)
+    model = _compose(
+        head, vocab_size, dim, sequence_length=sequence_length, family=family_of(model_cfg)
+    )
     if embedding_matrix is not None:
-        embedding.set_weights([embedding_matrix.astype(embedding.dtype, copy=False)])
+        set_embedding(model, embedding_matrix)
     return model
 
 
@@ -124,7 +166,8 @@ def head_of(model: keras.Model) -> keras.Layer:
 
 
 def load_model(path: str) -> keras.Model:
-    """Load a saved `.keras` model with `safe_mode` (no arbitrary code on the load path)."""
+    """Load a saved `.keras` model or head with `safe_mode` (no arbitrary code on the load
+    path); the families' own layers are registered by importing `modeling.heads` above."""
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except ValueError as exc:  # e.g. a Lambda layer: code that safe_mode refuses to run

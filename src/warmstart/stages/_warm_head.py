@@ -18,7 +18,6 @@ import mlflow
 
 from warmstart.core.label_remap import diff_labels, label_diff_summary, remap_output_layer
 from warmstart.core.labels import label_names
-from warmstart.modeling.model import head_of
 from warmstart.modeling.output_layer import head_for_classes, output_weights
 from warmstart.modeling.prepare import Prepared
 from warmstart.tracking.resolve import ResolvedSource
@@ -33,15 +32,16 @@ def label_diff_tags(summary: Mapping[str, Any]) -> dict[str, str]:
 
 
 def warm_head(
-    cfg: Mapping, source: ResolvedSource, source_model: keras.Model, data: Prepared
+    cfg: Mapping, source: ResolvedSource, trained: keras.Sequential, data: Prepared
 ) -> tuple[keras.Layer, dict[str, str]]:
-    """(the head to warm-start with, the label-diff tags to record)."""
+    """(the head to warm-start with, the label-diff tags to record); `trained` is the
+    source's head."""
     same = label_names(source.labels) == label_names(data.labels)
     if same:
         summary = label_diff_summary(diff_labels(source.labels, data.labels))
-        head = head_of(source_model)
+        head = trained
     else:
-        kernel, bias = output_weights(source_model)
+        kernel, bias = output_weights(trained)
         remapped = remap_output_layer(
             source.labels,
             data.labels,
@@ -51,9 +51,7 @@ def warm_head(
             seed=int(cfg["seed"]),
         )
         summary = remapped.summary()
-        head = head_for_classes(
-            source_model, cfg["model"], len(data.labels), remapped.kernel, remapped.bias
-        )
+        head = head_for_classes(trained, len(data.labels), remapped.kernel, remapped.bias)
     mlflow.log_dict(summary, "remap/labels.json")
     tags = label_diff_tags(summary)
     mlflow.set_tags(tags)

@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from warmstart.core.errors import RemapError
 from warmstart.core.remap import remap_embeddings
 from warmstart.modeling.fit import strategy
+from warmstart.modeling.heads import check_same_family
 from warmstart.modeling.model import embedding_matrix_of
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._evaluate import assess, warm_facts
@@ -87,11 +88,12 @@ def run(
         with tempfile.TemporaryDirectory() as tmp:
             source = resolve_source(str(warm_cfg.source), Path(tmp))
             mlflow.set_tags(source.lineage_tags())
+            check_same_family(source.family, cfg.model, source.uri)
             with strategy(cfg.train).scope():
-                source_model = source.load_keras_model()
+                trained_head = source.load_head()
         data = prepare(cfg)
         with strategy(cfg.train).scope():
-            head, label_tags = warm_head(cfg, source, source_model, data)
+            head, label_tags = warm_head(cfg, source, trained_head, data)
         remapped = remap_embeddings(
             source.vocabulary,
             data.vocabulary,

@@ -29,7 +29,7 @@ from warmstart.core.digests import sha256_file
 from warmstart.core.errors import RegistryError, TrackingError, VocabularyError
 from warmstart.core.labels import label_kind, save_labels
 from warmstart.core.vocab import check_vocabulary, save_vocabulary
-from warmstart.modeling.model import EMBEDDING_LAYER
+from warmstart.modeling.model import EMBEDDING_LAYER, model_family
 from warmstart.tracking.pyfunc import output_columns
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
@@ -91,7 +91,11 @@ def publish_model(
         save_vocabulary(vocabulary, folder / VOCABULARY)
         np.save(folder / EMBEDDING, np.ascontiguousarray(embedding), allow_pickle=False)
         save_labels(labels, folder / LABELS)
-        settings = {"sequence_length": sequence_length, "label_kind": label_kind(labels)}
+        settings = {
+            "sequence_length": sequence_length,
+            "label_kind": label_kind(labels),
+            "family": model_family(model),
+        }
         (folder / SETTINGS).write_text(json.dumps(settings))
         digests = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in DIGEST_TAGS}
         tags = {

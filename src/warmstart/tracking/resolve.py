@@ -21,7 +21,7 @@ from warmstart.core.digests import sha256_file
 from warmstart.core.errors import ModelFileError, RegistryError, WarmstartError
 from warmstart.core.labels import load_labels
 from warmstart.core.vocab import load_vocabulary
-from warmstart.modeling.model import load_model
+from warmstart.modeling.model import head_of, load_model
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
@@ -61,6 +61,7 @@ class ResolvedSource:
     digests: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
     labels: list = field(default_factory=lambda: list(LEGACY_LABELS))
+    family: str = "tutorial"  # versions from before model families are the tutorial's
 
     def load_keras_model(self) -> Any:
         """The verified Keras model, loaded with `safe_mode`; refusal is a registry error."""
@@ -68,6 +69,10 @@ class ResolvedSource:
             return load_model(str(self.keras_model_path))
         except ModelFileError as exc:
             raise RegistryError(f"{self.uri}: {exc}") from None
+
+    def load_head(self) -> Any:
+        """The verified trained head (any family), loaded with `safe_mode`."""
+        return head_of(self.load_keras_model())
 
     def lineage_tags(self) -> dict[str, str]:
         """Tags a warm run and its version record so a chain v1 -> v2 -> v3 can be walked."""
@@ -154,6 +159,7 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         embedding = np.load(files[EMBEDDING], allow_pickle=False)
         vocabulary = load_vocabulary(files[VOCABULARY])
         labels = _labels(files, local)
+        family = _settings(local).get("family", "tutorial")
     except (ValueError, OSError, WarmstartError) as exc:
         raise RegistryError(
             f"cannot read the files of {uri} (model {model_id}): {exc}; re-register the model "
@@ -171,16 +177,21 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         digests={k: v for k, v in expected.items() if v},
         tags=dict(logged.tags),
         labels=labels,
+        family=str(family),
     )
+
+
+def _settings(local: Path) -> dict:
+    """The version's settings.json ({} for a version from before it existed)."""
+    found = next(local.rglob(SETTINGS), None)
+    return json.loads(found.read_text()) if found else {}
 
 
 def _labels(files: dict[str, Path], local: Path) -> list:
     """The version's classes; a version from before labels.txt existed is binary (0, 1)."""
     if LABELS not in files:
         return list(LEGACY_LABELS)
-    settings = next(local.rglob(SETTINGS), None)
-    kind = json.loads(settings.read_text()).get("label_kind", "str") if settings else "str"
-    return load_labels(files[LABELS], kind)
+    return load_labels(files[LABELS], _settings(local).get("label_kind", "str"))
 
 
 def _verified_files(
