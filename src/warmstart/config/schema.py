@@ -129,6 +129,7 @@ class WarmstartSchema:
     pretrained_path: str | None = MISSING
     pretrained_vocabulary: str | None = MISSING
     fallback: str = MISSING
+    optimizer_state: bool = MISSING
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import keras
@@ -100,15 +100,20 @@ def fit(
     test: Arrays | None,
     train_cfg: Mapping,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    on_compiled: Callable[[keras.Model], None] | None = None,
 ) -> FitResult:
     """Compile, train for `train.epochs`, then evaluate once on the held-out test split.
 
     The settings are typed by the config schema and checked by `warmstart.config.validate`.
+    `on_compiled` runs in the strategy's scope right after compiling, e.g. to restore a
+    source's optimizer state (`modeling.optimizer_state`).
     """
     epochs = int(train_cfg["epochs"])
     batch_size = int(train_cfg["batch_size"])
     with strategy(train_cfg).scope():
         compile_model(model, float(train_cfg["learning_rate"]), num_classes=num_classes(model))
+        if on_compiled is not None:
+            on_compiled(model)
     timer = EpochTimer()
     with contextlib.ExitStack() as running:
         if train_cfg.get("strategy") == multi_worker.MULTI_WORKER:

@@ -7,7 +7,7 @@ metric keys are identical and the MLflow UI compares them directly.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,14 @@ def train_untracked(cfg: Mapping) -> None:
     fit(model, train=data.train, val=data.val, test=data.test, train_cfg=cfg["train"])
 
 
-def train_tracked(model: keras.Model, data: Prepared, cfg: Mapping) -> FitResult:
-    """Fit with per-epoch metrics and TensorBoard logs kept with the active run."""
+def train_tracked(
+    model: keras.Model,
+    data: Prepared,
+    cfg: Mapping,
+    on_compiled: Callable[[keras.Model], None] | None = None,
+) -> FitResult:
+    """Fit with per-epoch metrics and TensorBoard logs kept with the active run
+    (`on_compiled`: see `modeling.fit.fit`)."""
     run = mlflow.active_run()
     assert run is not None, "train_tracked runs inside a stage run"
     keras.utils.set_random_seed(int(cfg["seed"]))
@@ -79,6 +85,7 @@ def train_tracked(model: keras.Model, data: Prepared, cfg: Mapping) -> FitResult
             test=data.test,
             train_cfg=cfg["train"],
             callbacks=callbacks,
+            on_compiled=on_compiled,
         )
         metrics.flush()
         if cfg["train"].get("tensorboard", False):

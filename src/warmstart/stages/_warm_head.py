@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 import mlflow
 
 from warmstart.core.label_remap import diff_labels, label_diff_summary, remap_output_layer
 from warmstart.core.labels import label_names
+from warmstart.core.remap_plan import RemapPlan
 from warmstart.modeling.output_layer import head_for_classes, output_weights
 from warmstart.modeling.prepare import Prepared
 from warmstart.tracking.resolve import ResolvedSource
@@ -31,12 +32,18 @@ def label_diff_tags(summary: Mapping[str, Any]) -> dict[str, str]:
     return {LABEL_DIFF_TAG: json.dumps(summary)[:5000], **tags}
 
 
+class WarmHead(NamedTuple):
+    head: keras.Layer  # the head to warm-start with
+    tags: dict[str, str]  # the label diff, for the run and the version
+    label_plan: RemapPlan | None  # how the output layer's classes moved (None: they did not)
+
+
 def warm_head(
     cfg: Mapping, source: ResolvedSource, trained: keras.Sequential, data: Prepared
-) -> tuple[keras.Layer, dict[str, str]]:
-    """(the head to warm-start with, the label-diff tags to record); `trained` is the
-    source's head."""
+) -> WarmHead:
+    """The head to warm-start with, from `trained`, the source's head."""
     same = label_names(source.labels) == label_names(data.labels)
+    label_plan = None
     if same:
         summary = label_diff_summary(diff_labels(source.labels, data.labels))
         head = trained
@@ -51,8 +58,9 @@ def warm_head(
             seed=int(cfg["seed"]),
         )
         summary = remapped.summary()
+        label_plan = RemapPlan.from_diff(remapped.diff)
         head = head_for_classes(trained, len(data.labels), remapped.kernel, remapped.bias)
     mlflow.log_dict(summary, "remap/labels.json")
     tags = label_diff_tags(summary)
     mlflow.set_tags(tags)
-    return head, tags
+    return WarmHead(head, tags, label_plan)

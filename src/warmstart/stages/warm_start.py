@@ -9,18 +9,22 @@ records where it came from and both diffs.
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import mlflow
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from warmstart.core.errors import RemapError
 from warmstart.core.remap import remap_embeddings
+from warmstart.core.remap_plan import RemapPlan
+from warmstart.modeling import optimizer_state
 from warmstart.modeling.fit import strategy
 from warmstart.modeling.heads import check_same_family
 from warmstart.modeling.model import embedding_matrix_of
@@ -80,6 +84,32 @@ def check_shared_row(source: ResolvedSource, vocabulary: list[str], matrix: np.n
     return token
 
 
+def source_optimizer_state(source: ResolvedSource) -> dict[str, np.ndarray]:
+    """The optimizer state the source was registered with; refused if it has none."""
+    path = source.optimizer_state_path
+    if path is None:
+        raise RemapError(
+            f"{source.uri} was registered without optimizer state (before warmstart kept it); "
+            "set warmstart.optimizer_state=false, or warm-start from a newer version"
+        )
+    with np.load(path, allow_pickle=False) as saved:
+        return dict(saved)
+
+
+def restore_optimizer(
+    saved: dict[str, np.ndarray],
+    plan: RemapPlan,
+    label_plan: RemapPlan | None,
+    model: keras.Model,
+) -> None:
+    """Restore the source's Adam state into the compiled warm model, and record it."""
+    counts = optimizer_state.restore(model, saved, vocabulary_plan=plan, label_plan=label_plan)
+    mlflow.log_dict(
+        {**counts, "source_iterations": int(saved[optimizer_state.ITERATIONS])},
+        "remap/optimizer_state.json",
+    )
+
+
 def run(
     cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
 ) -> WarmStartOutcome:
@@ -93,7 +123,7 @@ def run(
                 trained_head = source.load_head()
         data = prepare(cfg)
         with strategy(cfg.train).scope():
-            head, label_tags = warm_head(cfg, source, trained_head, data)
+            head, label_tags, label_plan = warm_head(cfg, source, trained_head, data)
         remapped = remap_embeddings(
             source.vocabulary,
             data.vocabulary,
@@ -111,7 +141,13 @@ def run(
         model = new_model(cfg, data, embedding_matrix=remapped.matrix, head=head)
         checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
         mlflow.set_tag(CHECKED_TOKEN_TAG, checked)
-        result = train_tracked(model, data, cfg)
+        on_compiled = None
+        if warm_cfg.optimizer_state:
+            saved = source_optimizer_state(source)
+            on_compiled = functools.partial(
+                restore_optimizer, saved, remapped.report.plan, label_plan
+            )
+        result = train_tracked(model, data, cfg, on_compiled)
         lineage = {
             **source.lineage_tags(),
             REMAP_TAG: json.dumps(counts)[:5000],

@@ -1,0 +1,117 @@
+"""Adam's state, saved with a version and carried into a warm start (`warmstart.optimizer_state`).
+
+Keras keeps one `momentum` and one `velocity` per trainable variable, named after the
+variable's path, plus the step count. A warm start restores them so that training continues
+instead of restarting Adam from nothing. Which tensor gets which treatment is declared by
+layer, never guessed from shapes:
+
+    vocabulary  the embedding's rows: the token remap plan, the very one the weights went
+                through (shared rows keep their moments, new rows start at zero)
+    labels      the output layer: the label remap plan on its class axis; a change between
+                one logit and K logits has no exact counterpart, so those moments restart
+    head        everything else: as it was
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+import numpy as np
+
+from warmstart.core.errors import RemapError
+from warmstart.core.remap import apply_plan
+from warmstart.core.remap_plan import RemapPlan
+from warmstart.modeling.heads import HEAD_LAYER, OUTPUT_LAYER
+from warmstart.modeling.model import EMBEDDING_LAYER
+
+ITERATIONS = "iterations"
+SLOTS = ("momentum", "velocity")
+VOCABULARY, LABELS, HEAD = "vocabulary", "labels", "head"
+
+
+def variable_key(variable: keras.Variable) -> str:
+    """A variable's name in saved state: its path inside the model, without the `head/`
+    that a head loaded on its own (or a swapped-in output layer) does not carry."""
+    return variable.path.removeprefix(f"{HEAD_LAYER}/")
+
+
+def variable_roles(model: keras.Model) -> dict[str, tuple[str, int]]:
+    """Each trainable variable's key -> (role, the axis its role indexes)."""
+    roles = {variable_key(v): (HEAD, 0) for v in model.trainable_variables}
+    for v in model.get_layer(EMBEDDING_LAYER).trainable_variables:
+        roles[variable_key(v)] = (VOCABULARY, 0)
+    for v in model.get_layer(HEAD_LAYER).get_layer(OUTPUT_LAYER).trainable_variables:
+        roles[variable_key(v)] = (LABELS, v.ndim - 1)  # kernel (hidden, K), bias (K,)
+    return roles
+
+
+def _slots(model: keras.Model) -> dict[str, keras.Variable]:
+    """`<variable key>:<slot>` -> the optimizer's variable for it (the optimizer built)."""
+    optimizer = model.optimizer
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    by_name = {v.name: v for v in optimizer.variables}
+    slots = {}
+    for v in model.trainable_variables:
+        for slot in SLOTS:
+            name = f"{v.path.replace('/', '_')}_{slot}"
+            if name not in by_name:
+                raise RemapError(
+                    f"the optimizer keeps no {slot} for {v.path}; optimizer state carries "
+                    "over only for Adam: set warmstart.optimizer_state=false"
+                )
+            slots[f"{variable_key(v)}:{slot}"] = by_name[name]
+    return slots
+
+
+def capture(model: keras.Model) -> dict[str, np.ndarray] | None:
+    """The compiled model's optimizer state as plain arrays (None before compiling)."""
+    if getattr(model, "optimizer", None) is None:
+        return None
+    state = {ITERATIONS: np.asarray(model.optimizer.iterations.numpy())}
+    state.update({key: np.asarray(var.numpy()) for key, var in _slots(model).items()})
+    return state
+
+
+def restore(
+    model: keras.Model,
+    state: Mapping[str, np.ndarray],
+    *,
+    vocabulary_plan: RemapPlan,
+    label_plan: RemapPlan | None,
+) -> dict[str, int]:
+    """Put a source's optimizer state into the compiled warm `model`, each tensor by role.
+
+    `label_plan` is None when the classes did not change. Returns how many tensors each
+    role restored (and how many restarted at zero), for the run's record.
+    """
+    roles = variable_roles(model)
+    counts = {VOCABULARY: 0, LABELS: 0, HEAD: 0, "restarted": 0}
+    for key, var in _slots(model).items():
+        role, axis = roles[key.rsplit(":", 1)[0]]
+        if key not in state:
+            raise RemapError(
+                f"the source's optimizer state has no {key}; warm-start with the same "
+                "model family and sizes, or set warmstart.optimizer_state=false"
+            )
+        saved = np.asarray(state[key])
+        if role == VOCABULARY:
+            value = apply_plan(vocabulary_plan, saved, axis, "zeros").matrix
+        elif role == LABELS and label_plan is not None:
+            if saved.shape[axis] == label_plan.base_size and var.shape[axis] == label_plan.new_size:
+                value = apply_plan(label_plan, saved, axis, "zeros").matrix
+            else:  # one logit <-> K logits: no exact counterpart
+                value, role = np.zeros(var.shape, saved.dtype), "restarted"
+        else:
+            value = saved
+        if tuple(value.shape) != tuple(var.shape):
+            raise RemapError(
+                f"the source's {key} has shape {saved.shape}, the warm model needs "
+                f"{tuple(var.shape)}; warm-start with the same model sizes, or set "
+                "warmstart.optimizer_state=false"
+            )
+        var.assign(value.astype(var.dtype, copy=False))
+        counts[role] += 1
+    model.optimizer.iterations.assign(int(state[ITERATIONS]))
+    return counts

@@ -1,0 +1,104 @@
+"""Every model family builds, trains, saves its head alone and loads it back safely; a head
+refuses token vectors or a sequence length it was not trained for (real Keras models)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from compose import compose_config
+
+from warmstart.config import validate
+from warmstart.config.schema import MODEL_FAMILIES
+from warmstart.core.errors import ConfigError, RemapError
+from warmstart.modeling.heads import check_same_family, head_positions
+from warmstart.modeling.layers import Head
+from warmstart.modeling.model import (
+    EMBEDDING_LAYER,
+    assemble,
+    build_model,
+    compile_model,
+    embedding_matrix_of,
+    head_of,
+    load_model,
+    model_family,
+)
+
+SMALL = ("model.embedding_dim=8", "model.hidden_units=8")
+
+
+def family_cfg(family: str, *extra: str) -> dict:
+    """The family's real config from conf/model/, made small."""
+    return dict(compose_config(f"model={family}", *SMALL, *extra).model)
+
+
+def toy_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, 60, (96, 12))
+    ids[:, 9:] = 0  # padding
+    return ids, (ids[:, 0] > 30).astype("float32")
+
+
+@pytest.mark.parametrize("family", MODEL_FAMILIES)
+def test_each_family_trains_and_its_saved_head_rebuilds_the_same_model(family, tmp_path):
+    keras.utils.set_random_seed(1)
+    ids, labels = toy_data()
+    cfg = family_cfg(family)
+    model = build_model(vocab_size=60, sequence_length=12, model_cfg=cfg)
+    compile_model(model, 0.01)
+    model.fit(ids, labels, epochs=2, batch_size=32, verbose=0)
+    assert model_family(model) == family and isinstance(head_of(model), Head)
+    head_of(model).save(tmp_path / "head.keras")
+    head = load_model(str(tmp_path / "head.keras"))  # safe_mode: no Lambda, no pickle
+    again = assemble(head, embedding_matrix_of(model), sequence_length=12, family=family)
+    np.testing.assert_allclose(again.predict(ids, verbose=0), model.predict(ids, verbose=0),
+                               atol=1e-5)  # fmt: skip
+
+
+def test_the_recurrent_family_skips_padding():
+    keras.utils.set_random_seed(2)
+    ids, _ = toy_data()
+    model = build_model(vocab_size=60, sequence_length=12, model_cfg=family_cfg("bilstm"))
+    before = model.predict(ids, verbose=0)
+    layer = model.get_layer(EMBEDDING_LAYER)
+    matrix = layer.get_weights()[0]
+    matrix[0] = 7.0  # the padding row: masked, so it must not matter
+    layer.set_weights([matrix])
+    np.testing.assert_allclose(model.predict(ids, verbose=0), before, atol=1e-6)
+
+
+def test_gru_swaps_the_recurrent_cell():
+    model = build_model(vocab_size=20, sequence_length=6,
+                        model_cfg=family_cfg("bilstm", "model.rnn=gru"))  # fmt: skip
+    rnn = head_of(model).get_layer("rnn")
+    assert isinstance(rnn.forward_layer, keras.layers.GRU)
+
+
+def test_a_head_refuses_another_embedding_dimension():
+    model = build_model(vocab_size=30, sequence_length=12, model_cfg=family_cfg("cnn"))
+    with pytest.raises(RemapError, match=r"set model.embedding_dim=8"):
+        build_model(vocab_size=40, sequence_length=12, head=head_of(model),
+                    model_cfg=family_cfg("cnn", "model.embedding_dim=16"))  # fmt: skip
+
+
+def test_a_transformer_head_refuses_another_sequence_length():
+    model = build_model(vocab_size=30, sequence_length=12, model_cfg=family_cfg("transformer"))
+    assert head_positions(head_of(model)) == 12
+    with pytest.raises(RemapError, match=r"set vocab.sequence_length=12"):
+        build_model(vocab_size=30, sequence_length=20, head=head_of(model),
+                    model_cfg=family_cfg("transformer"))  # fmt: skip
+
+
+def test_a_warm_start_across_families_is_refused_with_the_fix():
+    with pytest.raises(RemapError, match=r"set model=cnn to warm-start from it"):
+        check_same_family("cnn", family_cfg("transformer"), "models:/m/1")
+    check_same_family("tutorial", {"embedding_dim": 16, "hidden_units": 16}, "old config")
+
+
+def test_family_settings_are_checked_before_training():
+    cases = (("bilstm", "model.rnn=transformer", "lstm or gru"),
+             ("cnn", "model.kernel_size=0", "model.kernel_size"),
+             ("transformer", "model.dropout=1.0", "model.dropout"))  # fmt: skip
+    for family, bad, fix in cases:
+        with pytest.raises(ConfigError, match=fix):
+            validate(compose_config(f"model={family}", bad))
