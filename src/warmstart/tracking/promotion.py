@@ -5,6 +5,16 @@ vocabulary and classes), so versions with different vocabularies compare fairly.
 `validate_evaluation_results` with a `MetricThreshold` decides; the decision, both scores, the
 metric and the champion compared are tagged on the run and the version. A rejected version
 stays registered (it is evidence) without `champion`; `current` always names the newest.
+
+Concurrent promotions of one model (two update jobs finishing together) are made safe by
+compare-and-set: the champion is scored outside any lock (seconds), then, holding the champion
+lock (`champion_lock`), the champion is read again; only if it is still the one compared with
+are the decision recorded and the alias moved, else the lock is released and the candidate is
+judged again against the new champion. Guarantee: promotions through this module act as if
+they ran one after another in the order they took the lock, so the final champion is the one
+that sequential order gives, and every version's tags name the champion it really beat or lost
+to. Limits: a move of the alias by other means (the UI, another tool) is not serialized; a
+holder stalled longer than the lock's lease (120 s) can be overtaken.
 """
 
 from __future__ import annotations
@@ -19,8 +29,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.models.evaluation.validation import ModelValidationFailedException
 from mlflow.tracking import MlflowClient
 
-from warmstart.core.errors import ConfigError
+from warmstart.core.errors import ConfigError, TrackingError
 from warmstart.core.labels import label_kind, normalize
+from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.evaluation import (
     PREFIX,
     PROMOTION_METRICS,
@@ -43,6 +54,8 @@ from warmstart.tracking.version_format import (
     Published,
 )
 from warmstart.tracking.write_retry import retry_conflicts
+
+_ROUNDS = 10  # re-judgements when other promotions keep winning the race
 
 
 @dataclass
@@ -115,6 +128,31 @@ def champion_score(name: str, version: str, test: pd.DataFrame, metric: str) -> 
     return score(metric, normalize(truth, kind), normalize(predicted, kind))
 
 
+def _judge(
+    published: Published,
+    test: pd.DataFrame,
+    candidate: Evaluation,
+    champion: str | None,
+    *,
+    metric: str,
+    min_delta: float,
+) -> Decision:
+    """The decision against `champion` (scored on `test`), by MLflow's threshold validation."""
+    key = PREFIX + PROMOTION_METRICS[metric]
+    mine = float(candidate.metrics[key])
+    if champion is None or champion == published.version:
+        return Decision(True, metric, mine, None, None, "first version of the model")
+    theirs = champion_score(published.name, champion, test, metric)
+    try:
+        with quiet_mlflow():
+            mlflow.validate_evaluation_results(
+                {key: threshold(min_delta)}, candidate.result, result_of(metric, theirs)
+            )
+        return Decision(True, metric, mine, champion, theirs, "passed MLflow validation")
+    except ModelValidationFailedException as exc:
+        return Decision(False, metric, mine, champion, theirs, exc.message)
+
+
 def decide(
     published: Published,
     test: pd.DataFrame,
@@ -123,24 +161,20 @@ def decide(
     metric: str,
     min_delta: float,
 ) -> Decision:
-    """Score the champion, let MLflow validate the candidate against it, move the alias."""
-    key = PREFIX + PROMOTION_METRICS[metric]
-    mine = float(candidate.metrics[key])
+    """Judge against the champion, then record and move the alias only if it has not moved."""
     champion = champion_of(published.name)
-    if champion is None or champion == published.version:
-        decision = Decision(True, metric, mine, None, None, "first version of the model")
-    else:
-        theirs = champion_score(published.name, champion, test, metric)
-        try:
-            with quiet_mlflow():
-                mlflow.validate_evaluation_results(
-                    {key: threshold(min_delta)}, candidate.result, result_of(metric, theirs)
-                )
-            decision = Decision(True, metric, mine, champion, theirs, "passed MLflow validation")
-        except ModelValidationFailedException as exc:
-            decision = Decision(False, metric, mine, champion, theirs, exc.message)
-    record(published, decision)
-    return decision
+    for _ in range(_ROUNDS):
+        decision = _judge(published, test, candidate, champion, metric=metric, min_delta=min_delta)
+        with champion_lock(published.name, holder=f"version {published.version}"):
+            now = champion_of(published.name)
+            if now == champion:
+                record(published, decision)
+                return decision
+        champion = now  # another promotion won meanwhile: judge against its version
+    raise TrackingError(
+        f"the champion of '{published.name}' moved {_ROUNDS} times while version "
+        f"{published.version} was judged; rerun the promotion when the other jobs are done"
+    )
 
 
 def record(published: Published, decision: Decision) -> None:

@@ -86,6 +86,11 @@ PROMOTION_CHAMPION_VERSION_TAG = "warmstart.promotion.champion_version"
 PROMOTION_REASON_TAG = "warmstart.promotion.reason"
 
 
+def champion_lock_model(name: str) -> str:
+    """The registered model that exists only while a promotion moves `champion` of `name`."""
+    return f"{name}.champion-lock"
+
+
 def remap_count_tag(count: str) -> str:
     """The tag holding one count of the remap report (`warmstart.remap.copied`)."""
     return f"{REMAP_TAG}.{count}"
