@@ -19,11 +19,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from compose import compose_config
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, free_port
 
+from warmstart.core.errors import ConfigError, DataError
 from warmstart.stages import cold_start, train_base, update
 from warmstart.tracking.connection import connect
 from warmstart.tracking.resolve import model_id_of
@@ -133,6 +136,99 @@ def test_learning_nothing_is_reported_not_hidden(chain, data_cache, capsys):
     assert "train.batch_size" in line and "train.epochs" in line
     printed = [x for x in capsys.readouterr().out.splitlines() if x.startswith("warning:")]
     assert printed == [f"warning: {line}"]
+
+
+FILES = (
+    "data=files", "data.time_column=day", "update.period=M", "update.steps=2",
+    "vocab.max_tokens=300", "base.vocab.max_tokens=300", "vocab.sequence_length=12",
+    "train.epochs=1", "train.batch_size=16", "train.learning_rate=0.02",
+    "train.tensorboard=false", "model.embedding_dim=8", "model.hidden_units=8",
+)  # fmt: skip
+
+
+def _drifting_table(path: Path) -> None:
+    """Three months of reviews; each month brings its own new words of praise and blame."""
+    rng = np.random.default_rng(5)
+    filler = ["the", "a", "film", "plot", "actor", "scene", "story", "movie", "one", "it"]
+    rows = []
+    for month in (1, 2, 3):
+        pos = ["good", "great", f"grand{month}", f"fresh{month}"]
+        neg = ["bad", "awful", f"grim{month}", f"stale{month}"]
+        for i in range(100):
+            label = i % 2
+            words = [*rng.choice(pos if label else neg, 2), *rng.choice(filler, 4)]
+            rng.shuffle(words)
+            rows.append((" ".join(words), label, f"2024-{month:02d}-{1 + i % 28:02d}"))
+    pd.DataFrame(rows, columns=["text", "label", "day"]).to_csv(path, index=False)
+
+
+@pytest.fixture(scope="module")
+def continual_files(mlflow_server: Server, tmp_path_factory) -> Iterator[dict]:
+    name = f"continual-files-{uuid.uuid4().hex[:8]}"
+    table = tmp_path_factory.mktemp("continual") / "reviews.csv"
+    _drifting_table(table)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+        mp.setenv("MLFLOW_EXPERIMENT_NAME", name)
+        for var in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
+            mp.delenv(var, raising=False)
+
+        def cfg(*extra: str):
+            return compose_config(
+                *FILES, f"data.path={table}", f"registry.model_name={name}", *extra,
+                cache_dir=tmp_path_factory.mktemp("cache"),
+            )  # fmt: skip
+
+        connect(cfg())
+        rows = update.run(cfg())
+        yield {"name": name, "rows": rows, "cfg": cfg, "client": MlflowClient()}
+
+
+def test_continual_over_files_steps_through_successive_time_windows(continual_files):
+    client, name, rows = continual_files["client"], continual_files["name"], continual_files["rows"]
+    assert [(r.step, r.window, r.generation) for r in rows] == [
+        (0, "2024-02", None),
+        (1, "2024-03", None),
+    ]
+    champion = "1"  # the base, trained on January
+    for row in rows:
+        assert row.source == champion  # each step warm-starts from the champion the last left
+        champion = row.version if row.promoted else champion
+        assert row.cold_test_accuracy is not None and row.warm_seconds > 0
+        version = client.get_model_version(name, row.version)
+        warm = client.get_run(version.run_id)
+        assert warm.data.tags["warmstart.promotion"] in ("promoted", "rejected")
+        assert client.get_run(warm.data.tags["mlflow.parentRunId"]).info.run_name == (
+            f"update window {row.window}"
+        )
+        month = int(row.window[-2:])
+        assert (warm.data.params["data.since"], warm.data.params["data.until"]) == (
+            f"2024-{month:02d}-01",
+            "" if month == 3 else f"2024-{month + 1:02d}-01",
+        )  # the last window is open-ended, as data.until is
+        assert warm.data.params["data.training_rows"] == "64"  # 100 rows, 20% test, 20% val
+    assert client.get_model_version_by_alias(name, "champion").version == champion
+    base = client.get_run(client.get_model_version(name, "1").run_id)
+    assert base.data.params["data.training_rows"] == "64"  # January only
+    parent_id = client.get_run(client.get_model_version(name, rows[0].version).run_id).data.tags[
+        "mlflow.parentRunId"
+    ]
+    parent = client.get_run(client.get_run(parent_id).data.tags["mlflow.parentRunId"])
+    assert parent.info.run_name == "continual 2 updates"
+    assert {"seconds_saved_total", "promoted_steps"} <= set(parent.data.metrics)
+    files = {f.path for f in client.list_artifacts(parent.info.run_id, "continual")}
+    assert {"continual/steps.csv", "continual/steps.png"} <= files
+
+
+def test_continual_over_files_without_enough_windows_is_one_line_naming_the_fix(
+    continual_files,
+):
+    cfg = continual_files["cfg"]
+    with pytest.raises(DataError) as err:
+        update.run(cfg("update.steps=3"))  # three months: a base and two steps at most
+    assert "needs 4" in str(err.value) and "lower update.steps" in str(err.value)
+    with pytest.raises(ConfigError, match=r"set data\.time_column="):
+        update.run(cfg("data.time_column=null"))
 
 
 def _post(url: str, payload: dict) -> tuple[int, dict]:

@@ -150,6 +150,7 @@ class UpdateSchema:
     cold: bool = MISSING
     steps: int = MISSING
     first_generation: int | None = MISSING
+    period: str | None = MISSING
 
 
 @dataclass

@@ -23,6 +23,7 @@ from warmstart.core.initializers import INITIALIZERS
 DATA_SOURCES = ("imdb", "synthetic", "files", "folder")
 TABLE_FORMATS = ("csv", "tsv", "parquet", "jsonl")
 STRATEGIES = ("default", "mirrored", "multi_worker")
+UPDATE_PERIODS = ("Y", "Q", "M", "W", "D")  # calendar periods of a time column's dates
 
 
 def _key(where: str, key: str) -> str:
@@ -221,9 +222,14 @@ def check_registry(registry: Mapping[str, Any], where: str = "registry") -> None
 
 
 def check_update(update: Mapping[str, Any], where: str = "update") -> None:
-    """The number of successive updates, and the generation the first one reads."""
+    """The number of successive updates, the generation the first one reads, and how a time
+    column is cut into windows (data=files)."""
     _integer(update, where, "steps", 1)
     _integer(update, where, "first_generation", 0, optional=True)
+    if update.get("period") is not None:
+        _one_of(
+            update, where, "period", UPDATE_PERIODS, "null (each distinct time) or Y, Q, M, W, D"
+        )
 
 
 def check_tracking(tracking: Mapping[str, Any], where: str = "tracking") -> None:

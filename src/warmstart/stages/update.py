@@ -5,7 +5,9 @@ baseline. One parent run per update (`update gen 3`), a child per stage; lineage
 versions v1 -> v2 -> v3.
 
 `update.steps=K` (`experiment=continual`) runs K updates in a row on successive generations of
-the embedded corpus, each from the champion the step before left, with cold baselines, under one
+the embedded corpus, or with `data=files` on successive time windows of the table
+(`data.time_column` grouped by `update.period`: window 0 for the base, window k+1 for step k;
+data.windows), each from the champion the step before left, with cold baselines, under one
 parent run holding a per-step table, a plot and the training time warm-starting saved.
 """
 
@@ -19,6 +21,8 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, open_dict
 
+from warmstart.core.errors import ConfigError
+from warmstart.data.windows import TimeWindow, successive_windows
 from warmstart.stages import cold_start, train_base, vocab_diff, warm_start
 from warmstart.stages._continual import log_continual
 from warmstart.stages._entry import hydra_app
@@ -39,6 +43,7 @@ class Step:
 
     step: int
     generation: int | None
+    window: str | None  # data=files: the time window's period
     version: str
     source: str
     promoted: bool
@@ -50,13 +55,28 @@ class Step:
     seconds_saved: float | None
 
 
-def _step_cfg(cfg: DictConfig, generation: int | None) -> DictConfig:
+def _step_cfg(
+    cfg: DictConfig, generation: int | None, window: TimeWindow | None = None
+) -> DictConfig:
     step = cfg.copy()
     with open_dict(step):
         step.warmstart.source = str(cfg["update"].source)
         if generation is not None:
             step.data.generation = generation
+        if window is not None:
+            step.data.since, step.data.until = window.since, window.until
     return step
+
+
+def _base_cfg(cfg: DictConfig, window: TimeWindow | None) -> DictConfig:
+    """The base of a continual run: trained afresh (a reused base had no champion decision),
+    on the first time window with data=files."""
+    fresh = cfg.copy()
+    with open_dict(fresh):
+        fresh.reuse = False
+        if window is not None:
+            fresh.base.data.since, fresh.base.data.until = window.since, window.until
+    return fresh
 
 
 def _seconds(run_id: str) -> float:
@@ -70,10 +90,13 @@ def one_update(
     parent_run_id: str | None = None,
     cold: bool = False,
     step: int = 0,
+    window: str | None = None,
 ) -> Step:
     """One update under its own parent run: vocab_diff, warm_start, (cold_start)."""
     generation = cfg.data.get("generation") if cfg.data.name == "synthetic" else None
     name = f"{UPDATE} gen {generation}" if generation is not None else UPDATE
+    if window is not None:
+        name = f"{UPDATE} window {window}"
     with stage_run(
         cfg, UPDATE, overrides=overrides, parent_run_id=parent_run_id, run_name=name
     ) as parent:
@@ -87,6 +110,7 @@ def one_update(
         row = Step(
             step=step,
             generation=generation,
+            window=window,
             version=warm.published.version,
             source=warm_run.data.tags.get(SOURCE_VERSION_TAG, ""),
             promoted=promoted,
@@ -138,12 +162,14 @@ def run(
                 step_cfg, overrides=overrides, parent_run_id=parent_run_id, cold=cfg["update"].cold
             )
         ]
-    if cfg.data.name != "synthetic":
-        from warmstart.core.errors import ConfigError
-
+    windows: list[TimeWindow | None] = [None] * (steps + 1)
+    if cfg.data.name == "files":
+        windows = list(successive_windows(cfg.data, cfg["update"].get("period"), steps))
+    elif cfg.data.name != "synthetic":
         raise ConfigError(
-            f"update.steps={steps} needs data generations: use data=synthetic "
-            "(experiment=continual), or update.steps=1"
+            f"update.steps={steps} needs successive data: use data=synthetic (generations, "
+            "experiment=continual) or data=files with data.time_column (time windows), or "
+            "update.steps=1"
         )
     rows: list[Step] = []
     with stage_run(
@@ -155,14 +181,20 @@ def run(
     ) as parent:
         pid = parent.info.run_id
         if champion_of(str(cfg.registry.model_name)) is None:
-            fresh = cfg.copy()
-            with open_dict(fresh):
-                fresh.reuse = False  # a reused base was registered without a champion decision
-            train_base.run(fresh, overrides=overrides, parent_run_id=pid)
+            train_base.run(_base_cfg(cfg, windows[0]), overrides=overrides, parent_run_id=pid)
         for k in range(steps):
-            step_cfg = _step_cfg(cfg, int(first) + k)
+            window = windows[k + 1]
+            generation = None if first is None or window else int(first) + k
+            step_cfg = _step_cfg(cfg, generation, window)
             rows.append(
-                one_update(step_cfg, overrides=overrides, parent_run_id=pid, cold=True, step=k)
+                one_update(
+                    step_cfg,
+                    overrides=overrides,
+                    parent_run_id=pid,
+                    cold=True,
+                    step=k,
+                    window=window.label if window else None,
+                )
             )
         log_continual(pd.DataFrame([asdict(r) for r in rows]))
     return rows
