@@ -9,7 +9,8 @@ phase (epoch 1 includes tracing, epoch 2 is steady); the exponent b of time ~ n^
 
 Vocabulary: a 1,000,000-token version (dimension 64) published to an `mlflow server` on
 127.0.0.1 with proxied artifacts, resolved (download + sha256), warm-started to 1,100,000 tokens
-(load the model, remap, build): wall time and peak RSS above the baseline, per step.
+(load the head, remap, build) as the warm_start stage does: wall time and peak RSS above the
+process's baseline, per step and per process.
 
     python benchmarks/bench_scale.py [--sizes 25000,50000,100000,200000] [--tokens 1000000]
                                      [--skip-data] [--skip-vocab]
@@ -161,8 +162,10 @@ def run_data(sizes: list[int], cache: Path) -> list[dict]:
 def child(*args: str) -> dict:
     """Run one measurement in a fresh process; its last output line is the JSON result."""
     run = [sys.executable, __file__, "--child", *args]
-    out = subprocess.run(run, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run(run, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def exponent(ns: list[int], seconds: list[float]) -> float:
@@ -171,12 +174,12 @@ def exponent(ns: list[int], seconds: list[float]) -> float:
 
 def child_vocab(part: str, tokens: int, uri: str) -> dict:
     """`publish`: a process holding a built 1M-token model publishes it. `warm`: a fresh
-    process resolves it, loads its model (for the head), remaps and builds the warm model.
+    process resolves it, loads its head, remaps and builds the warm model.
     Peaks are above the process's baseline (after imports; `publish`: with its model built)."""
     import mlflow
 
     from warmstart.core.remap import remap_embeddings
-    from warmstart.modeling.model import build_model, embedding_matrix_of, head_of
+    from warmstart.modeling.model import build_model, embedding_matrix_of
     from warmstart.tracking.publish import publish_model
     from warmstart.tracking.resolve import resolve_source
 
@@ -200,12 +203,12 @@ def child_vocab(part: str, tokens: int, uri: str) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             with Peak() as steps["resolve"]:
                 source = resolve_source("models:/bench-scale/1", Path(tmp))
-            with Peak() as steps["load_model"]:
-                old = source.load_keras_model()
+            with Peak() as steps["load_head"]:
+                head = source.load_head()
             with Peak() as steps["remap"]:
                 matrix = remap_embeddings(source.vocabulary, new_vocab, source.embedding).matrix
             with Peak() as steps["build"]:
-                kw = {"embedding_matrix": matrix, "head": head_of(old), **shape}
+                kw = {"embedding_matrix": matrix, "head": head, **shape}
                 build_model(vocab_size=len(matrix), **kw)
     return {
         "baseline_mb": base,
@@ -280,7 +283,7 @@ def main() -> int:
             f"\nvocabulary {args.tokens:,} -> {int(args.tokens * 1.1):,} tokens, dim 64: matrix "
             f"{matrix_mb:.0f} MB; peaks above the process's baseline (target <= {VOCAB_TARGET:g}x)"
         )
-        for step in ("publish", "resolve", "load_model", "remap", "build"):
+        for step in ("publish", "resolve", "load_head", "remap", "build"):
             extra, own = v[f"{step}_peak_mb"], v[f"{step}_step_mb"]
             print(
                 f"  {step:<11} {v[f'{step}_s']:7.2f} s   peak +{extra:6.0f} MB "

@@ -25,7 +25,7 @@ from warmstart.tracking.resolve import model_id_of, resolve_source
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
-    KERAS_MODEL,
+    HEAD_MODEL,
     LABELS,
     SETTINGS,
     VERSION_FILES,
@@ -67,20 +67,21 @@ def publish_unchecked(
 ) -> str:
     """Register a version with our files and matching digest tags, whatever their content.
 
-    `omit` leaves files out (their digest tags stay); `allow_pickle` saves an object array.
+    `keras_model` is saved (or copied) as the version's head.keras; `omit` leaves files out
+    (their digest tags stay); `allow_pickle` saves an object array.
     Needs an active run; returns the new version.
     """
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if isinstance(keras_model, Path):
-            (folder / KERAS_MODEL).write_bytes(keras_model.read_bytes())
+            (folder / HEAD_MODEL).write_bytes(keras_model.read_bytes())
         else:
-            keras_model.save(folder / KERAS_MODEL)
+            keras_model.save(folder / HEAD_MODEL)
         (folder / VOCABULARY).write_text("".join(f"{t}\n" for t in vocabulary), encoding="utf-8")
         np.save(folder / EMBEDDING, embedding, allow_pickle=allow_pickle)
         (folder / SETTINGS).write_text('{"sequence_length": 48}')
         (folder / LABELS).write_text("0\n1\n")
-        tags = {tag: sha256_file(folder / f) for f, tag in DIGEST_TAGS.items()}
+        tags = {t: sha256_file(folder / f) for f, t in DIGEST_TAGS.items() if (folder / f).exists()}
         for filename in omit:
             (folder / filename).unlink()
         (folder / "model.py").write_text(_PLAIN_MODEL)
@@ -198,7 +199,7 @@ def craft_bad_sources(good_uri: str, bad: str, tmp: Path, server_root: Path) -> 
     mlflow.set_experiment(os.environ["MLFLOW_EXPERIMENT_NAME"])
     name = good_uri.removeprefix("models:/").split("/")[0].split("@")[0]
     good = resolve_source(good_uri, tmp)
-    vocab, matrix, keras_file = good.vocabulary, good.embedding, good.keras_model_path
+    vocab, matrix, keras_file = good.vocabulary, good.embedding, good.head_path
     duplicated = [*vocab[:10], vocab[3], *vocab[11:]]
     pickled = np.empty(len(vocab), dtype=object)
     pickled[:] = list(matrix)

@@ -26,7 +26,7 @@ from warmstart.modeling.model import build_model
 from warmstart.tracking.connection import connect
 from warmstart.tracking.publish import publish_model
 from warmstart.tracking.resolve import resolve_source
-from warmstart.tracking.version_format import DIGEST_TAGS
+from warmstart.tracking.version_format import DIGEST_TAGS, KERAS_MODEL, VERSION_FILES
 from warmstart.tracking.write_retry import retry_conflicts
 
 MODEL_CFG = {"embedding_dim": 16, "hidden_units": 16}
@@ -119,9 +119,10 @@ def test_a_published_version_holds_verified_files_and_no_pickle(
             f"models:/{name}/{published.version}", dst_path=str(tmp_path / "model")
         )
     )
-    for filename, tag in DIGEST_TAGS.items():
+    for filename in VERSION_FILES:  # every file of the version, digested
         (stored,) = local.rglob(filename)
-        assert sha256_file(stored) == version.tags[tag]
+        assert sha256_file(stored) == version.tags[DIGEST_TAGS[filename]]
+    assert not list(local.rglob(KERAS_MODEL))  # the matrix is stored once, in embedding.npy
     files = [p.name for p in local.rglob("*") if p.is_file()]
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".cloudpickle"))], files
     flavor = yaml.safe_load((local / "MLmodel").read_text())["flavors"]["python_function"]
@@ -129,6 +130,7 @@ def test_a_published_version_holds_verified_files_and_no_pickle(
     assert "python_model" not in flavor  # no cloudpickled PythonModel instance
     source = resolve_source(f"models:/{name}@base", tmp_path / "resolved")
     assert source.vocabulary == VOCAB and np.array_equal(source.embedding, matrix_of(model))
+    assert source.optimizer_state_path is None  # published without one
 
 
 def test_racing_alias_writes_all_succeed_and_the_alias_names_one_of_them(

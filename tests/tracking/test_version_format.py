@@ -5,7 +5,12 @@ from __future__ import annotations
 from warmstart.tracking import pyfunc, version_format
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
+    HEAD_FILES,
+    HEAD_MODEL,
+    KERAS_MODEL,
     MODEL_ID_TAG,
+    OPTIMIZER_STATE,
+    OPTIONAL_DIGESTS,
     REGISTERED_NAME_TAG,
     REGISTERED_VERSION_TAG,
     VERSION_FILES,
@@ -16,8 +21,18 @@ from warmstart.tracking.version_format import (
 
 def test_the_pyfunc_reads_the_files_the_version_format_names() -> None:
     assert pyfunc.KERAS_MODEL is version_format.KERAS_MODEL
-    assert {pyfunc.SETTINGS, pyfunc.VOCABULARY} <= set(VERSION_FILES)
-    assert set(DIGEST_TAGS) < set(VERSION_FILES)  # settings.json is not needed to warm-start
+    assert pyfunc.HEAD_MODEL is version_format.HEAD_MODEL
+    assert {pyfunc.SETTINGS, pyfunc.VOCABULARY, pyfunc.EMBEDDING} <= set(VERSION_FILES)
+    # Every file a version holds is digested: the head, and settings (family, length) too.
+    assert set(VERSION_FILES) <= set(DIGEST_TAGS)
+
+
+def test_a_new_version_holds_the_head_not_the_whole_model() -> None:
+    assert HEAD_MODEL in VERSION_FILES and KERAS_MODEL not in VERSION_FILES
+    assert HEAD_FILES == (HEAD_MODEL, KERAS_MODEL)  # the older layout is still read
+    # The optimizer's state is published only on request; older versions lack the rest.
+    assert OPTIMIZER_STATE not in VERSION_FILES and OPTIMIZER_STATE in OPTIONAL_DIGESTS
+    assert set(OPTIONAL_DIGESTS) <= set(DIGEST_TAGS)
 
 
 def test_every_tag_name_is_namespaced() -> None:

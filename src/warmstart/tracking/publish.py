@@ -3,6 +3,8 @@
 A version carries what a later warm start needs (see `version_format`) with each file's
 sha256 as a tag. It is registered last, after every file is logged and read back verified, so
 a version always holds a complete set, and a failed registration leaves no version behind.
+The embedding matrix is written once (embedding.npy, beside the head alone), never copied:
+publishing a 1M-token version costs about one matrix of memory over the caller's own.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,6 @@ from typing import Any
 import keras
 import mlflow
 import numpy as np
-import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
@@ -29,15 +31,16 @@ from warmstart.core.digests import sha256_file
 from warmstart.core.errors import RegistryError, TrackingError, VocabularyError
 from warmstart.core.labels import label_kind, save_labels
 from warmstart.core.vocab import check_vocabulary, save_vocabulary
-from warmstart.modeling.model import EMBEDDING_LAYER, model_family
+from warmstart.modeling.model import EMBEDDING_LAYER, head_of, model_family
 from warmstart.tracking.pyfunc import output_columns
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
-    KERAS_MODEL,
+    HEAD_MODEL,
     LABEL_COUNT_TAG,
     LABELS,
     MODEL_ID_TAG,
+    OPTIMIZER_STATE,
     REGISTERED_NAME_TAG,
     REGISTERED_VERSION_TAG,
     SETTINGS,
@@ -74,21 +77,25 @@ def publish_model(
     aliases: Sequence[str],
     lineage: Mapping[str, str] | None = None,
     labels: Sequence[Any] = (0, 1),
+    optimizer_state: Mapping[str, np.ndarray] | None = None,
 ) -> Published:
-    """Log the model with its vocabulary and embedding, verify them, then register a version.
+    """Log the model's head with its vocabulary and embedding, verify them, then register.
 
     Order matters: files are written, logged, read back from the store and checked against
     their sha256 before `register_model`, so every version holds a complete, verified set.
     `labels` are the model's classes in output order (`labels.txt`, served as `label`).
+    `optimizer_state` (name -> numeric array) is stored as optimizer.npz, without pickle.
     """
     run = mlflow.active_run()
     if run is None:
         raise RuntimeError("publish_model needs an active run")
     _check_publishable(model, vocabulary, embedding)
+    _check_optimizer_state(optimizer_state)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        model.save(folder / KERAS_MODEL)
+        head_of(model).save(folder / HEAD_MODEL)
         save_vocabulary(vocabulary, folder / VOCABULARY)
+        # A contiguous matrix is written straight from its buffer (no copy).
         np.save(folder / EMBEDDING, np.ascontiguousarray(embedding), allow_pickle=False)
         save_labels(labels, folder / LABELS)
         settings = {
@@ -96,24 +103,31 @@ def publish_model(
             "label_kind": label_kind(labels),
             "family": model_family(model),
         }
-        (folder / SETTINGS).write_text(json.dumps(settings))
-        digests = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in DIGEST_TAGS}
+        (folder / SETTINGS).write_text(json.dumps(settings), encoding="utf-8")
+        files = list(VERSION_FILES)
+        if optimizer_state is not None:
+            np.savez(folder / OPTIMIZER_STATE, allow_pickle=False, **optimizer_state)
+            files.append(OPTIMIZER_STATE)
+        digests = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in files if f in DIGEST_TAGS}
         tags = {
             **digests,
             **(lineage or {}),
             VOCABULARY_SIZE_TAG: str(len(vocabulary)),
             LABEL_COUNT_TAG: str(len(labels)),
         }
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=str(PYFUNC_ENTRY),
-            artifacts={f: str(folder / f) for f in VERSION_FILES},
-            code_paths=[str(PACKAGE_DIR)],
-            signature=_signature(labels),
-            input_example=pd.DataFrame({"text": ["A moving, beautifully acted film.", "Dull."]}),
-            pip_requirements=_pip_requirements(),
-            tags=tags,
-        )
+        # No input_example: MLflow would load the whole model in this process to validate
+        # it (the matrix twice more); the signature still checks what a server is sent.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*An input example was not provided")
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(PYFUNC_ENTRY),
+                artifacts={f: str(folder / f) for f in files},
+                code_paths=[str(PACKAGE_DIR)],
+                signature=_signature(labels),
+                pip_requirements=_pip_requirements(),
+                tags=tags,
+            )
     _verify_logged(info.model_id, digests)
     mlflow.set_tag(MODEL_ID_TAG, info.model_id)
     client = MlflowClient()
@@ -178,7 +192,8 @@ def _check_publishable(model: keras.Model, vocabulary: Sequence[str], embedding:
         )
     if non_finite(matrix)[0]:
         raise refuse("the embedding holds NaN/inf values; fix the training run (learning rate)")
-    layer_shape = tuple(model.get_layer(EMBEDDING_LAYER).get_weights()[0].shape)
+    # The variable's shape, not get_weights(): that would copy the whole matrix.
+    layer_shape = tuple(int(n) for n in model.get_layer(EMBEDDING_LAYER).embeddings.shape)
     if layer_shape != matrix.shape:
         raise refuse(
             f"the embedding has shape {matrix.shape} but the model's embedding layer has "
@@ -186,11 +201,32 @@ def _check_publishable(model: keras.Model, vocabulary: Sequence[str], embedding:
         )
 
 
+_SAVEZ_ARGUMENTS = ("file", "allow_pickle")  # names numpy.savez keeps for itself
+
+
+def _check_optimizer_state(state: Mapping[str, np.ndarray] | None) -> None:
+    """Refuse, before anything is logged, optimizer state that numpy would have to pickle."""
+    for key, value in (state or {}).items():
+        kind = np.asarray(value).dtype.kind
+        bad_name = not isinstance(key, str) or not key or key in _SAVEZ_ARGUMENTS
+        if bad_name or kind not in "biuf":
+            raise RegistryError(
+                f"refusing to publish: optimizer state {key!r} ({np.asarray(value).dtype}) "
+                "cannot be stored without pickle; give numeric arrays under string names "
+                f"other than {', '.join(_SAVEZ_ARGUMENTS)}; nothing was logged or registered"
+            )
+
+
 def _verify_logged(model_id: str, digests: Mapping[str, str]) -> None:
-    """Read the logged files back from the store: register only what arrived intact."""
+    """Read the logged files back from the store: register only what arrived intact.
+
+    Downloads stream to disk and hashing reads in chunks: no file is held in memory.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=tmp))
         for name, tag in DIGEST_TAGS.items():
+            if tag not in digests:
+                continue
             found = next(local.rglob(name), None)
             if found is None or sha256_file(found) != digests[tag]:
                 raise TrackingError(

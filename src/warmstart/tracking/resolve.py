@@ -2,6 +2,8 @@
 
 Every file is checked against the digests recorded when it was published before anything is
 loaded, and loading uses no pickle: a missing or altered file is an error, never a fallback.
+A version holds its head (head.keras) and its embedding (embedding.npy) apart, so a warm
+start reads the matrix once; versions from before that hold the whole model (model.keras).
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from warmstart.core.digests import sha256_file
 from warmstart.core.errors import ModelFileError, RegistryError, WarmstartError
 from warmstart.core.labels import load_labels
 from warmstart.core.vocab import load_vocabulary
-from warmstart.modeling.model import head_of, load_model
+from warmstart.modeling.model import assemble, head_of, load_model
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
+    HEAD_FILES,
+    HEAD_MODEL,
     KERAS_MODEL,
     LABELS,
     LEGACY_LABELS,
     MODEL_ID_TAG,
+    OPTIMIZER_STATE,
     OPTIONAL_DIGESTS,
     SETTINGS,
     SOURCE_MODEL_ID_TAG,
@@ -48,7 +53,11 @@ _RUN = re.compile(r"^runs:/(?P<run_id>[0-9a-f]+)(?:/(?P<path>.*))?$")
 
 @dataclass
 class ResolvedSource:
-    """A verified warm-start source: vocabulary, embedding, trained model and lineage."""
+    """A verified warm-start source: vocabulary, embedding, trained head and lineage.
+
+    `head_path` is the version's head.keras; a version from before it has `keras_model_path`
+    (the whole model) instead. `optimizer_state_path` is its optimizer.npz, if published.
+    """
 
     uri: str
     model_id: str
@@ -57,22 +66,44 @@ class ResolvedSource:
     version: str | None
     vocabulary: list[str]
     embedding: np.ndarray
-    keras_model_path: Path
+    keras_model_path: Path | None
     digests: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
     labels: list = field(default_factory=lambda: list(LEGACY_LABELS))
     family: str = "tutorial"  # versions from before model families are the tutorial's
+    head_path: Path | None = None
+    sequence_length: int | None = None
+    optimizer_state_path: Path | None = None
 
-    def load_keras_model(self) -> Any:
-        """The verified Keras model, loaded with `safe_mode`; refusal is a registry error."""
+    def _load(self, path: Path) -> Any:
         try:
-            return load_model(str(self.keras_model_path))
+            return load_model(str(path))
         except ModelFileError as exc:
             raise RegistryError(f"{self.uri}: {exc}") from None
 
     def load_head(self) -> Any:
-        """The verified trained head (any family), loaded with `safe_mode`."""
-        return head_of(self.load_keras_model())
+        """The verified trained head (any family), loaded with `safe_mode`, without the
+        embedding: the head file alone, or for an older version the head of its model."""
+        if self.head_path is not None:
+            return self._load(self.head_path)
+        assert self.keras_model_path is not None  # resolve_source requires one of the two
+        return head_of(self._load(self.keras_model_path))
+
+    def load_keras_model(self) -> Any:
+        """The verified Keras model (token ids -> logits): the head on the embedding."""
+        if self.head_path is None and self.keras_model_path is not None:
+            return self._load(self.keras_model_path)
+        if self.sequence_length is None:
+            raise RegistryError(
+                f"{self.uri} (model {self.model_id}) has no sequence_length in its "
+                f"{SETTINGS}; re-register the model with train_base or warm_start"
+            )
+        return assemble(
+            self.load_head(),
+            self.embedding,
+            sequence_length=self.sequence_length,
+            family=self.family,
+        )
 
     def lineage_tags(self) -> dict[str, str]:
         """Tags a warm run and its version record so a chain v1 -> v2 -> v3 can be walked."""
@@ -142,7 +173,8 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         raise _registry_error(uri, exc, hint) from None
     expected = {tag: logged.tags.get(tag) for tag in DIGEST_TAGS.values()}
     required = [DIGEST_TAGS[f] for f in DIGEST_TAGS if f not in OPTIONAL_DIGESTS]
-    if not all(expected[tag] for tag in required):
+    has_head = any(expected[DIGEST_TAGS[f]] for f in HEAD_FILES)
+    if not (has_head and all(expected[tag] for tag in required)):
         raise RegistryError(
             f"{uri} (model {model_id}) carries no vocabulary/embedding digests: it was not "
             "published by warmstart; warm-start from a version that train_base or warm_start "
@@ -158,8 +190,11 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
     try:
         embedding = np.load(files[EMBEDDING], allow_pickle=False)
         vocabulary = load_vocabulary(files[VOCABULARY])
-        labels = _labels(files, local)
-        family = _settings(local).get("family", "tutorial")
+        settings = _settings(files, local)
+        labels = _labels(files, settings)
+        family = str(settings.get("family", "tutorial"))
+        length = settings.get("sequence_length")
+        sequence_length = None if length is None else int(length)
     except (ValueError, OSError, WarmstartError) as exc:
         raise RegistryError(
             f"cannot read the files of {uri} (model {model_id}): {exc}; re-register the model "
@@ -173,25 +208,29 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         version=version,
         vocabulary=vocabulary,
         embedding=embedding,
-        keras_model_path=files[KERAS_MODEL],
+        keras_model_path=files.get(KERAS_MODEL),
         digests={k: v for k, v in expected.items() if v},
         tags=dict(logged.tags),
         labels=labels,
-        family=str(family),
+        family=family,
+        head_path=files.get(HEAD_MODEL),
+        sequence_length=sequence_length,
+        optimizer_state_path=files.get(OPTIMIZER_STATE),
     )
 
 
-def _settings(local: Path) -> dict:
-    """The version's settings.json ({} for a version from before it existed)."""
-    found = next(local.rglob(SETTINGS), None)
-    return json.loads(found.read_text()) if found else {}
+def _settings(files: dict[str, Path], local: Path) -> dict:
+    """The version's settings.json: verified when digested (versions with head.keras), else
+    as found ({} for a version from before it existed)."""
+    found = files.get(SETTINGS) or next(local.rglob(SETTINGS), None)
+    return json.loads(found.read_text(encoding="utf-8")) if found else {}
 
 
-def _labels(files: dict[str, Path], local: Path) -> list:
+def _labels(files: dict[str, Path], settings: dict) -> list:
     """The version's classes; a version from before labels.txt existed is binary (0, 1)."""
     if LABELS not in files:
         return list(LEGACY_LABELS)
-    return load_labels(files[LABELS], _settings(local).get("label_kind", "str"))
+    return load_labels(files[LABELS], settings.get("label_kind", "str"))
 
 
 def _verified_files(

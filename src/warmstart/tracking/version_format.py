@@ -12,12 +12,21 @@ from dataclasses import dataclass, field
 
 # ---------------------------------------------------------------- files of a version
 
+# The trained head alone (a family's `Head`); the embedding is only in embedding.npy, so a
+# version holds the matrix once and the model is composed from the two when loaded.
+HEAD_MODEL = "head.keras"
+# Versions registered before head.keras held the whole model (the matrix a second time).
 KERAS_MODEL = "model.keras"
 VOCABULARY = "vocabulary.txt"
 EMBEDDING = "embedding.npy"
-SETTINGS = "settings.json"  # {"sequence_length": N, "label_kind": K}: what the pyfunc needs
+# {"sequence_length": N, "label_kind": K, "family": F}: what composing the model needs
+SETTINGS = "settings.json"
 LABELS = "labels.txt"  # the classes, one per line, in output order (core.labels)
-VERSION_FILES = (KERAS_MODEL, VOCABULARY, EMBEDDING, SETTINGS, LABELS)
+# The optimizer's state, one array per name (numpy.savez, no pickle); only when published.
+OPTIMIZER_STATE = "optimizer.npz"
+VERSION_FILES = (HEAD_MODEL, VOCABULARY, EMBEDDING, SETTINGS, LABELS)  # every new version
+# Where a version keeps its trained head, newest layout first; a version holds one of them.
+HEAD_FILES = (HEAD_MODEL, KERAS_MODEL)
 # Versions registered before labels existed have no labels.txt: they are binary, classes 0, 1.
 LEGACY_LABELS = (0, 1)
 
@@ -25,11 +34,15 @@ LEGACY_LABELS = (0, 1)
 DIGEST_TAGS = {
     VOCABULARY: "warmstart.vocabulary_sha256",
     EMBEDDING: "warmstart.embedding_sha256",
+    HEAD_MODEL: "warmstart.head_sha256",
     KERAS_MODEL: "warmstart.keras_model_sha256",
     LABELS: "warmstart.labels_sha256",
+    SETTINGS: "warmstart.settings_sha256",
+    OPTIMIZER_STATE: "warmstart.optimizer_state_sha256",
 }
-# Digests a version may lack (registered before the file existed); verified when present.
-OPTIONAL_DIGESTS = (LABELS,)
+# Digests a version may lack (registered before the file existed, or the file is optional);
+# verified when present. Of HEAD_FILES a version must carry one digest.
+OPTIONAL_DIGESTS = (LABELS, SETTINGS, OPTIMIZER_STATE, *HEAD_FILES)
 LABEL_COUNT_TAG = "warmstart.label_count"
 VOCABULARY_SIZE_TAG = "warmstart.vocabulary_size"
 

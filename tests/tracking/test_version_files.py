@@ -1,0 +1,194 @@
+"""What a version holds: the head apart from the embedding (the matrix stored once), older
+versions with the whole model (model.keras) still resolved and served, and an optional
+optimizer state stored without pickle and verified like every other file.
+
+Against a real tracking server; predictions are compared with the model that was published.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from compose import compose_config
+from faults import tamper
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from mlflow_fixtures import Server, versions_of
+
+from warmstart.core.digests import sha256_file
+from warmstart.core.errors import RegistryError
+from warmstart.modeling import text
+from warmstart.modeling.model import build_model, embedding_matrix_of, head_of
+from warmstart.tracking.connection import connect
+from warmstart.tracking.publish import PACKAGE_DIR, PYFUNC_ENTRY, publish_model
+from warmstart.tracking.pyfunc import checked_texts, probabilities
+from warmstart.tracking.resolve import resolve_source
+from warmstart.tracking.version_format import (
+    DIGEST_TAGS,
+    EMBEDDING,
+    KERAS_MODEL,
+    LABELS,
+    OPTIMIZER_STATE,
+    SETTINGS,
+    VOCABULARY,
+)
+
+LENGTH = 6
+VOCAB = ["", "[UNK]", *(f"word{i}" for i in range(30))]
+TEXTS = ["word1 word2 word3", "word7 word7 unknown", "word29"]
+CNN = {"family": "cnn", "embedding_dim": 8, "filters": 4, "kernel_size": 3, "hidden_units": 8}
+
+
+def trained_like_model():
+    """A small cnn model with distinct (not initial) weights everywhere."""
+    model = build_model(vocab_size=len(VOCAB), sequence_length=LENGTH, model_cfg=CNN)
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in model.get_weights()])
+    return model
+
+
+def scores(model) -> np.ndarray:
+    vectorizer = text.build_vectorizer(sequence_length=LENGTH, vocabulary=VOCAB)
+    return probabilities(model.predict(text.vectorize(vectorizer, TEXTS), verbose=0))
+
+
+def publish(model, name: str, **extra):
+    with mlflow.start_run():
+        return publish_model(
+            model,
+            VOCAB,
+            embedding_matrix_of(model),
+            sequence_length=LENGTH,
+            registered_name=name,
+            aliases=(),
+            **extra,
+        )
+
+
+def publish_as_before_head_keras(model, name: str) -> str:
+    """A version as registered before head.keras: the whole model, and no settings digest."""
+    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run() as run:
+        folder = Path(tmp)
+        model.save(folder / KERAS_MODEL)
+        (folder / VOCABULARY).write_text("".join(f"{t}\n" for t in VOCAB), encoding="utf-8")
+        np.save(folder / EMBEDDING, embedding_matrix_of(model), allow_pickle=False)
+        (folder / LABELS).write_text("0\n1\n")
+        settings = {"sequence_length": LENGTH, "label_kind": "int", "family": "cnn"}
+        (folder / SETTINGS).write_text(json.dumps(settings))
+        files = (KERAS_MODEL, VOCABULARY, EMBEDDING, LABELS, SETTINGS)
+        tags = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in files if f != SETTINGS}
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PYFUNC_ENTRY),
+            artifacts={f: str(folder / f) for f in files},
+            code_paths=[str(PACKAGE_DIR)],
+            pip_requirements=["mlflow"],
+            tags=tags,
+        )
+        client = MlflowClient()
+        client.create_registered_model(name)
+        version = client.create_model_version(
+            name, info.model_uri, run_id=run.info.run_id, tags=tags, model_id=info.model_id
+        )
+    return str(version.version)
+
+
+def served(name: str, version: str) -> np.ndarray:
+    answer = mlflow.pyfunc.load_model(f"models:/{name}/{version}").predict(
+        pd.DataFrame({"text": TEXTS})
+    )
+    return answer[["p_0", "p_1"]].to_numpy()
+
+
+def test_new_and_older_versions_load_the_same_head_and_serve_the_same_scores(
+    tracking: Server, tmp_path: Path
+) -> None:
+    connect(compose_config())
+    model = trained_like_model()
+    expected = scores(model)
+    name = f"layout-{uuid.uuid4().hex[:6]}"
+    new = publish(model, name).version
+    old = publish_as_before_head_keras(model, f"{name}-old")
+    sources = {
+        "new": resolve_source(f"models:/{name}/{new}", tmp_path / "new"),
+        "old": resolve_source(f"models:/{name}-old/{old}", tmp_path / "old"),
+    }
+    assert sources["new"].head_path is not None and sources["new"].keras_model_path is None
+    assert sources["old"].head_path is None and sources["old"].keras_model_path is not None
+    assert sources["new"].sequence_length == LENGTH and sources["new"].family == "cnn"
+    for source in sources.values():
+        head = source.load_head()
+        assert head.name == "head" and len(head.layers) == len(head_of(model).layers)
+        for got, want in zip(head.get_weights(), head_of(model).get_weights(), strict=True):
+            assert np.array_equal(got, want)
+        np.testing.assert_allclose(scores(source.load_keras_model()), expected, atol=1e-6)
+    np.testing.assert_allclose(served(name, new), expected, atol=1e-6)
+    np.testing.assert_allclose(served(f"{name}-old", old), expected, atol=1e-6)
+
+
+def test_an_optimizer_state_round_trips_through_resolve_with_its_digest_checked(
+    tracking: Server, tmp_path: Path
+) -> None:
+    connect(compose_config())
+    rng = np.random.default_rng(0)
+    state = {
+        "embedding/m": rng.normal(size=(len(VOCAB), 8)).astype("float32"),
+        "embedding/v": rng.random(size=(len(VOCAB), 8)).astype("float32"),
+        "iterations": np.array(17, dtype="int64"),
+    }
+    name = f"optimizer-{uuid.uuid4().hex[:6]}"
+    published = publish(trained_like_model(), name, optimizer_state=state)
+    tag = DIGEST_TAGS[OPTIMIZER_STATE]
+    version = MlflowClient().get_model_version(name, published.version)
+    assert version.tags[tag] == published.digests[tag]
+    source = resolve_source(f"models:/{name}/{published.version}", tmp_path / "good")
+    assert source.optimizer_state_path is not None
+    assert sha256_file(source.optimizer_state_path) == version.tags[tag]
+    assert source.digests[tag] == version.tags[tag]
+    with np.load(source.optimizer_state_path, allow_pickle=False) as stored:
+        assert sorted(stored.files) == sorted(state)
+        for key, value in state.items():
+            assert stored[key].dtype == value.dtype and np.array_equal(stored[key], value)
+    tamper(tracking.root / "artifacts", published.model_id, OPTIMIZER_STATE)
+    with pytest.raises(RegistryError, match=r"optimizer\.npz of .* was altered after publishing"):
+        resolve_source(f"models:/{name}/{published.version}", tmp_path / "tampered")
+
+
+@pytest.mark.parametrize(
+    "state",
+    [{"slots": np.array([{"m": 1}], dtype=object)}, {"file": np.zeros(3)}],
+    ids=["object_array", "reserved_name"],
+)
+def test_publish_refuses_optimizer_state_it_cannot_store_without_pickle(
+    state: dict, tracking: Server
+) -> None:
+    connect(compose_config())
+    name = f"optimizer-bad-{uuid.uuid4().hex[:6]}"
+    with pytest.raises(RegistryError, match="cannot be stored without pickle") as raised:
+        publish(trained_like_model(), name, optimizer_state=state)
+    assert "nothing was logged or registered" in str(raised.value)
+    assert versions_of(name) == []
+    experiment = mlflow.get_experiment_by_name(os.environ["MLFLOW_EXPERIMENT_NAME"])
+    assert MlflowClient().search_logged_models([experiment.experiment_id]) == []
+
+
+def test_checked_texts_names_every_null_or_blank_row_and_passes_the_rest_as_str() -> None:
+    good = pd.DataFrame({"text": ["fine", 5, "  padded  ", "ünïcode"]})
+    assert checked_texts(good).tolist() == ["fine", "5", "  padded  ", "ünïcode"]
+    bad = pd.DataFrame({"text": ["ok", None, "", " \t\n", np.nan, pd.NA, "also ok"]})
+    rows = r"5 text\(s\) are null or empty \(rows \[1, 2, 3, 4, 5\]\)"
+    with pytest.raises(MlflowException, match=rows) as raised:
+        checked_texts(bad)
+    assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert raised.value.get_http_status_code() == 400  # what a model server answers
+    many = pd.DataFrame({"text": ["a review"] * 200_000 + [" "]})
+    with pytest.raises(MlflowException, match=r"rows \[200000\]"):
+        checked_texts(many)
