@@ -25,9 +25,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from warmstart.core.char_ngrams import NgramBlock, alphabet_of, ngram_blocks
+from warmstart.core.char_ngrams import GramIds, NgramIndex
 
 __all__ = ["SUBWORD_DEFAULTS", "Neighbours", "compose_rows", "find_neighbours"]
 
@@ -41,6 +40,7 @@ SUBWORD_DEFAULTS: dict[str, int] = {
 """The subword initializer's options and their defaults (see the module docstring)."""
 
 _BASE_CHUNK = 200_000  # base tokens whose n-grams are looked up at once (bounded memory)
+_PAIR_CHUNK = 1 << 21  # (new, base) candidate pairs counted at once (cache-sized sorts)
 
 
 @dataclass(frozen=True)
@@ -56,33 +56,11 @@ class Neighbours:
     weights: np.ndarray
 
 
-class _GramIndex:
-    """The distinct n-grams of the new tokens (all lengths: their keys never collide),
-    numbered; finds base n-grams among them through pandas' hash-table lookup, which is an
-    order of magnitude faster than a binary search over millions of keys."""
-
-    def __init__(self, blocks: list[NgramBlock]) -> None:
-        keys = _unique(np.concatenate([b.key[b.valid] for b in blocks] or [np.empty(0, np.int64)]))
-        self.index = pd.Index(keys)
-        self.size = keys.size
-
-    def numbers(self, keys: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
-        """1 + the number of each key (flat) among the new n-grams; 0 where it is absent,
-        or where `where` (same shape as `keys`) is False: keys known to be absent."""
-        flat = keys.reshape(-1)
-        if where is None:
-            return (self.index.get_indexer(flat) + 1).astype(np.int32)
-        out = np.zeros(flat.size, dtype=np.int32)
-        at = np.flatnonzero(where)
-        out[at] = self.index.get_indexer(flat[at]) + 1
-        return out
-
-
-def _unique(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (sorts `values` in place: callers pass a temporary).
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; sorts `values` (a temporary) in place.
 
     Sort-based on purpose: NumPy 2.4's hash-based `np.unique` is ~50x slower on millions of
-    int64 keys than one in-place sort, and pandas' hash-table counting ~4x slower.
+    int64 keys than one in-place (SIMD) sort.
     """
     values.sort(kind="quicksort")
     if values.size < 2:
@@ -93,73 +71,39 @@ def _unique(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def _counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct values, how often each occurs); sorts `values` in place."""
-    values.sort(kind="quicksort")
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, length) of each run of equal values in sorted `values`."""
     if values.size == 0:
-        return values, np.empty(0, np.int64)
+        return np.empty(0, np.int64), np.empty(0, np.int64)
     first = np.empty(values.size, dtype=bool)
     first[0] = True
     np.not_equal(values[1:], values[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    counts = np.empty(starts.size, dtype=np.int64)
-    counts[:-1] = starts[1:] - starts[:-1]
-    counts[-1] = values.size - starts[-1]
-    return values[starts], counts
+    return starts, np.diff(starts, append=values.size)
 
 
-def _distinct_pairs(token: np.ndarray, ngram: np.ndarray, n_tokens: int) -> np.ndarray:
-    """Distinct (ngram, token) pairs as ngram * n_tokens + token, sorted by ngram then token."""
-    return _unique(ngram.astype(np.int64) * n_tokens + token)
-
-
-def _usable_occurrences(
-    index: _GramIndex, blocks: Iterator[NgramBlock], max_df: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(token, n-gram number) of each occurrence of an indexed n-gram occurring 1..max_df
-    times in `blocks`, and that usable mask over the numbers.
-
-    Two passes over the looked-up numbers: counting first (a bincount, with absent keys in
-    bin 0) and only then materialising the occurrences of the rare n-grams, so the many
-    occurrences of common n-grams ("ing", "<th") never become index arrays.
-    """
-    looked_up = []
-    counts = np.zeros(index.size + 1, dtype=np.int64)
-    previous: tuple[np.ndarray, int, np.ndarray] | None = None
+def _usable_pairs(
+    blocks: list[GramIds], keep: np.ndarray, offset: int, bits: int, *, token_major: bool
+) -> np.ndarray:
+    """Distinct (n-gram, token) pairs of one length's n-grams that `keep` (over numbers)
+    selects, sorted; packed as token << bits | n-gram if `token_major`, else n-gram << bits
+    | token, where n-gram = `offset` + id."""
+    pairs = []
     for block in blocks:
-        rows, width = block.key.shape
-        where = None
-        if previous is not None and previous[0] is block.token and previous[1] == block.n - 1:
-            # An n-gram can only be new if its first n - 1 characters are a new n-gram too.
-            where = previous[2].reshape(rows, -1)[:, :width] > 0
-        number = index.numbers(block.key, where)
-        counts += np.bincount(number, minlength=index.size + 1)
-        looked_up.append((block.token, width, number))
-        previous = (block.token, block.n, number)
-    usable = (counts > 0) & (counts <= max_df)
-    usable[0] = False
-    tokens, grams = [], []
-    for token, width, number in looked_up:
-        hit = np.flatnonzero(usable[number])
-        tokens.append(token[hit // width])
-        grams.append(number[hit].astype(np.int64) - 1)
-    empty = np.empty(0, np.int64)
-    return np.concatenate(tokens or [empty]), np.concatenate(grams or [empty]), usable[1:]
-
-
-def _new_occurrences(
-    index: _GramIndex, blocks: list[NgramBlock], usable: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(token, n-gram number) of each valid occurrence of a usable n-gram in `blocks`."""
-    tokens, grams = [], []
-    for block in blocks:
-        number = index.numbers(block.key, block.valid).astype(np.int64) - 1
-        hit = np.flatnonzero(number >= 0)
-        hit = hit[usable[number[hit]]]
-        tokens.append(block.token[hit // block.key.shape[1]])
-        grams.append(number[hit])
-    empty = np.empty(0, np.int64)
-    return np.concatenate(tokens or [empty]), np.concatenate(grams or [empty])
+        flat = block.number.reshape(-1)
+        hit = np.flatnonzero(keep[flat])
+        gram = flat[hit].astype(np.int64)
+        gram += offset - 1
+        token = block.token[hit % block.number.shape[1]]
+        if token_major:
+            token <<= bits
+            token |= gram
+            pairs.append(token)
+        else:
+            gram <<= bits
+            gram |= token
+            pairs.append(gram)
+    return _sorted_distinct(np.concatenate(pairs or [np.empty(0, np.int64)]))
 
 
 def find_neighbours(
@@ -173,62 +117,150 @@ def find_neighbours(
     min_shared: int,
 ) -> Neighbours:
     """The base neighbours of each of `new_tokens` (rules in the module docstring)."""
-    n_base, n_new = len(base_tokens), len(new_tokens)
-    alphabet = alphabet_of(base_tokens, new_tokens, max_n=max_n)
-    new_blocks = list(ngram_blocks(new_tokens, alphabet, min_n, max_n))
-    index = _GramIndex(new_blocks)
-    base_token, base_gram, usable = _usable_occurrences(
-        index,
-        (
-            block
-            for start in range(0, n_base, _BASE_CHUNK)
-            for block in ngram_blocks(
-                base_tokens[start : start + _BASE_CHUNK], alphabet, min_n, max_n, offset=start
-            )
-        ),
-        max_df,
+    index = NgramIndex(new_tokens, min_n, max_n)
+    lengths = range(min_n, max_n + 1)
+    total = sum(index.sizes[n] for n in lengths)
+    if len(base_tokens) == 0 or total == 0:
+        return _top(*(np.empty(0, np.int64),) * 3, neighbours)
+    base_bits = max(1, (len(base_tokens) - 1).bit_length())
+    gram_bits = max(1, (total - 1).bit_length())
+    # Length by length: count each new n-gram in the base (every window counts), keep the
+    # usable ones (1..max_df occurrences) and their (n-gram, base token) pairs.
+    keeps, base_pairs, offset = [], [], 0
+    for n, blocks in zip(lengths, index.numbered(base_tokens), strict=True):
+        counts = np.zeros(index.sizes[n] + 1, dtype=np.int64)
+        for block in blocks:
+            counts += np.bincount(block.number.reshape(-1), minlength=counts.size)
+        keep = (counts > 0) & (counts <= max_df)
+        keep[0] = False  # number 0: not one of the new n-grams
+        base_pairs.append(_usable_pairs(blocks, keep, offset, base_bits, token_major=False))
+        keeps.append(keep)
+        offset += index.sizes[n]
+    postings = _Postings(np.concatenate(base_pairs), base_bits, total)
+    del base_pairs
+    queries, offset = [], 0
+    for n, blocks, keep in zip(lengths, index.own, keeps, strict=True):
+        queries.append(_usable_pairs(blocks, keep, offset, gram_bits, token_major=True))
+        offset += index.sizes[n]
+    query = np.concatenate(queries)
+    query.sort(kind="quicksort")
+    query_token, query_gram = query >> gram_bits, query & ((1 << gram_bits) - 1)
+    fan = postings.count[query_gram]
+    found = [
+        _top(
+            *postings.shared(query_token[a:b], query_gram[a:b], fan[a:b], min_shared),
+            neighbours,
+            int(query_token[a]),
+        )
+        for a, b in _chunks(query_token, fan, postings.span)
+    ]
+    return Neighbours(
+        found=np.concatenate([f.found for f in found] or [np.empty(0, np.int64)]),
+        base=np.concatenate([f.base for f in found] or [np.empty((0, neighbours), np.int64)]),
+        weights=np.concatenate([f.weights for f in found] or [np.empty((0, neighbours))]),
     )
-    base_pairs = _distinct_pairs(base_token, base_gram, n_base)
-    postings = np.bincount(base_pairs // n_base, minlength=index.size)
-    posting_start = np.cumsum(postings) - postings
-    posting_token = base_pairs % n_base
-
-    new_token, new_gram = _new_occurrences(index, new_blocks, usable)
-    new_pairs = _distinct_pairs(new_token, new_gram, n_new)
-    query_gram, query_token = new_pairs // n_new, new_pairs % n_new
-    fan = postings[query_gram]
-    total = int(fan.sum())
-    pair_new = np.repeat(query_token, fan)
-    # The i-th pair of a query takes entry i of its n-gram's posting list.
-    at = np.repeat(posting_start[query_gram] - (np.cumsum(fan) - fan), fan)
-    at += np.arange(total, dtype=np.int64)
-    pair_base = posting_token[at]
-
-    pair_new *= n_base
-    pair_new += pair_base
-    pairs, shared = _counted(pair_new)
-    strong = shared >= min_shared
-    pairs, shared = pairs[strong], shared[strong]
-    return _top(pairs // n_base, pairs % n_base, shared, neighbours)
 
 
-def _top(new: np.ndarray, base: np.ndarray, shared: np.ndarray, k: int) -> Neighbours:
-    """Keep the k base tokens sharing most per new token; `new` ascending, `base` within."""
+class _Postings:
+    """Per usable n-gram, the base tokens holding it (ascending), and the pair counting."""
+
+    def __init__(self, pairs: np.ndarray, bits: int, total: int) -> None:
+        self.bits = bits
+        # Pairs are counted on packed (new, base) keys: uint32 when they fit, else uint64.
+        self.dtype = np.uint32 if bits <= 24 else np.uint64
+        self.span = 1 << (32 - bits) if bits <= 24 else 1 << 20
+        self.token = (pairs & ((1 << bits) - 1)).astype(self.dtype)
+        self.count = np.bincount(pairs >> bits, minlength=total)
+        self.start = np.cumsum(self.count) - self.count
+        if self.token.size < 1 << 31:  # halves the index traffic of the pair expansion
+            self.start = self.start.astype(np.int32)
+
+    def shared(
+        self, query_token: np.ndarray, query_gram: np.ndarray, fan: np.ndarray, min_shared: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(new, base, shared) for pairs of these queries' tokens sharing >= min_shared
+        n-grams, sorted by new then base; the new tokens span fewer than `span` values."""
+        first = int(query_token[0]) if query_token.size else 0
+        size = int(fan.sum())
+        local = (query_token - first).astype(self.dtype) << self.dtype(self.bits)
+        key = np.repeat(local, fan)
+        # The i-th pair of a query takes entry i of its n-gram's posting list.
+        before = np.cumsum(fan, dtype=self.start.dtype)
+        before -= fan
+        at = np.repeat(self.start[query_gram] - before, fan)
+        at += np.arange(size, dtype=at.dtype)
+        key |= np.take(self.token, at, mode="clip")
+        del at
+        key.sort(kind="quicksort")
+        key, shared = _repeated(key, min_shared)
+        new = (key >> self.dtype(self.bits)).astype(np.int64)
+        base = (key & self.dtype((1 << self.bits) - 1)).astype(np.int64)
+        return new, base, shared
+
+
+def _chunks(query_token: np.ndarray, fan: np.ndarray, span: int) -> Iterator[tuple[int, int]]:
+    """Slices of the queries (sorted by token) holding whole tokens, fewer than `span`
+    distinct token values and about _PAIR_CHUNK pairs (more only for a single token)."""
+    cum = np.cumsum(fan)
+    size, start = query_token.size, 0
+    while start < size:
+        before = int(cum[start - 1]) if start else 0
+        stop = min(
+            int(np.searchsorted(cum, before + _PAIR_CHUNK, side="right")),
+            int(np.searchsorted(query_token, query_token[start] + span, side="left")),
+        )
+        if stop < size:
+            stop = int(np.searchsorted(query_token, query_token[stop], side="left"))
+        if stop <= start:
+            stop = int(np.searchsorted(query_token, query_token[start], side="right"))
+        yield start, stop
+        start = stop
+
+
+def _repeated(key: np.ndarray, least: int) -> tuple[np.ndarray, np.ndarray]:
+    """The values of sorted `key` occurring at least `least` times, and how often.
+
+    For least >= 2 only the repeats are materialised (in the usual case most candidate
+    pairs share a single n-gram, so this skips most of the array)."""
+    if least <= 1 or key.size < 2:
+        starts, counts = _runs(key)
+        keep = counts >= least
+        return key[starts[keep]], counts[keep]
+    again = np.flatnonzero(key[1:] == key[:-1])  # key[i + 1] repeats key[i]
+    values = key[again]
+    starts, counts = _runs(values)
+    counts += 1
+    keep = counts >= least
+    return values[starts[keep]], counts[keep]
+
+
+def _top(
+    new: np.ndarray, base: np.ndarray, shared: np.ndarray, k: int, first: int = 0
+) -> Neighbours:
+    """Keep the k base tokens sharing most per new token (`new` + `first`; new >= 0)."""
     most = int(shared.max(initial=0))
-    # Stable sort: new ascending, shared descending; ties keep base ascending.
-    order = np.argsort(new * (most + 1) + (most - shared), kind="stable")
-    new, base, shared = new[order], base[order], shared[order]
-    first = np.flatnonzero(np.r_[True, new[1:] != new[:-1]]) if new.size else new
-    sizes = np.diff(np.r_[first, new.size])
-    rank = np.arange(new.size) - np.repeat(first, sizes)
+    # Order: new ascending, shared descending, base ascending; one packed sort if it fits.
+    rank_bits, base_bits = most.bit_length(), int(base.max(initial=0)).bit_length()
+    if int(new.max(initial=0)).bit_length() + rank_bits + base_bits <= 63:
+        key = new << (rank_bits + base_bits)
+        key |= (most - shared) << base_bits
+        key |= base
+        key.sort(kind="quicksort")
+        new, base = key >> (rank_bits + base_bits), key & ((1 << base_bits) - 1)
+        shared = most - ((key >> base_bits) & ((1 << rank_bits) - 1))
+    else:
+        order = np.lexsort((base, most - shared, new))
+        new, base, shared = new[order], base[order], shared[order]
+    starts, sizes = _runs(new)
+    rank = np.arange(new.size) - np.repeat(starts, sizes)
     top = rank < k
-    group = np.repeat(np.arange(first.size), sizes)[top]
-    found_base = np.full((first.size, k), -1, dtype=np.int64)
-    weights = np.zeros((first.size, k), dtype=np.float64)
+    group = np.repeat(np.arange(starts.size), sizes)[top]
+    found_base = np.full((starts.size, k), -1, dtype=np.int64)
+    weights = np.zeros((starts.size, k), dtype=np.float64)
     found_base[group, rank[top]] = base[top]
     weights[group, rank[top]] = shared[top]
     weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
-    return Neighbours(found=new[first], base=found_base, weights=weights)
+    return Neighbours(found=new[starts] + first, base=found_base, weights=weights)
 
 
 def compose_rows(
