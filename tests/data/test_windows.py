@@ -65,5 +65,7 @@ def test_no_time_column_or_a_date_period_on_numbers_is_refused_with_the_fix(tmp_
         time_windows({"name": "files", "path": str(path)}, None)
     with pytest.raises(ConfigError, match=r"set update\.period=null"):
         time_windows(_cfg(path), "M")
+    with pytest.raises(ConfigError, match=r"update\.period='H' is unknown; use null"):
+        time_windows(_cfg(path), "H")
     with pytest.raises(DataError, match=r"no column 'stamp'.*set data\.time_column"):
         time_windows(_cfg(path, time_column="stamp"), None)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from warmstart.config.validation import check_update
 from warmstart.core.errors import ConfigError, DataError
 from warmstart.data.paths import user_path
 from warmstart.data.settings import setting
@@ -34,6 +35,8 @@ class TimeWindow:
 
 def time_windows(data_cfg: Mapping[str, Any], period: str | None) -> list[TimeWindow]:
     """The successive windows of `data.path`, oldest first."""
+    if period is not None:
+        check_update({"steps": 1, "period": period})
     column = setting(data_cfg, "time_column")
     if not column:
         raise ConfigError(
