@@ -17,6 +17,7 @@ import mlflow
 from omegaconf import DictConfig
 
 from warmstart.config import with_overlay
+from warmstart.modeling import optimizer_state
 from warmstart.modeling.model import embedding_matrix_of
 from warmstart.modeling.multi_worker import MULTI_WORKER
 from warmstart.stages._entry import hydra_app
@@ -70,6 +71,7 @@ def run(
             registered_name=str(cfg.registry.model_name),
             labels=data.labels,
             aliases=("base", "current"),
+            optimizer_state=optimizer_state.capture(model),
         )
         uri = f"models:/{published.name}/{published.version}"
         print(f"base: run {active.info.run_id}, registered {uri}")

@@ -121,6 +121,7 @@ def run(
             check_same_family(source.family, cfg.model, source.uri)
             with strategy(cfg.train).scope():
                 trained_head = source.load_head()
+            saved = source_optimizer_state(source) if warm_cfg.optimizer_state else None
         data = prepare(cfg)
         with strategy(cfg.train).scope():
             head, label_tags, label_plan = warm_head(cfg, source, trained_head, data)
@@ -142,8 +143,7 @@ def run(
         checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
         mlflow.set_tag(CHECKED_TOKEN_TAG, checked)
         on_compiled = None
-        if warm_cfg.optimizer_state:
-            saved = source_optimizer_state(source)
+        if saved is not None:
             on_compiled = functools.partial(
                 restore_optimizer, saved, remapped.report.plan, label_plan
             )
@@ -161,6 +161,7 @@ def run(
             registered_name=str(cfg.registry.model_name),
             labels=data.labels,
             aliases=("warm", "current"),
+            optimizer_state=optimizer_state.capture(model),
             lineage=lineage,
         )
         print(
