@@ -162,3 +162,106 @@ def test_fallback_options_reach_the_fallback():
         BASE, NEW, emb, "subword", fallback="constant", fallback_options={"value": 0.5}
     )
     np.testing.assert_array_equal(result.matrix[NEW.index("qzx")], 0.5)
+
+
+def _vocabulary(rng: np.random.Generator, letters: str, size: int, longest: int) -> list[str]:
+    """Distinct random words over a few letters (shared n-grams are common)."""
+    chars = np.array(list(letters))
+    words = {"".join(rng.choice(chars, rng.integers(1, longest + 1))) for _ in range(size)}
+    return sorted(words)
+
+
+def _assert_matches_reference(base, new, options):
+    found = find_neighbours(base, new, **options)
+    expected = _reference(base, new, **options)
+    assert found.found.tolist() == sorted(expected)
+    assert found.base.shape == (len(expected), options["neighbours"])
+    for row, j in enumerate(found.found):
+        pairs = expected[j]
+        padding = options["neighbours"] - len(pairs)
+        assert found.base[row].tolist() == [i for i, _ in pairs] + [-1] * padding
+        shares = np.array([s for _, s in pairs] + [0] * padding)
+        np.testing.assert_array_equal(found.weights[row], shares / shares.sum())
+    return found
+
+
+def _reference(base, new, *, min_n, max_n, neighbours, max_df, min_shared):
+    """`reference` with each token's n-grams computed once (same rule, faster)."""
+    base_grams = [grams(token, min_n, max_n) for token in base]
+    occurrences = Counter()
+    for token in base:
+        padded = f"<{token}>"
+        for n in range(min_n, max_n + 1):
+            occurrences.update(padded[i : i + n] for i in range(len(padded) - n + 1))
+    usable = {g for g, c in occurrences.items() if c <= max_df}
+    found = {}
+    for j, token in enumerate(new):
+        mine = grams(token, min_n, max_n) & usable
+        scored = [(i, len(mine & theirs)) for i, theirs in enumerate(base_grams)]
+        scored = sorted(((i, s) for i, s in scored if s >= min_shared), key=lambda p: (-p[1], p[0]))
+        if scored:
+            found[j] = scored[:neighbours]
+    return found
+
+
+# Small limits force every form of the fast path on small vocabularies: level tables as
+# bitmaps or hash indexes, several token parts and length classes, pair counting in many
+# chunks, uint64 pair keys and the unpacked top-k sort.
+_FORCED = {
+    "dense": {},
+    "bitmap": {"char_ngrams._DENSE_LIMIT": 16},
+    "hash": {"char_ngrams._DENSE_LIMIT": 16, "char_ngrams._BITMAP_LIMIT": 64},
+    "chunked": {
+        "char_ngrams._PART_TOKENS": 7,
+        "char_ngrams._DIRECT_LIMIT": 1,
+        "subword_rows._PAIR_CHUNK": 5,
+    },
+    "wide keys": {"subword_rows._NARROW_BITS": 0, "subword_rows._PACKED_BITS": 8},
+}
+
+
+@pytest.mark.parametrize("form", list(_FORCED))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_form_of_the_fast_path_gives_the_rule_exactly(form, seed, monkeypatch):
+    from warmstart.core import char_ngrams, subword_rows
+
+    modules = {"char_ngrams": char_ngrams, "subword_rows": subword_rows}
+    for target, value in _FORCED[form].items():
+        module, name = target.split(".")
+        monkeypatch.setattr(modules[module], name, value)
+    rng = np.random.default_rng(seed)
+    letters = ["abcd", "abcdefghé", "xyzw北京大学"][seed]
+    base = ["", "[UNK]", *_vocabulary(rng, letters + "qr", 300, [6, 14, 20][seed])]
+    new = [*_vocabulary(rng, letters + "st", 60, [7, 12, 16][seed]), "", "s", "qq"]
+    options = [
+        SUBWORD_DEFAULTS,
+        {"min_n": 2, "max_n": 5, "neighbours": 3, "max_df": 15, "min_shared": 3},
+        {"min_n": 1, "max_n": 4, "neighbours": 4, "max_df": 60, "min_shared": 1},
+    ][seed]
+    found = _assert_matches_reference(base, new, options)
+    assert found.found.size > 10  # the case has neighbours to find
+    index = char_ngrams.NgramIndex(new, options["min_n"], options["max_n"])
+    forms = {
+        ("dense" if x.table is not None else "bitmap" if x.mark is not None else "hash")
+        for x in index.levels.values()
+    }
+    assert form not in ("bitmap", "hash") or form in forms
+
+
+def test_markers_are_not_the_angle_bracket_characters():
+    # "<ab" holds the character "<", not the start marker: it shares only the end n-gram
+    # "ab>" with "ab" (were "<" the marker, it would share "<ab" and "<ab>" too).
+    base = ["", "[UNK]", "<ab", "abx"]
+    found = find_neighbours(base, ["ab", "xab"], **{**SUBWORD_DEFAULTS, "min_shared": 1})
+    assert found.found.tolist() == [0, 1]
+    assert found.base[0, :2].tolist() == [2, 3] and found.base[1, 0] == 2
+    assert found.weights[0, :2].tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("base", "new"),
+    [([], ["watch"]), (BASE, []), (BASE, ["", ""]), (["", "[UNK]"], ["a", "b"])],
+)
+def test_empty_vocabularies_and_tokens_find_nothing(base, new):
+    found = find_neighbours(base, new, **SUBWORD_DEFAULTS)
+    assert found.found.size == 0 and found.base.shape == (0, SUBWORD_DEFAULTS["neighbours"])

@@ -41,6 +41,8 @@ SUBWORD_DEFAULTS: dict[str, int] = {
 
 _BASE_CHUNK = 200_000  # base tokens whose n-grams are looked up at once (bounded memory)
 _PAIR_CHUNK = 1 << 21  # (new, base) candidate pairs counted at once (cache-sized sorts)
+_NARROW_BITS = 24  # base indices this wide leave 8 bits of a uint32 pair key to new tokens
+_PACKED_BITS = 63  # widest (new, shared, base) sort key packed into one int64
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def _usable_pairs(
     selects, sorted; packed as token << bits | n-gram if `token_major`, else n-gram << bits
     | token, where n-gram = `offset` + id."""
     pairs = []
-    for block in blocks:
+    for block in blocks if keep.any() else ():
         flat = block.number.reshape(-1)
         hit = np.flatnonzero(keep[flat])
         gram = flat[hit].astype(np.int64)
@@ -167,13 +169,12 @@ class _Postings:
     def __init__(self, pairs: np.ndarray, bits: int, total: int) -> None:
         self.bits = bits
         # Pairs are counted on packed (new, base) keys: uint32 when they fit, else uint64.
-        self.dtype = np.uint32 if bits <= 24 else np.uint64
-        self.span = 1 << (32 - bits) if bits <= 24 else 1 << 20
+        narrow = bits <= _NARROW_BITS
+        self.dtype = np.uint32 if narrow else np.uint64
+        self.span = 1 << (32 - bits) if narrow else 1 << 20
         self.token = (pairs & ((1 << bits) - 1)).astype(self.dtype)
         self.count = np.bincount(pairs >> bits, minlength=total)
         self.start = np.cumsum(self.count) - self.count
-        if self.token.size < 1 << 31:  # halves the index traffic of the pair expansion
-            self.start = self.start.astype(np.int32)
 
     def shared(
         self, query_token: np.ndarray, query_gram: np.ndarray, fan: np.ndarray, min_shared: int
@@ -185,11 +186,11 @@ class _Postings:
         local = (query_token - first).astype(self.dtype) << self.dtype(self.bits)
         key = np.repeat(local, fan)
         # The i-th pair of a query takes entry i of its n-gram's posting list.
-        before = np.cumsum(fan, dtype=self.start.dtype)
+        before = np.cumsum(fan)
         before -= fan
         at = np.repeat(self.start[query_gram] - before, fan)
-        at += np.arange(size, dtype=at.dtype)
-        key |= np.take(self.token, at, mode="clip")
+        at += np.arange(size, dtype=np.int64)
+        key |= self.token[at]
         del at
         key.sort(kind="quicksort")
         key, shared = _repeated(key, min_shared)
@@ -241,7 +242,7 @@ def _top(
     most = int(shared.max(initial=0))
     # Order: new ascending, shared descending, base ascending; one packed sort if it fits.
     rank_bits, base_bits = most.bit_length(), int(base.max(initial=0)).bit_length()
-    if int(new.max(initial=0)).bit_length() + rank_bits + base_bits <= 63:
+    if int(new.max(initial=0)).bit_length() + rank_bits + base_bits <= _PACKED_BITS:
         key = new << (rank_bits + base_bits)
         key |= (most - shared) << base_bits
         key |= base
@@ -273,6 +274,8 @@ def compose_rows(
         stop = start + chunk_rows
         index, weight = found.base[start:stop], found.weights[start:stop]
         acc = np.zeros((index.shape[0], flat.shape[1]), dtype=np.float64)
+        term = np.empty_like(acc)
         for j in range(index.shape[1]):
-            acc += weight[:, j, None] * flat[np.maximum(index[:, j], 0)]
+            np.multiply(weight[:, j, None], flat[np.maximum(index[:, j], 0)], out=term)
+            acc += term
         out[targets[start:stop]] = acc.reshape((-1, *out.shape[1:])).astype(out.dtype)
