@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -159,8 +160,9 @@ def run(case: Case) -> dict[str, float]:
     return stats
 
 
-def run_subword(case: Case) -> dict[str, float]:
-    """Median seconds of ours with uniform and with subword on the same vocabularies."""
+def run_subword(case: Case, memory: bool = False) -> dict[str, float]:
+    """Median seconds of ours with uniform and with subword on the same vocabularies;
+    with `memory`, also the peak memory each allocates beyond its inputs (tracemalloc)."""
     base, new, emb = make_case(case)
     result = remap_embeddings(base, new, emb, "subword", seed=0)
     counts = result.report.source_counts
@@ -174,12 +176,23 @@ def run_subword(case: Case) -> dict[str, float]:
         case.repeats,
     )
     ratio = medians["subword"] / medians["uniform"]
+    peaks = ""
+    if memory:
+        mib = {
+            name: peak_extra(lambda name=name: remap_embeddings(base, new, emb, name, seed=0))
+            / 2**20
+            for name in ("uniform", "subword")
+        }
+        peaks = (
+            f"\n  peak extra memory: uniform {mib['uniform']:.0f} MiB, subword "
+            f"{mib['subword']:.0f} MiB (output {(case.new_size * case.dim * 4) / 2**20:.0f} MiB)"
+        )
     print(
         f"[{case.name} subword, {'derived' if case.derived else 'plain'} new tokens] "
         f"{case.base_size:,} -> {case.new_size:,}, dim {case.dim}, median of {case.repeats}\n"
         f"  uniform   {medians['uniform'] * 1e3:9.1f} ms\n"
         f"  subword   {medians['subword'] * 1e3:9.1f} ms   subword/uniform = {ratio:.2f}x\n"
-        f"  new rows composed from neighbours: {composed:.1%}",
+        f"  new rows composed from neighbours: {composed:.1%}{peaks}",
         flush=True,
     )
     return {"subword_s": medians["subword"], "uniform_s": medians["uniform"], "ratio": ratio}
@@ -214,10 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     failures = []
     sub_small = run_subword(replace(small, derived=True))
-    sub_large = run_subword(replace(large, derived=True))
+    sub_large = run_subword(replace(large, derived=True), memory=True)
     run_subword(replace(large, repeats=1))
     failures += subword_failures(sub_small, sub_large)
     if args.only_subword:
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+        print(f"process peak RSS {peak_rss:.0f} MiB (inputs, outputs and tracemalloc included)")
         print("targets:", "all met" if not failures else "; ".join(failures))
         return 1 if (args.check and failures) else 0
     run(small)
