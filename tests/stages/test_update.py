@@ -139,7 +139,8 @@ def test_learning_nothing_is_reported_not_hidden(chain, data_cache, capsys):
 
 
 FILES = (
-    "data=files", "data.time_column=day", "update.period=M", "update.steps=2",
+    "experiment=continual", "data=files", "data.time_column=day", "update.period=M",
+    "update.steps=2",
     "vocab.max_tokens=300", "base.vocab.max_tokens=300", "vocab.sequence_length=12",
     "train.epochs=1", "train.batch_size=16", "train.learning_rate=0.02",
     "train.tensorboard=false", "model.embedding_dim=8", "model.hidden_units=8",
