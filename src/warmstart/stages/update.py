@@ -6,8 +6,8 @@ versions v1 -> v2 -> v3.
 
 `update.steps=K` (`experiment=continual`) runs K updates in a row on successive generations of
 the embedded corpus, or with `data=files` on successive time windows of the table
-(`data.time_column` grouped by `update.period`: window 0 for the base, window k+1 for step k;
-data.windows), each from the champion the step before left, with cold baselines, under one
+(`data.time_column` grouped by `update.period`, see data/windows.py: window 0 for the base,
+window k+1 for step k), each from the champion the step before left, with cold baselines, under one
 parent run holding a per-step table, a plot and the training time warm-starting saved.
 """
 
