@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from warmstart.tracking.resolve import model_id_of, resolve_source
-from warmstart.tracking.version_format import DIGEST_TAGS, STAGE_TAG
+from warmstart.tracking.version_format import DIGEST_TAGS, STAGE_TAG, VERSION_FILES
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,8 @@ def test_base_and_warm_are_registered_with_digests_aliases_and_lineage(pipeline_
     assert int(warm_v.version) == int(base_v.version) + 1
     assert client.get_model_version_by_alias("pipeline-test", "current").version == warm_v.version
     for version in (base_v, warm_v):
-        assert all(len(version.tags[tag]) == 64 for tag in DIGEST_TAGS.values())
+        # Every file a version holds (head.keras, not model.keras, since issue 13) is digested.
+        assert all(len(version.tags[DIGEST_TAGS[f]]) == 64 for f in VERSION_FILES)
     assert warm_v.tags["warmstart.source_version"] == base_v.version
     assert warm_v.tags["warmstart.source_model_id"] == model_id_of(base_v)
     warm_run = pipeline_run["runs"]["warm"]
