@@ -10,7 +10,8 @@ phase (epoch 1 includes tracing, epoch 2 is steady); the exponent b of time ~ n^
 Vocabulary: a 1,000,000-token version (dimension 64) published to an `mlflow server` on
 127.0.0.1 with proxied artifacts, resolved (download + sha256), warm-started to 1,100,000 tokens
 (load the head, remap, build) as the warm_start stage does: wall time and peak RSS above the
-process's baseline, per step and per process.
+process's baseline, per step and per process. `publish_adam` publishes as the stages do, with
+Adam's state (optimizer.npz): the caller's captured moments are two more matrices.
 
     python benchmarks/bench_scale.py [--sizes 25000,50000,100000,200000] [--tokens 1000000]
                                      [--skip-data] [--skip-vocab]
@@ -188,12 +189,21 @@ def child_vocab(part: str, tokens: int, uri: str) -> dict:
     shape = {"sequence_length": 100, "model_cfg": {"embedding_dim": 64, "hidden_units": 16}}
     steps = {}
     if part == "publish":
+        from warmstart.modeling import optimizer_state
+        from warmstart.modeling.model import compile_model
+
         vocab = ["", "[UNK]", *(f"t{i}" for i in range(tokens - 2))]
-        model = build_model(vocab_size=tokens, **shape)
+        model = compile_model(build_model(vocab_size=tokens, **shape), 1e-3)
+        model.optimizer.build(model.trainable_variables)  # Adam's slots, as after training
         base = rss_mb()
+        where = {"registered_name": "bench-scale", "aliases": ("base",), "sequence_length": 100}
         with mlflow.start_run(), Peak() as steps["publish"]:
-            where = {"registered_name": "bench-scale", "aliases": ("base",), "sequence_length": 100}
             publish_model(model, vocab, embedding_matrix_of(model), **where)
+        # As train_base and warm_start publish: with Adam's state (two more matrices).
+        with mlflow.start_run(), Peak() as steps["publish_adam"]:
+            state = optimizer_state.capture(model)
+            publish_model(model, vocab, embedding_matrix_of(model), optimizer_state=state, **where)
+            del state
     else:
         rng = np.random.default_rng(0)
         keep = np.sort(rng.permutation(tokens - 2)[: int(0.95 * tokens)])
@@ -283,7 +293,7 @@ def main() -> int:
             f"\nvocabulary {args.tokens:,} -> {int(args.tokens * 1.1):,} tokens, dim 64: matrix "
             f"{matrix_mb:.0f} MB; peaks above the process's baseline (target <= {VOCAB_TARGET:g}x)"
         )
-        for step in ("publish", "resolve", "load_head", "remap", "build"):
+        for step in ("publish", "publish_adam", "resolve", "load_head", "remap", "build"):
             extra, own = v[f"{step}_peak_mb"], v[f"{step}_step_mb"]
             print(
                 f"  {step:<11} {v[f'{step}_s']:7.2f} s   peak +{extra:6.0f} MB "
