@@ -225,6 +225,7 @@ def craft_bad_sources(good_uri: str, bad: str, tmp: Path, server_root: Path) -> 
         "empty_vocabulary": lambda: ours(vocabulary=[], embedding=matrix[:0]),
         "pickled_embedding": lambda: ours(embedding=pickled, allow_pickle=True),
         "keras_lambda_layer": lambda: ours(keras_model=lambda_model(tmp / "lambda.keras")),
+        "no_optimizer_state": lambda: ours(),  # sound, but from before versions kept Adam's
     }
     uris = {
         "missing_model": f"models:/no-such-model-{os.urandom(4).hex()}/1",

@@ -48,7 +48,8 @@ def test_embedding_moments_follow_the_remap_and_new_rows_start_at_zero():
     counts = restore(model, saved, vocabulary_plan=plan, label_plan=None)
     state = capture(model)
     for slot in ("momentum", "velocity"):
-        old, now = saved[f"embedding/embeddings:{slot}"], state[f"embedding/embeddings:{slot}"]
+        key = f"embedding/0/embeddings:{slot}"
+        old, now = saved[key], state[key]
         for j, token in enumerate(NEW):
             if token in BASE:
                 np.testing.assert_array_equal(now[j], old[BASE.index(token)])
@@ -75,14 +76,14 @@ def test_output_moments_follow_the_label_remap_by_class():
     model, plan = warm_model(base, head=head4, num_classes=4)
     restore(model, saved, vocabulary_plan=plan, label_plan=plan_labels)
     state = capture(model)
-    old, now = saved["logit/kernel:momentum"], state["logit/kernel:momentum"]
+    old, now = saved["logit/0/kernel:momentum"], state["logit/0/kernel:momentum"]
     np.testing.assert_array_equal(now[:, [0, 1, 3]], old[:, [2, 0, 1]])  # c, a, b
     assert not now[:, 2].any()  # d is new
 
 
 def test_a_state_from_another_architecture_is_refused_with_the_fix():
     base = trained_base()
-    saved = {k: v for k, v in capture(base).items() if not k.startswith("conv/kernel")}
+    saved = {k: v for k, v in capture(base).items() if not k.startswith("conv/0/")}
     model, plan = warm_model(base)
     with pytest.raises(RemapError, match=r"warmstart\.optimizer_state=false"):
         restore(model, saved, vocabulary_plan=plan, label_plan=None)

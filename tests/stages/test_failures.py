@@ -54,6 +54,7 @@ CASES: dict[str, tuple[type[WarmstartError], str]] = {
     "empty_vocabulary": (RegistryError, "is empty"),
     "pickled_embedding": (RegistryError, "allow_pickle=False"),
     "keras_lambda_layer": (RegistryError, "cannot be loaded safely"),
+    "no_optimizer_state": (RemapError, "registered without optimizer state"),
 }
 
 

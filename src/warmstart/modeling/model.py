@@ -77,21 +77,43 @@ def check_head_fits(head: keras.Layer, *, dim: int, sequence_length: int) -> Non
         )
 
 
+class _FromMatrix(keras.initializers.Initializer):
+    """Creates the embedding variable straight from a given matrix: no random values drawn
+    and then overwritten, which cost a vocabulary-sized matrix (or three) of memory."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self.matrix = matrix
+
+    def __call__(self, shape: tuple, dtype: str | None = None) -> np.ndarray:
+        return self.matrix.astype(dtype or self.matrix.dtype, copy=False)
+
+
 def _compose(
-    head: keras.Layer, vocab_size: int, dim: int, *, sequence_length: int, family: str
+    head: keras.Layer,
+    vocab_size: int,
+    dim: int,
+    *,
+    sequence_length: int,
+    family: str,
+    matrix: np.ndarray | None = None,
 ) -> keras.Model:
     check_head_fits(head, dim=dim, sequence_length=sequence_length)
     ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
     embedding = layers.Embedding(
-        vocab_size, dim, mask_zero=family in MASKED_FAMILIES, name=EMBEDDING_LAYER
+        vocab_size,
+        dim,
+        mask_zero=family in MASKED_FAMILIES,
+        embeddings_initializer="uniform" if matrix is None else _FromMatrix(matrix),
+        name=EMBEDDING_LAYER,
     )
-    return keras.Model(ids, head(embedding(ids)), name=f"{family}{_MODEL_SUFFIX}")
+    model = keras.Model(ids, head(embedding(ids)), name=f"{family}{_MODEL_SUFFIX}")
+    embedding.embeddings_initializer = keras.initializers.get("uniform")  # serializable again
+    return model
 
 
-def set_embedding(model: keras.Model, matrix: np.ndarray) -> None:
-    """Put `matrix` (rows = vocabulary) into the model's embedding, without a second copy."""
-    layer = model.get_layer(EMBEDDING_LAYER)
-    layer.embeddings.assign(matrix.astype(layer.embeddings.dtype, copy=False))
+def embedding_row(model: keras.Model, index: int) -> np.ndarray:
+    """One row of the model's embedding (no copy of the whole matrix)."""
+    return np.asarray(model.get_layer(EMBEDDING_LAYER).embeddings[index])
 
 
 def assemble(
@@ -99,9 +121,8 @@ def assemble(
 ) -> keras.Model:
     """Token ids -> logits from a trained head and an embedding matrix (rows = vocabulary)."""
     vocab_size, dim = (int(n) for n in embedding_matrix.shape)
-    model = _compose(head, vocab_size, dim, sequence_length=sequence_length, family=family)
-    set_embedding(model, embedding_matrix)
-    return model
+    return _compose(head, vocab_size, dim, sequence_length=sequence_length, family=family,
+                    matrix=embedding_matrix)  # fmt: skip
 
 
 def build_model(
@@ -122,12 +143,8 @@ def build_model(
     dim = int(model_cfg["embedding_dim"] if embedding_matrix is None else embedding_matrix.shape[1])
     if head is None:
         head = build_head(model_cfg, num_classes, sequence_length)
-    model = _compose(
-        head, vocab_size, dim, sequence_length=sequence_length, family=family_of(model_cfg)
-    )
-    if embedding_matrix is not None:
-        set_embedding(model, embedding_matrix)
-    return model
+    return _compose(head, vocab_size, dim, sequence_length=sequence_length,
+                    family=family_of(model_cfg), matrix=embedding_matrix)  # fmt: skip
 
 
 def compile_model(model: keras.Model, learning_rate: float, num_classes: int = 2) -> keras.Model:

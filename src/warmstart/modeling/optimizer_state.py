@@ -30,30 +30,37 @@ SLOTS = ("momentum", "velocity")
 VOCABULARY, LABELS, HEAD = "vocabulary", "labels", "head"
 
 
-def variable_key(variable: keras.Variable) -> str:
-    """A variable's name in saved state: its path inside the model, without the `head/`
-    that a head loaded on its own (or a swapped-in output layer) does not carry."""
-    return variable.path.removeprefix(f"{HEAD_LAYER}/")
+def variables(model: keras.Model) -> dict[str, tuple[keras.Variable, str, int]]:
+    """Each trainable variable by key `<layer>/<index in the layer>/<name>` -> (variable,
+    role, the axis its role indexes).
+
+    Keys come from the model's declared structure (the embedding, then the head's layers by
+    name), not from variable paths, which differ between a head built in a model and one
+    loaded on its own.
+    """
+    head = model.get_layer(HEAD_LAYER)
+    out = {}
+    for layer in (model.get_layer(EMBEDDING_LAYER), *head.layers):
+        role = {EMBEDDING_LAYER: VOCABULARY, OUTPUT_LAYER: LABELS}.get(layer.name, HEAD)
+        for i, v in enumerate(layer.trainable_weights):
+            axis = v.ndim - 1 if role == LABELS else 0  # kernel (hidden, K), bias (K,)
+            out[f"{layer.name}/{i}/{v.name}"] = (v, role, axis)
+    if len(out) != len(model.trainable_variables):
+        raise RemapError(
+            "the model has trainable variables outside its embedding and head; optimizer "
+            "state carries over only for warmstart's models: set warmstart.optimizer_state=false"
+        )
+    return out
 
 
-def variable_roles(model: keras.Model) -> dict[str, tuple[str, int]]:
-    """Each trainable variable's key -> (role, the axis its role indexes)."""
-    roles = {variable_key(v): (HEAD, 0) for v in model.trainable_variables}
-    for v in model.get_layer(EMBEDDING_LAYER).trainable_variables:
-        roles[variable_key(v)] = (VOCABULARY, 0)
-    for v in model.get_layer(HEAD_LAYER).get_layer(OUTPUT_LAYER).trainable_variables:
-        roles[variable_key(v)] = (LABELS, v.ndim - 1)  # kernel (hidden, K), bias (K,)
-    return roles
-
-
-def _slots(model: keras.Model) -> dict[str, keras.Variable]:
-    """`<variable key>:<slot>` -> the optimizer's variable for it (the optimizer built)."""
+def _slots(model: keras.Model) -> dict[str, tuple[keras.Variable, str, int]]:
+    """`<variable key>:<slot>` -> (the optimizer's variable, role, axis); builds the optimizer."""
     optimizer = model.optimizer
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     by_name = {v.name: v for v in optimizer.variables}
     slots = {}
-    for v in model.trainable_variables:
+    for key, (v, role, axis) in variables(model).items():
         for slot in SLOTS:
             name = f"{v.path.replace('/', '_')}_{slot}"
             if name not in by_name:
@@ -61,7 +68,7 @@ def _slots(model: keras.Model) -> dict[str, keras.Variable]:
                     f"the optimizer keeps no {slot} for {v.path}; optimizer state carries "
                     "over only for Adam: set warmstart.optimizer_state=false"
                 )
-            slots[f"{variable_key(v)}:{slot}"] = by_name[name]
+            slots[f"{key}:{slot}"] = (by_name[name], role, axis)
     return slots
 
 
@@ -70,7 +77,7 @@ def capture(model: keras.Model) -> dict[str, np.ndarray] | None:
     if getattr(model, "optimizer", None) is None:
         return None
     state = {ITERATIONS: np.asarray(model.optimizer.iterations.numpy())}
-    state.update({key: np.asarray(var.numpy()) for key, var in _slots(model).items()})
+    state.update({key: np.asarray(var.numpy()) for key, (var, _, _) in _slots(model).items()})
     return state
 
 
@@ -86,10 +93,8 @@ def restore(
     `label_plan` is None when the classes did not change. Returns how many tensors each
     role restored (and how many restarted at zero), for the run's record.
     """
-    roles = variable_roles(model)
     counts = {VOCABULARY: 0, LABELS: 0, HEAD: 0, "restarted": 0}
-    for key, var in _slots(model).items():
-        role, axis = roles[key.rsplit(":", 1)[0]]
+    for key, (var, role, axis) in _slots(model).items():
         if key not in state:
             raise RemapError(
                 f"the source's optimizer state has no {key}; warm-start with the same "

@@ -27,7 +27,7 @@ from warmstart.core.remap_plan import RemapPlan
 from warmstart.modeling import optimizer_state
 from warmstart.modeling.fit import strategy
 from warmstart.modeling.heads import check_same_family
-from warmstart.modeling.model import embedding_matrix_of
+from warmstart.modeling.model import embedding_matrix_of, embedding_row
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._evaluate import assess, warm_facts
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
@@ -67,33 +67,30 @@ def initializer_options(warm_cfg: Mapping) -> dict:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def check_shared_row(source: ResolvedSource, vocabulary: list[str], matrix: np.ndarray) -> str:
-    """Assert one shared token's row is its trained row, as the tutorial does for 'the'."""
+def check_token(source: ResolvedSource, vocabulary: list[str]) -> str:
+    """The shared token whose row is checked after the remap, `the` as in the tutorial."""
     shared = set(source.vocabulary)
-    token = (
-        CHECK_TOKEN
-        if CHECK_TOKEN in shared and CHECK_TOKEN in vocabulary
-        else next((t for t in vocabulary[2:] if t in shared), None)
-    )
+    if CHECK_TOKEN in shared and CHECK_TOKEN in vocabulary:
+        return CHECK_TOKEN
+    token = next((t for t in vocabulary[2:] if t in shared), None)
     if token is None:
         raise RemapError("no token is shared by the source and new vocabularies; check data/vocab")
-    if not np.array_equal(
-        matrix[vocabulary.index(token)], source.embedding[source.vocabulary.index(token)]
-    ):
-        raise RemapError(f"the row of {token!r} changed in the remap; this is a bug, please report")
     return token
 
 
-def source_optimizer_state(source: ResolvedSource) -> dict[str, np.ndarray]:
-    """The optimizer state the source was registered with; refused if it has none."""
-    path = source.optimizer_state_path
-    if path is None:
-        raise RemapError(
-            f"{source.uri} was registered without optimizer state (before warmstart kept it); "
-            "set warmstart.optimizer_state=false, or warm-start from a newer version"
-        )
-    with np.load(path, allow_pickle=False) as saved:
+def read_optimizer_state(source: ResolvedSource) -> dict[str, np.ndarray] | None:
+    """The optimizer state the source was registered with (None: it has none)."""
+    if source.optimizer_state_path is None:
+        return None
+    with np.load(source.optimizer_state_path, allow_pickle=False) as saved:
         return dict(saved)
+
+
+def no_optimizer_state(source: ResolvedSource) -> RemapError:
+    return RemapError(
+        f"{source.uri} was registered without optimizer state (before warmstart kept it); "
+        "set warmstart.optimizer_state=false, or warm-start from a newer version"
+    )
 
 
 def restore_optimizer(
@@ -121,7 +118,7 @@ def run(
             check_same_family(source.family, cfg.model, source.uri)
             with strategy(cfg.train).scope():
                 trained_head = source.load_head()
-            saved = source_optimizer_state(source) if warm_cfg.optimizer_state else None
+            saved = read_optimizer_state(source) if warm_cfg.optimizer_state else None
         data = prepare(cfg)
         with strategy(cfg.train).scope():
             head, label_tags, label_plan = warm_head(cfg, source, trained_head, data)
@@ -139,17 +136,27 @@ def run(
         mlflow.log_dict(report, "remap/report.json")
         mlflow.log_table(remapped.report.to_frame(), "remap/new_rows.json")
         mlflow.set_tags({remap_count_tag(k): str(v) for k, v in counts.items()})
-        model = new_model(cfg, data, embedding_matrix=remapped.matrix, head=head)
-        checked = check_shared_row(source, data.vocabulary, embedding_matrix_of(model))
-        mlflow.set_tag(CHECKED_TOKEN_TAG, checked)
+        token = check_token(source, data.vocabulary)
+        trained_row = source.embedding[source.vocabulary.index(token)].copy()
+        lineage_tags = source.lineage_tags()
+        source.embedding = trained_row[None]  # the source matrix is not needed any more: free it
+        plan, matrix = remapped.report.plan, remapped.matrix
+        del remapped
+        model = new_model(cfg, data, embedding_matrix=matrix, head=head)
+        del matrix  # the model's variable holds the rows now
+        if not np.array_equal(embedding_row(model, data.vocabulary.index(token)), trained_row):
+            raise RemapError(
+                f"the row of {token!r} changed in the remap; this is a bug, please report"
+            )
+        mlflow.set_tag(CHECKED_TOKEN_TAG, token)
+        if warm_cfg.optimizer_state and saved is None:
+            raise no_optimizer_state(source)  # after the source's own checks, before training
         on_compiled = None
         if saved is not None:
-            on_compiled = functools.partial(
-                restore_optimizer, saved, remapped.report.plan, label_plan
-            )
+            on_compiled = functools.partial(restore_optimizer, saved, plan, label_plan)
         result = train_tracked(model, data, cfg, on_compiled)
         lineage = {
-            **source.lineage_tags(),
+            **lineage_tags,
             REMAP_TAG: json.dumps(counts)[:5000],
             **label_tags,
         }
