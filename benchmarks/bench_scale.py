@@ -217,6 +217,7 @@ def child_vocab(part: str, tokens: int, uri: str) -> dict:
                 head = source.load_head()
             with Peak() as steps["remap"]:
                 matrix = remap_embeddings(source.vocabulary, new_vocab, source.embedding).matrix
+            source.embedding = source.embedding[:1].copy()  # as warm_start: freed before building
             with Peak() as steps["build"]:
                 kw = {"embedding_matrix": matrix, "head": head, **shape}
                 build_model(vocab_size=len(matrix), **kw)

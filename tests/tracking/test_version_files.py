@@ -163,16 +163,19 @@ def test_an_optimizer_state_round_trips_through_resolve_with_its_digest_checked(
 
 
 @pytest.mark.parametrize(
-    "state",
-    [{"slots": np.array([{"m": 1}], dtype=object)}, {"file": np.zeros(3)}],
-    ids=["object_array", "reserved_name"],
+    ("state", "problem"),
+    [
+        ({"slots": np.array([{"m": 1}], dtype=object)}, "cannot be stored without pickle"),
+        ({"": np.zeros(3)}, "is not a non-empty string"),
+    ],
+    ids=["object_array", "empty_name"],
 )
 def test_publish_refuses_optimizer_state_it_cannot_store_without_pickle(
-    state: dict, tracking: Server
+    state: dict, problem: str, tracking: Server
 ) -> None:
     connect(compose_config())
     name = f"optimizer-bad-{uuid.uuid4().hex[:6]}"
-    with pytest.raises(RegistryError, match="cannot be stored without pickle") as raised:
+    with pytest.raises(RegistryError, match=problem) as raised:
         publish(trained_like_model(), name, optimizer_state=state)
     assert "nothing was logged or registered" in str(raised.value)
     assert versions_of(name) == []

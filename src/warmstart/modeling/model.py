@@ -17,6 +17,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers
 
 from warmstart.config.schema import MODEL_FAMILIES
@@ -77,15 +78,24 @@ def check_head_fits(head: keras.Layer, *, dim: int, sequence_length: int) -> Non
         )
 
 
-class _FromMatrix(keras.initializers.Initializer):
-    """Creates the embedding variable straight from a given matrix: no random values drawn
-    and then overwritten, which cost a vocabulary-sized matrix (or three) of memory."""
+_FILL_ROWS = 65536  # rows per in-place update: bounded extra memory for any vocabulary
 
-    def __init__(self, matrix: np.ndarray) -> None:
-        self.matrix = matrix
 
-    def __call__(self, shape: tuple, dtype: str | None = None) -> np.ndarray:
-        return self.matrix.astype(dtype or self.matrix.dtype, copy=False)
+def _fill(variable: keras.Variable, matrix: np.ndarray) -> None:
+    """Write `matrix` into a freshly built variable block by block.
+
+    `tf.Variable(matrix)` or `assign(matrix)` hold two more full copies for a moment (the
+    converted tensor, then the variable's); in-place row updates hold one block. Under a
+    distribution strategy the plain assignment keeps the replicas in step.
+    """
+    if tf.distribute.has_strategy():
+        variable.assign(matrix.astype(variable.dtype, copy=False))
+        return
+    target = variable.value  # the backend's tf.Variable
+    for start in range(0, matrix.shape[0], _FILL_ROWS):
+        block = matrix[start : start + _FILL_ROWS].astype(variable.dtype, copy=False)
+        rows = tf.range(start, start + block.shape[0])
+        target.scatter_update(tf.IndexedSlices(block, rows))
 
 
 def _compose(
@@ -103,11 +113,12 @@ def _compose(
         vocab_size,
         dim,
         mask_zero=family in MASKED_FAMILIES,
-        embeddings_initializer="uniform" if matrix is None else _FromMatrix(matrix),
+        embeddings_initializer="uniform" if matrix is None else "zeros",
         name=EMBEDDING_LAYER,
     )
     model = keras.Model(ids, head(embedding(ids)), name=f"{family}{_MODEL_SUFFIX}")
-    embedding.embeddings_initializer = keras.initializers.get("uniform")  # serializable again
+    if matrix is not None:
+        _fill(embedding.embeddings, matrix)
     return model
 
 

@@ -14,7 +14,7 @@ layer, never guessed from shapes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import keras
 import numpy as np
@@ -72,13 +72,31 @@ def _slots(model: keras.Model) -> dict[str, tuple[keras.Variable, str, int]]:
     return slots
 
 
-def capture(model: keras.Model) -> dict[str, np.ndarray] | None:
-    """The compiled model's optimizer state as plain arrays (None before compiling)."""
+class CapturedState(Mapping[str, np.ndarray]):
+    """A compiled model's optimizer state, read one tensor at a time when asked for, so that
+    writing it (`tracking.publish`) never holds every moment matrix at once."""
+
+    def __init__(self, model: keras.Model) -> None:
+        self._iterations = model.optimizer.iterations
+        self._slots = {key: var for key, (var, _, _) in _slots(model).items()}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key == ITERATIONS:
+            return np.asarray(self._iterations.numpy())
+        return np.asarray(self._slots[key].numpy())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((ITERATIONS, *self._slots))
+
+    def __len__(self) -> int:
+        return 1 + len(self._slots)
+
+
+def capture(model: keras.Model) -> CapturedState | None:
+    """The compiled model's optimizer state (None before compiling)."""
     if getattr(model, "optimizer", None) is None:
         return None
-    state = {ITERATIONS: np.asarray(model.optimizer.iterations.numpy())}
-    state.update({key: np.asarray(var.numpy()) for key, (var, _, _) in _slots(model).items()})
-    return state
+    return CapturedState(model)
 
 
 def restore(

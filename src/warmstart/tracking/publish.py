@@ -13,6 +13,7 @@ import contextlib
 import json
 import tempfile
 import warnings
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ def publish_model(
         (folder / SETTINGS).write_text(json.dumps(settings), encoding="utf-8")
         files = list(VERSION_FILES)
         if optimizer_state is not None:
-            np.savez(folder / OPTIMIZER_STATE, allow_pickle=False, **optimizer_state)
+            _save_optimizer_state(optimizer_state, folder / OPTIMIZER_STATE)
             files.append(OPTIMIZER_STATE)
         digests = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in files if f in DIGEST_TAGS}
         tags = {
@@ -201,20 +202,30 @@ def _check_publishable(model: keras.Model, vocabulary: Sequence[str], embedding:
         )
 
 
-_SAVEZ_ARGUMENTS = ("file", "allow_pickle")  # names numpy.savez keeps for itself
-
-
 def _check_optimizer_state(state: Mapping[str, np.ndarray] | None) -> None:
-    """Refuse, before anything is logged, optimizer state that numpy would have to pickle."""
-    for key, value in (state or {}).items():
-        kind = np.asarray(value).dtype.kind
-        bad_name = not isinstance(key, str) or not key or key in _SAVEZ_ARGUMENTS
-        if bad_name or kind not in "biuf":
+    """Refuse, before anything is logged, state names a `.npz` cannot hold."""
+    for key in state or {}:
+        if not isinstance(key, str) or not key:
             raise RegistryError(
-                f"refusing to publish: optimizer state {key!r} ({np.asarray(value).dtype}) "
-                "cannot be stored without pickle; give numeric arrays under string names "
-                f"other than {', '.join(_SAVEZ_ARGUMENTS)}; nothing was logged or registered"
+                f"refusing to publish: optimizer state name {key!r} is not a non-empty string; "
+                "give each array a name; nothing was logged or registered"
             )
+
+
+def _save_optimizer_state(state: Mapping[str, np.ndarray], path: Path) -> None:
+    """`state` as an `.npz` (what `numpy.savez` writes, readable by `numpy.load` without
+    pickle), one array at a time: `state` may read each from the optimizer only now."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for key in state:
+            array = np.asarray(state[key])
+            if array.dtype.kind not in "biuf":
+                raise RegistryError(
+                    f"refusing to publish: optimizer state {key!r} ({array.dtype}) cannot be "
+                    "stored without pickle; give numeric arrays; nothing was logged or registered"
+                )
+            with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+            del array
 
 
 def _verify_logged(model_id: str, digests: Mapping[str, str]) -> None:
