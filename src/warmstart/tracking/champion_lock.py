@@ -17,11 +17,16 @@ import time
 from collections.abc import Iterator
 
 from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 from mlflow.tracking import MlflowClient
 
 from warmstart.core.errors import TrackingError
 from warmstart.tracking.version_format import champion_lock_model
-from warmstart.tracking.write_retry import is_already_created, is_write_conflict
+from warmstart.tracking.write_retry import (
+    is_already_created,
+    is_write_conflict,
+    retry_conflicts,
+)
 
 LEASE_SECONDS = 120.0  # a live holder needs under a second; a dead one is broken after this
 WAIT_SECONDS = 300.0  # give up waiting (a stuck lock is broken well before)
@@ -67,5 +72,14 @@ def champion_lock(name: str, holder: str) -> Iterator[None]:
     try:
         yield
     finally:
-        with contextlib.suppress(MlflowException):  # broken by a waiter after the lease
-            client.delete_registered_model(lock)
+        _release(client, lock)
+
+
+def _release(client: MlflowClient, lock: str) -> None:
+    """Delete the lock, again while the store is busy with the waiters' attempts (a lock left
+    behind would hold every later promotion for the lease)."""
+    try:
+        retry_conflicts(lambda: client.delete_registered_model(lock))
+    except MlflowException as exc:
+        if exc.error_code != ErrorCode.Name(RESOURCE_DOES_NOT_EXIST):  # broken after the lease
+            raise

@@ -27,6 +27,11 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models.evaluation.validation import ModelValidationFailedException
+from mlflow.protos.databricks_pb2 import (
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
+    ErrorCode,
+)
 from mlflow.tracking import MlflowClient
 
 from warmstart.core.errors import ConfigError, TrackingError
@@ -55,6 +60,8 @@ from warmstart.tracking.version_format import (
 )
 from warmstart.tracking.write_retry import retry_conflicts
 
+# What MLflow answers for a model that does not exist, and for an alias it does not have.
+_ABSENT = {ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)}
 _ROUNDS = 10  # re-judgements when other promotions keep winning the race
 
 
@@ -111,11 +118,14 @@ def promotion_metric(registry_cfg: Mapping, classes: list) -> tuple[str, float]:
 
 
 def champion_of(name: str) -> str | None:
-    """The version holding `champion`, or None when the model has none yet."""
+    """The version holding `champion`, or None when the model (or its alias) does not exist yet;
+    any other failure is raised, never taken for "no champion" (which would promote)."""
     try:
         return str(MlflowClient().get_model_version_by_alias(name, CHAMPION_ALIAS).version)
-    except MlflowException:
-        return None
+    except MlflowException as exc:
+        if exc.error_code in _ABSENT:
+            return None
+        raise
 
 
 def champion_score(name: str, version: str, test: pd.DataFrame, metric: str) -> float:
