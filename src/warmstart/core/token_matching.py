@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from warmstart.core.packed_tokens import all_unique, pack_tokens, same_tokens
+from warmstart.core.packed_tokens import BLOCK, PackedTokens, all_unique, pack_tokens, same_tokens
 from warmstart.core.vocab import check_vocabulary, raise_if_duplicates, token_index
 
 __all__ = ["match_tokens"]
@@ -28,22 +28,44 @@ def match_tokens(base: Sequence[str], new: Sequence[str]) -> np.ndarray:
     for tokens, name in ((base, "base vocabulary"), (new, "new vocabulary")):
         if len(tokens) == 0:
             check_vocabulary(tokens, name=name)
-    pb, pn = pack_tokens(base), pack_tokens(new)
-    if pb is not None and pn is not None:
-        index = pd.Index(pb.fingerprint)
+    packed_base = pack_tokens(base)
+    if packed_base is not None:
+        index = pd.Index(packed_base.fingerprint, copy=False)
         if index.is_unique:
-            new_to_base = index.get_indexer(pn.fingerprint).astype(np.intp, copy=False)
-            hit = np.flatnonzero(new_to_base >= 0)
-            same = same_tokens(pn, hit, pb, new_to_base[hit])
-            # A fingerprint collision cannot hide a true match (base fingerprints are
-            # unique), so a match that fails verification simply means "absent".
-            new_to_base[hit[~same]] = -1
-            if _matches_unique(new_to_base, pn.fingerprint, len(base)):
+            new_to_base = _match_packed(index, packed_base, new)
+            if new_to_base is not None:
                 return new_to_base
     return _match_exact(base, new)
 
 
-def _matches_unique(new_to_base: np.ndarray, fingerprint: np.ndarray, base_size: int) -> bool:
+def _match_packed(index: pd.Index, base: PackedTokens, new: Sequence[str]) -> np.ndarray | None:
+    """Match `new` a block at a time against the unique fingerprints of `base`; None when
+    `new` cannot be packed or may hold duplicates (or a fingerprint collision).
+
+    Packing, fingerprinting and verifying one block of new tokens at a time keeps the
+    temporaries small: only the result and the fingerprints of absent tokens are full size.
+    """
+    new_to_base = np.empty(len(new), dtype=np.intp)
+    absent: list[np.ndarray] = []
+    for first in range(0, len(new), BLOCK):
+        block = pack_tokens(new, first, first + BLOCK)
+        if block is None:
+            return None
+        found = index.get_indexer(block.fingerprint).astype(np.intp, copy=False)
+        hit = np.flatnonzero(found >= 0)
+        # A fingerprint collision cannot hide a true match (base fingerprints are unique),
+        # so a match that fails verification simply means "absent".
+        found[hit[~same_tokens(block, hit, base, found[hit])]] = -1
+        new_to_base[first : first + found.size] = found
+        absent.append(block.fingerprint[found < 0])
+    return (
+        new_to_base
+        if _matches_unique(new_to_base, np.concatenate(absent), len(base.lengths))
+        else None
+    )
+
+
+def _matches_unique(new_to_base: np.ndarray, absent: np.ndarray, base_size: int) -> bool:
     """Whether the new vocabulary is free of duplicates (False may also mean a collision).
 
     Equal tokens get equal results, so duplicates are either found tokens sharing a base
@@ -54,7 +76,7 @@ def _matches_unique(new_to_base: np.ndarray, fingerprint: np.ndarray, base_size:
     taken = new_to_base[found]
     seen = np.zeros(base_size, dtype=bool)
     seen[taken] = True
-    return int(np.count_nonzero(seen)) == taken.size and all_unique(fingerprint[~found])
+    return int(np.count_nonzero(seen)) == taken.size and all_unique(absent)
 
 
 def _match_exact(base: Sequence[str], new: Sequence[str]) -> np.ndarray:

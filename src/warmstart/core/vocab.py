@@ -19,7 +19,7 @@ import pandas as pd
 
 from warmstart.core.arrays import object_array
 from warmstart.core.errors import VocabularyError
-from warmstart.core.packed_tokens import all_unique, pack_tokens
+from warmstart.core.packed_tokens import all_unique, fingerprint_tokens
 
 __all__ = [
     "VocabularyLike",
@@ -118,20 +118,24 @@ def _read_vocabulary_file(path: Path, name: str) -> list[str]:
             f"{name} file {str(path)!r} does not exist or is not a file; pass the path of "
             "the one-token-per-line file written by TextVectorization (or a list of tokens)."
         )
+    raw = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise VocabularyError(
             f"{name} file {str(path)!r} is not valid UTF-8 at byte {exc.start}; re-export it "
             "as UTF-8 (TextVectorization writes UTF-8)."
         ) from exc
+    del raw  # one copy of the file at a time: bytes, then str, then the tokens
     if text == "":
         return []
     # Only the line terminator is removed: an empty first line is the mask token ''.
-    text = text.replace("\r\n", "\n")
-    if text.endswith("\n"):
-        text = text[:-1]
-    return text.split("\n")
+    text = text.replace("\r\n", "\n")  # the same object when there is none
+    tokens = text.split("\n")
+    del text
+    if tokens[-1] == "" and len(tokens) > 1:  # the file's final line terminator, no token
+        tokens.pop()
+    return tokens
 
 
 def _from_array(array: np.ndarray, name: str) -> list[str]:
@@ -210,8 +214,8 @@ def check_vocabulary(tokens: Sequence[str], *, name: str = "vocabulary") -> None
             f"{name} is empty; pass the vocabulary the embedding was trained with (a "
             "TextVectorization vocabulary holds at least the mask '' and OOV '[UNK]' tokens)."
         )
-    packed = pack_tokens(tokens)
-    if packed is not None and all_unique(packed.fingerprint):
+    fingerprints = fingerprint_tokens(tokens)  # block by block: no full-size buffer kept
+    if fingerprints is not None and all_unique(fingerprints):
         return
     raise_if_duplicates(token_index(tokens), name)
 
