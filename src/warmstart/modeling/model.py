@@ -7,7 +7,8 @@ get K logits (softmax, sparse categorical cross-entropy). Families live in `mode
 
 The embedding is the part a vocabulary change invalidates; the head only sees token vectors,
 so a warm start keeps it whole and swaps in an embedding remapped to the new vocabulary.
-Keras 3 has no `Embedding(weights=...)`: weights are set after the layer is built.
+Keras 3 has no `Embedding(weights=...)`: a given matrix is written into the built variable,
+in place and block by block (see `_fill`).
 """
 
 from __future__ import annotations
@@ -37,11 +38,21 @@ from warmstart.modeling.macro_f1 import MacroF1
 EMBEDDING_LAYER = "embedding"
 _MODEL_SUFFIX = "_text_classifier"
 
-__all__ = [
+__all__ = [  # the head's layer names and `output_units` are re-exported from `heads`
     "EMBEDDING_LAYER",
     "HEAD_LAYER",
     "HIDDEN_LAYER",
     "OUTPUT_LAYER",
+    "assemble",
+    "build_model",
+    "check_head_fits",
+    "compile_model",
+    "embedding_matrix_of",
+    "embedding_row",
+    "head_of",
+    "load_model",
+    "model_family",
+    "num_classes",
     "output_units",
 ]
 
