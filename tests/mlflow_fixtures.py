@@ -112,6 +112,18 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.stop()
 
 
+@contextlib.contextmanager
+def tracking_env(uri: str, experiment: str) -> Iterator[None]:
+    """MLflow pointed at `uri` and `experiment`, with no run or experiment id inherited: the
+    `tracking` fixture's environment, for module- and session-scoped fixtures."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        mp.setenv("MLFLOW_EXPERIMENT_NAME", experiment)
+        for var in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
+            mp.delenv(var, raising=False)
+        yield
+
+
 @pytest.fixture
 def tracking(mlflow_server: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
     """Point MLflow at the test server, in an experiment of this test's own."""
@@ -145,11 +157,7 @@ def pipeline_run(mlflow_server: Server, data_cache: Path) -> dict:
     from warmstart.stages import pipeline
     from warmstart.tracking.connection import connect
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
-        mp.setenv("MLFLOW_EXPERIMENT_NAME", "pipeline-test")
-        for var in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
-            mp.delenv(var, raising=False)
+    with tracking_env(mlflow_server.uri, "pipeline-test"):
         cfg = compose_config(*SMOKE, cache_dir=data_cache)
         connect(cfg)
         ids = pipeline.run(cfg, overrides=list(SMOKE))

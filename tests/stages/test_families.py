@@ -18,7 +18,7 @@ import pytest
 from compose import compose_config
 from faults import run_of_experiment
 from mlflow.tracking import MlflowClient
-from mlflow_fixtures import Server, versions_of
+from mlflow_fixtures import Server, tracking_env, versions_of
 
 from warmstart.core.errors import RemapError
 from warmstart.stages import train_base, warm_start
@@ -37,11 +37,7 @@ def bases(mlflow_server: Server, data_cache: Path) -> Iterator[dict]:
     """One registered base per family, under a model name of this module's own."""
     name = f"families-{uuid.uuid4().hex[:8]}"
     out = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
-        mp.setenv("MLFLOW_EXPERIMENT_NAME", f"{name}-bases")
-        for var in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
-            mp.delenv(var, raising=False)
+    with tracking_env(mlflow_server.uri, f"{name}-bases"):
         for family in FAMILIES:
             cfg = compose_config(*TINY, f"model={family}", f"registry.model_name={name}-{family}",
                                  cache_dir=data_cache)  # fmt: skip

@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from compose import compose_config
 from mlflow.tracking import MlflowClient
-from mlflow_fixtures import Server, free_port
+from mlflow_fixtures import Server, free_port, tracking_env
 
 from warmstart.core.errors import ConfigError, DataError
 from warmstart.stages import cold_start, train_base, update
@@ -44,11 +44,7 @@ EVALUATION_FILES = {
 @pytest.fixture(scope="module")
 def chain(mlflow_server: Server, data_cache: Path) -> Iterator[dict]:
     name = f"update-{uuid.uuid4().hex[:8]}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
-        mp.setenv("MLFLOW_EXPERIMENT_NAME", name)
-        for var in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
-            mp.delenv(var, raising=False)
+    with tracking_env(mlflow_server.uri, name):
 
         def cfg(*extra: str):
             return compose_config(
@@ -168,11 +164,7 @@ def continual_files(mlflow_server: Server, tmp_path_factory) -> Iterator[dict]:
     name = f"continual-files-{uuid.uuid4().hex[:8]}"
     table = tmp_path_factory.mktemp("continual") / "reviews.csv"
     _drifting_table(table)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
-        mp.setenv("MLFLOW_EXPERIMENT_NAME", name)
-        for var in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
-            mp.delenv(var, raising=False)
+    with tracking_env(mlflow_server.uri, name):
 
         def cfg(*extra: str):
             return compose_config(
