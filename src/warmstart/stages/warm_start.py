@@ -138,7 +138,6 @@ def run(
         mlflow.set_tags({remap_count_tag(k): str(v) for k, v in counts.items()})
         token = check_token(source, data.vocabulary)
         trained_row = source.embedding[source.vocabulary.index(token)].copy()
-        lineage_tags = source.lineage_tags()
         source.embedding = trained_row[None]  # the source matrix is not needed any more: free it
         plan, matrix = remapped.report.plan, remapped.matrix
         del remapped
@@ -156,7 +155,7 @@ def run(
             on_compiled = functools.partial(restore_optimizer, saved, plan, label_plan)
         result = train_tracked(model, data, cfg, on_compiled)
         lineage = {
-            **lineage_tags,
+            **source.lineage_tags(),
             REMAP_TAG: json.dumps(counts)[:5000],
             **label_tags,
         }
