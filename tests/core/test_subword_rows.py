@@ -187,18 +187,14 @@ def _assert_matches_reference(base, new, options):
 
 
 # Small limits force every form of the fast path on small vocabularies: level tables as
-# bitmaps or hash indexes, several token parts and length classes, pair counting in many
-# chunks, uint64 pair keys and the unpacked top-k sort.
+# bitmaps or hash tables, many slices of tokens shared out to the threads, and the wide
+# hit counter.
 _FORCED = {
     "dense": {},
     "bitmap": {"char_ngrams._DENSE_LIMIT": 16},
     "hash": {"char_ngrams._DENSE_LIMIT": 16, "char_ngrams._BITMAP_LIMIT": 64},
-    "chunked": {
-        "char_ngrams._PART_TOKENS": 7,
-        "char_ngrams._DIRECT_LIMIT": 1,
-        "subword_rows._PAIR_CHUNK": 5,
-    },
-    "wide keys": {"subword_rows._NARROW_BITS": 0, "subword_rows._PACKED_BITS": 8},
+    "sliced": {"subword_rows._SLICES": 7},
+    "wide counter": {"subword_rows._NARROW_COUNTS": 0},
 }
 
 
@@ -223,10 +219,7 @@ def test_every_form_of_the_fast_path_gives_the_rule_exactly(form, seed, monkeypa
     found = _assert_matches_reference(base, new, options)
     assert found.found.size > 10  # the case has neighbours to find
     index = char_ngrams.NgramIndex(new, options["min_n"], options["max_n"])
-    forms = {
-        ("dense" if x.table is not None else "bitmap" if x.mark is not None else "hash")
-        for x in index.levels.values()
-    }
+    forms = {level.form for level in index.levels.values()}
     assert form not in ("bitmap", "hash") or form in forms
 
 

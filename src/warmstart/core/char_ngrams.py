@@ -1,64 +1,47 @@
-"""Character n-grams of many tokens at once, as dense integer ids, without a loop over tokens.
+"""Character n-grams of many tokens at once, as dense integer ids, in compiled loops.
 
 fastText's scheme: each token is wrapped in boundary markers ("<watch>"), and every run of
 `min_n`..`max_n` consecutive characters is one n-gram, so "watch" and "unwatchable" share
 "wat", "watc", "watch" but "watch>" only with words that end there. (The markers are
 symbols of their own: a "<" inside a token is not a boundary.)
 
-Only the n-grams of one token list matter to a subword search (the new tokens': a few
-million distinct n-grams at most), so `NgramIndex` numbers those, length by length, and
-other token lists are looked up against it. Tokens of similar length are stacked into 2-D
-arrays of dense character ids (zero-padded on the right), and an n-gram is its (n-1)-gram
-prefix plus one character, so its number is looked up by the key `prefix number * A +
-character` (A = alphabet size): a handful of array operations per length for a million
-tokens, no hashing of strings, and exact in any script (equal ids mean equal n-grams). The
-shortest level is keyed by its characters directly (A**n keys). A level's keys map to
-numbers through a dense table when it is small, through a bitmap with rank counts when it
-is large (a membership probe first, the rank only for the few hits), and through a pandas
-hash index past that; all three number a level's n-grams in ascending key order.
+Only the n-grams of one token list matter to a subword search (the new tokens'), so
+`NgramIndex` numbers those, length by length, and other token lists are looked up against
+it. Tokens are laid end to end as one array of dense character ids ("<", the characters,
+">"; a character the indexed tokens lack gets 0 and no n-gram holds it). An n-gram is its
+(n-1)-gram prefix plus one character, so its id is found by the exact key `prefix id * A +
+character` (A = alphabet size): one table probe per window and length, no string hashing,
+exact in any script. A level's table is a dense array while its key space is small, an
+open-addressing hash table past that. The loops are compiled by Numba (`cache=True`: the
+first call on a machine compiles, later processes load the machine code).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
+import numba
 import numpy as np
-import pandas as pd
 
-__all__ = ["GramIds", "NgramIndex"]
+__all__ = ["Encoded", "NgramIndex", "encode"]
 
 _BEGIN, _END = 1, 2  # ids of the boundary markers; characters get ids from 3 on
 _CODE_POINTS = 0x110000
-_DENSE_LIMIT = 1 << 22  # keys of a level kept as a dense int32 table (16 MiB)
-_BITMAP_LIMIT = 1 << 32  # keys of a level kept as a bitmap (512 MiB of bits at most)
-_DIRECT_LIMIT = 1 << 16  # keys of the shortest level, indexed by its characters
-_PART_TOKENS = 1 << 18  # tokens stacked into one array (bounded temporaries)
+_DENSE_LIMIT = 1 << 18  # keys of a level kept as a dense int32 table (1 MiB at most)
+_EMPTY = -1  # a free slot of a hash table
+_BITMAP_LIMIT = 1 << 31  # keys of a level kept as a bitmap (256 MiB of bits at most)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing's multiplier
 
 
-@dataclass(frozen=True)
-class GramIds:
-    """The n-grams of length n of some tokens: `number[p, r]` is 1 + the id of the one
-    starting at character p of token `token[r]` (the "<" marker is character 0), 0 where
-    the index does not hold it (or the window runs past the token's end). Position-major,
-    so that every array operation runs over long contiguous rows."""
+class Encoded:
+    """Tokens laid end to end as character ids: token i is `chars[starts[i]:starts[i + 1]]`
+    ("<", its characters, ">")."""
 
-    n: int
-    token: np.ndarray  # int64, one per column
-    number: np.ndarray  # int32, (windows, tokens)
+    def __init__(self, chars: np.ndarray, starts: np.ndarray) -> None:
+        self.chars, self.starts = chars, starts
 
-
-def _groups(lengths: np.ndarray) -> list[np.ndarray]:
-    """Token indices grouped by length class (<=8, <=16, <=32, ...) and in parts of at most
-    _PART_TOKENS: bounded padding and temporaries."""
-    if lengths.size and int(lengths.max()) <= 2 * max(8, int(lengths.min())):
-        classes = [np.arange(lengths.size)]
-    else:
-        cls = np.ceil(np.log2(np.maximum(lengths, 8))).astype(np.int64)
-        classes = [np.flatnonzero(cls == value) for value in np.unique(cls)]
-    return [
-        rows[i : i + _PART_TOKENS] for rows in classes for i in range(0, rows.size, _PART_TOKENS)
-    ]
+    def __len__(self) -> int:
+        return self.starts.size - 1
 
 
 def _alphabet(tokens: Sequence[str]) -> np.ndarray:
@@ -69,162 +52,217 @@ def _alphabet(tokens: Sequence[str]) -> np.ndarray:
     codes = np.frombuffer("".join(tokens).encode("utf-32-le", "surrogatepass"), np.uint32)
     present = np.zeros(_CODE_POINTS, dtype=bool)
     present[codes] = True
-    present[0] = False
     used = np.flatnonzero(present)
-    dtype = np.uint8 if used.size + _END < 256 else np.int32
-    lookup = np.zeros(_CODE_POINTS, dtype=dtype)
-    lookup[used] = np.arange(_END + 1, _END + 1 + used.size)
+    lookup = np.zeros(_CODE_POINTS, dtype=np.int32)
+    lookup[used] = np.arange(_END + 1, _END + 1 + used.size, dtype=np.int32)
     return lookup
 
 
-def _char_ids(tokens: Sequence[str], lookup: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """(width + 2, tokens) character ids: "<", the characters, ">", then zeros (one column
-    per token). Characters outside the alphabet get 0, like the padding: no indexed n-gram
-    holds them."""
-    chars = np.array(tokens, dtype=str)  # width >= 1 even if all tokens are empty
-    width = chars.dtype.itemsize // 4
-    ids = np.zeros((width + 2, len(tokens)), dtype=lookup.dtype)
-    ids[0] = _BEGIN
-    ids[1 : width + 1] = lookup[chars.view(np.uint32).reshape(len(tokens), width)].T
-    ids[lengths + 1, np.arange(len(tokens))] = _END
-    return ids
+def encode(tokens: Sequence[str], lookup: np.ndarray) -> Encoded:
+    """`tokens` as character ids through `lookup` (code point -> id), markers added."""
+    codes = np.frombuffer("\n".join(tokens).encode("utf-32-le", "surrogatepass"), np.uint32)
+    chars = np.empty(codes.size + len(tokens) + 1, dtype=np.int32)
+    starts = np.empty(len(tokens) + 1, dtype=np.int64)
+    if _wrap(codes, lookup, chars, starts):  # newlines delimit the tokens
+        return Encoded(chars, starts)
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    codes = np.frombuffer("".join(tokens).encode("utf-32-le", "surrogatepass"), np.uint32)
+    starts[0] = 0
+    np.cumsum(lengths + 2, out=starts[1:])
+    chars = np.empty(starts[-1], dtype=np.int32)
+    chars[starts[:-1]], chars[starts[1:] - 1] = _BEGIN, _END
+    body = np.ones(chars.size, dtype=bool)
+    body[starts[:-1]] = body[starts[1:] - 1] = False
+    chars[body] = lookup[codes]
+    return Encoded(chars, starts)
+
+
+@numba.njit(cache=True, nogil=True)
+def _wrap(codes: np.ndarray, lookup: np.ndarray, chars: np.ndarray, starts: np.ndarray) -> bool:
+    """Newline-joined tokens as character ids with markers; False (and `chars` unfinished)
+    if a token holds a newline, so that the newlines are more than the tokens' joints."""
+    tokens, at = starts.size - 1, 0
+    if tokens == 0:
+        starts[0] = 0
+        return codes.size == 0
+    starts[0], chars[0] = 0, _BEGIN
+    t = 1
+    for code in codes:
+        at += 1
+        if code == 10:
+            if t == tokens:
+                return False
+            chars[at] = _END
+            at += 1
+            starts[t], chars[at] = at, _BEGIN
+            t += 1
+        else:
+            chars[at] = lookup[code]
+    chars[at + 1] = _END
+    starts[tokens] = at + 2
+    return t == tokens
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _slot(key: int, mask: int) -> int:
+    return int((np.uint64(key) * _GOLDEN) >> np.uint64(32)) & mask
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _bits_below(word: np.uint64, bit: int) -> int:
+    """Set bits of `word` below position `bit` (SWAR popcount; LLVM emits popcnt)."""
+    x = word & ((np.uint64(1) << np.uint64(bit)) - np.uint64(1))
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _find(
+    dense: np.ndarray,
+    words: np.ndarray,
+    ranks: np.ndarray,
+    keys: np.ndarray,
+    values: np.ndarray,
+    key: int,
+) -> int:
+    """The id of `key` in a level's table (dense, bitmap or hash), 0 if absent."""
+    if dense.size:
+        return dense[key]
+    if words.size:
+        word, bit = words[key >> 6], key & 63
+        if (word >> np.uint64(bit)) & np.uint64(1):
+            return ranks[key >> 6] + _bits_below(word, bit) + 1
+        return 0
+    mask = keys.size - 1
+    at = _slot(key, mask)
+    while keys[at] != _EMPTY and keys[at] != key:
+        at = (at + 1) & mask
+    return values[at] if keys[at] == key else 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _build(
+    ids: np.ndarray, chars: np.ndarray, starts: np.ndarray, n: int, alphabet: int, table: tuple
+) -> int:
+    """Enter the level-n keys of the windows (level n-1 ids in `ids`) in the table: set the
+    bitmap's bits, or give dense and hash keys not yet in it the next ids; returns the
+    number of keys entered."""
+    dense, words, _, keys, values = table
+    mask, size = keys.size - 1, 0
+    for t in range(starts.size - 1):
+        s, e = starts[t], starts[t + 1]
+        for p in range(s, max(s, e - n + 1)):
+            prefix, char = ids[p], chars[p + n - 1]
+            if prefix == 0 or char == 0:
+                continue
+            key = prefix * alphabet + char
+            if dense.size:
+                if dense[key] == 0:
+                    size += 1
+                    dense[key] = size
+            elif words.size:
+                bit = np.uint64(1) << np.uint64(key & 63)
+                if not words[key >> 6] & bit:
+                    size += 1
+                    words[key >> 6] |= bit
+            else:
+                at = _slot(key, mask)
+                while keys[at] != _EMPTY and keys[at] != key:
+                    at = (at + 1) & mask
+                if keys[at] != key:
+                    size += 1
+                    keys[at], values[at] = key, size
+    return size
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _number(
+    ids: np.ndarray, chars: np.ndarray, starts: np.ndarray, n: int, alphabet: int, table: tuple
+) -> None:
+    """Level n from level n-1 in place, for every token (in parallel): `ids[p]` becomes the
+    id of the n-gram starting at p (0: not indexed, or past its token's end).
+
+    (The table's arrays are unpacked here, once: passing them on per window would cost a
+    reference count update each, more than the probe itself.)"""
+    dense, words, ranks, keys, values = table
+    for t in numba.prange(starts.size - 1):
+        s, e = starts[t], starts[t + 1]
+        for p in range(s, max(s, e - n + 1)):
+            prefix, char = ids[p], chars[p + n - 1]
+            key = prefix * alphabet + char
+            found = _find(dense, words, ranks, keys, values, key) if prefix and char else 0
+            ids[p] = found
+        for p in range(max(s, e - n + 1), e):
+            ids[p] = 0
 
 
 class _Level:
-    """Numbers (1 + id, ascending key order) of the distinct n-grams of one length."""
+    """The table of one n-gram length: key -> id (1-based). A dense array for small key
+    spaces; a bitmap with per-word rank counts (ids in key order) for larger ones, so a
+    probe that misses reads a few cache-resident bits; a hash table past that."""
 
-    def __init__(self, keys: np.ndarray, space: int) -> None:
-        self.table = self.mark = self.index = None
-        if space > _BITMAP_LIMIT:
-            distinct = keys.astype(np.int64)  # a copy: sorted in place
-            distinct.sort(kind="quicksort")
-            if distinct.size > 1:
-                distinct = distinct[np.r_[True, distinct[1:] != distinct[:-1]]]
-            self.size, self.index = int(distinct.size), pd.Index(distinct)
-            return
-        mark = np.zeros(space, dtype=bool)
-        mark[keys] = True
+    def __init__(self, space: int, windows: int) -> None:
+        int32, none = np.zeros(0, np.int32), np.zeros(0, np.uint64)
+        dense, words, keys, values = int32, none, np.zeros(1, np.int64), int32
         if space <= _DENSE_LIMIT:
-            self.table = np.cumsum(mark, dtype=np.int32)
-            self.size = int(self.table[-1]) if space else 0
-            self.table[~mark] = 0
-            return
-        words = np.zeros(-(-space // 64), dtype=np.uint64)
-        words.view(np.uint8)[: -(-space // 8)] = np.packbits(mark, bitorder="little")
-        counts = np.bitwise_count(words).astype(np.int32)
-        self.ranks = np.cumsum(counts, dtype=np.int32) - counts  # set bits before each word
-        self.size = int(self.ranks[-1] + counts[-1])
-        self.mark, self.words = mark, words
+            dense = np.zeros(space, dtype=np.int32)
+        elif space <= _BITMAP_LIMIT:
+            words = np.zeros(-(-space // 64), dtype=np.uint64)
+        else:
+            capacity = 1 << max(4, (2 * windows).bit_length())  # load factor <= 1/2
+            keys = np.full(capacity, _EMPTY, dtype=np.int64)
+            values = np.zeros(capacity, dtype=np.int32)
+        self.form = "dense" if dense.size else "bitmap" if words.size else "hash"
+        self.size = 0
+        self.table = (dense, words, int32, keys, values)
 
-    def numbers(self, keys: np.ndarray, where: np.ndarray | None) -> np.ndarray:
-        """The number of each key (0 if absent); keys where `where` is False are absent."""
-        if self.table is not None:
-            return self.table[keys]
-        out = np.zeros(keys.shape, dtype=np.int32)
-        flat, put = keys.reshape(-1), out.reshape(-1)
-        if self.index is not None:
-            at = np.flatnonzero(where) if where is not None else np.arange(flat.size)
-            put[at] = self.index.get_indexer(flat[at]) + 1
-            return out
-        at = np.flatnonzero(self.mark[flat])
-        key = flat[at]
-        word = key >> 6
-        below = self.words[word] & ((np.uint64(1) << (key & 63).astype(np.uint64)) - np.uint64(1))
-        number = np.bitwise_count(below).astype(np.int32)
-        number += self.ranks[word]
-        number += 1
-        put[at] = number
-        return out
+    def build(self, ids: np.ndarray, tokens: Encoded, n: int, alphabet: int) -> None:
+        """Enter the n-grams of `tokens` (level n-1 ids in `ids`); set `ids` to theirs."""
+        self.size = _build(ids, tokens.chars, tokens.starts, n, alphabet, self.table)
+        dense, words, _, keys, values = self.table
+        if self.form == "bitmap":
+            counts = np.bitwise_count(words).astype(np.int32)
+            self.table = (dense, words, np.cumsum(counts, dtype=np.int32) - counts, keys, values)
+        self.number(ids, tokens, n, alphabet)
+
+    def number(self, ids: np.ndarray, tokens: Encoded, n: int, alphabet: int) -> None:
+        _number(ids, tokens.chars, tokens.starts, n, alphabet, self.table)
 
 
 class NgramIndex:
     """Dense ids of the distinct n-grams (lengths `min_n`..`max_n`) of `tokens`.
 
-    `sizes[n]` is how many distinct n-grams of length n they hold. `numbered(tokens)`
-    yields, length by length, the indexed n-grams of any token list; `own` holds what it
-    would yield for `tokens` itself.
+    `sizes[n]` is how many distinct n-grams of length n they hold (ids 1..sizes[n]);
+    `own[n - min_n, p]` is the id of the n-gram of length n starting at character position
+    p of `self.tokens`. `numbered(other)` yields the same for another token list, level by
+    level.
     """
 
     def __init__(self, tokens: Sequence[str], min_n: int, max_n: int) -> None:
         self.min_n, self.max_n = min_n, max_n
-        self.lookup_table = _alphabet(tokens)
-        self.alphabet = int(self.lookup_table.max(initial=_END)) + 1
-        self.first = 1
-        while self.first < min_n and self.alphabet ** (self.first + 1) <= _DIRECT_LIMIT:
-            self.first += 1
+        self.lookup = _alphabet(tokens)
+        self.alphabet = int(self.lookup.max(initial=_END)) + 1
+        self.tokens = encode(tokens, self.lookup)
         self.levels: dict[int, _Level] = {}
-        self.sizes: dict[int, int] = {}
-        self.own: list[list[GramIds]] = []  # what numbered(tokens) would yield
-        parts = self._parts(tokens)
-        previous: list[np.ndarray] = [np.empty(0, np.int32)] * len(parts)
-        for n in range(self.first, max_n + 1):
-            keys, valid = [], []
-            for (_, chars), prev in zip(parts, previous, strict=True):
-                keys.append(self._keys(n, chars, prev))
-                valid.append(self._valid(n, chars, prev))
-            inside = [k[v] for k, v in zip(keys, valid, strict=True)]
-            level = _Level(np.concatenate(inside or [np.empty(0, np.int32)]), self._space(n))
-            self.levels[n], self.sizes[n] = level, level.size
-            previous = [level.numbers(k, v) for k, v in zip(keys, valid, strict=True)]
+        self.sizes: dict[int, int] = {1: self.alphabet - 1}
+        self.own = np.empty((max_n - min_n + 1, self.tokens.chars.size), dtype=np.int32)
+        ids = self.tokens.chars.copy()
+        for n in range(1, max_n + 1):
+            if n > 1:
+                level = _Level((self.sizes[n - 1] + 1) * self.alphabet, ids.size)
+                level.build(ids, self.tokens, n, self.alphabet)
+                self.levels[n], self.sizes[n] = level, level.size
             if n >= min_n:
-                self.own.append(
-                    [
-                        GramIds(n, rows, prev)
-                        for (rows, _), prev in zip(parts, previous, strict=True)
-                    ]
-                )
+                self.own[n - min_n] = ids
 
-    def _parts(self, tokens: Sequence[str], offset: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        parts = []
-        for rows in _groups(lengths):
-            if rows.size and int(rows[-1]) - int(rows[0]) + 1 == rows.size:
-                part = tokens[int(rows[0]) : int(rows[-1]) + 1]  # contiguous: a cheap slice
-            else:
-                part = [tokens[i] for i in rows]
-            parts.append((rows + offset, _char_ids(part, self.lookup_table, lengths[rows])))
-        return parts
-
-    def _space(self, n: int) -> int:
-        if n == self.first:
-            return self.alphabet**n
-        return (self.sizes[n - 1] + 1) * self.alphabet
-
-    def _keys(self, n: int, chars: np.ndarray, prev: np.ndarray) -> np.ndarray:
-        """The level-n key of every window of `chars` (int64 where int32 could overflow)."""
-        cols = max(chars.shape[0] - n + 1, 0)
-        dtype = np.int32 if self._space(n) < 1 << 31 else np.int64
-        if n == self.first:
-            key = chars[:cols].astype(dtype)
-            for j in range(1, n):
-                key *= self.alphabet
-                key += chars[j : j + cols]
-            return key
-        key = np.multiply(prev[:cols], self.alphabet, dtype=dtype)
-        key += chars[n - 1 : n - 1 + cols]
-        return key
-
-    def _valid(self, n: int, chars: np.ndarray, prev: np.ndarray) -> np.ndarray:
-        """Windows inside their token (no zero character; prefix indexed)."""
-        cols = max(chars.shape[0] - n + 1, 0)
-        inside = chars[n - 1 : n - 1 + cols] > 0
-        if n == self.first:
-            for j in range(n - 1):
-                inside &= chars[j : j + cols] > 0
-        else:
-            inside &= prev[:cols] > 0
-        return inside
-
-    def numbered(self, tokens: Sequence[str]) -> Iterator[list[GramIds]]:
-        """For n = min_n..max_n, the indexed n-grams of `tokens`, one block per part."""
-        parts = self._parts(tokens)
-        previous: list[np.ndarray] = [np.empty(0, np.int32)] * len(parts)
-        for n in range(self.first, self.max_n + 1):
-            level, blocks = self.levels[n], []
-            for i, (rows, chars) in enumerate(parts):
-                keys = self._keys(n, chars, previous[i])
-                where = self._valid(n, chars, previous[i]) if level.index is not None else None
-                previous[i] = level.numbers(keys, where)
-                blocks.append(GramIds(n, rows, previous[i]))
+    def numbered(self, tokens: Encoded) -> Iterator[np.ndarray]:
+        """For n = min_n..max_n, the ids of the indexed n-grams of `tokens` per character
+        position (0 elsewhere): one array, overwritten level by level."""
+        ids = tokens.chars.copy()
+        for n in range(1, self.max_n + 1):
+            if n > 1:
+                self.levels[n].number(ids, tokens, n, self.alphabet)
             if n >= self.min_n:
-                yield blocks
+                yield ids

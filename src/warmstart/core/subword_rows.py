@@ -15,20 +15,22 @@ it shares their character n-grams (fastText-style, see `char_ngrams`). Precisely
 New tokens without a neighbour are left to the caller's fallback. The search is a join on
 an inverted index: the new tokens' n-grams get dense ids (`char_ngrams.NgramIndex`), the
 base tokens' n-grams are looked up length by length (counted, then kept where usable as
-posting lists), and each (new, base) pair sharing a usable n-gram is expanded once and
-counted by sorting packed keys, a few thousand new tokens at a time. The cost grows with
-the n-gram occurrences of the two vocabularies and those pairs, never with the
-vocabularies' product; `max_df` bounds the pairs. Measured in benchmarks/bench_remap.py.
+posting lists of base tokens), and each new token walks the lists of its usable n-grams,
+counting hits per base token in one dense counter. The cost grows with the n-gram
+occurrences of the two vocabularies and the (new, base) pairs sharing a usable n-gram,
+never with the vocabularies' product; `max_df` bounds the pairs. The loops are compiled by
+Numba, like those of `char_ngrams`. Measured in benchmarks/bench_remap.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
-from warmstart.core.char_ngrams import GramIds, NgramIndex
+from warmstart.core.char_ngrams import Encoded, NgramIndex, encode
 
 __all__ = ["SUBWORD_DEFAULTS", "Neighbours", "compose_rows", "find_neighbours"]
 
@@ -41,10 +43,8 @@ SUBWORD_DEFAULTS: dict[str, int] = {
 }
 """The subword initializer's options and their defaults (see the module docstring)."""
 
-_BASE_CHUNK = 200_000  # base tokens whose n-grams are looked up at once (bounded memory)
-_PAIR_CHUNK = 1 << 21  # (new, base) candidate pairs counted at once (cache-sized sorts)
-_NARROW_BITS = 24  # base indices this wide leave 8 bits of a uint32 pair key to new tokens
-_PACKED_BITS = 63  # widest (new, shared, base) sort key packed into one int64
+_SLICES = 0  # slices of the tokens the threads share out (0: as many as suit the threads)
+_NARROW_COUNTS = 256  # tokens with fewer n-grams than this count hits in one byte
 
 
 @dataclass(frozen=True)
@@ -60,56 +60,6 @@ class Neighbours:
     weights: np.ndarray
 
 
-def _sorted_distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values; sorts `values` (a temporary) in place.
-
-    Sort-based on purpose: NumPy 2.4's hash-based `np.unique` is ~50x slower on millions of
-    int64 keys than one in-place (SIMD) sort.
-    """
-    values.sort(kind="quicksort")
-    if values.size < 2:
-        return values
-    keep = np.empty(values.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
-
-
-def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(start, length) of each run of equal values in sorted `values`."""
-    if values.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    first = np.empty(values.size, dtype=bool)
-    first[0] = True
-    np.not_equal(values[1:], values[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    return starts, np.diff(starts, append=values.size)
-
-
-def _usable_pairs(
-    blocks: list[GramIds], keep: np.ndarray, offset: int, bits: int, *, token_major: bool
-) -> np.ndarray:
-    """Distinct (n-gram, token) pairs of one length's n-grams that `keep` (over numbers)
-    selects, sorted; packed as token << bits | n-gram if `token_major`, else n-gram << bits
-    | token, where n-gram = `offset` + id."""
-    pairs = []
-    for block in blocks if keep.any() else ():
-        flat = block.number.reshape(-1)
-        hit = np.flatnonzero(keep[flat])
-        gram = flat[hit].astype(np.int64)
-        gram += offset - 1
-        token = block.token[hit % block.number.shape[1]]
-        if token_major:
-            token <<= bits
-            token |= gram
-            pairs.append(token)
-        else:
-            gram <<= bits
-            gram |= token
-            pairs.append(gram)
-    return _sorted_distinct(np.concatenate(pairs or [np.empty(0, np.int64)]))
-
-
 def find_neighbours(
     base_tokens: Sequence[str],
     new_tokens: Sequence[str],
@@ -122,162 +72,230 @@ def find_neighbours(
 ) -> Neighbours:
     """The base neighbours of each of `new_tokens` (rules in the module docstring)."""
     index = NgramIndex(new_tokens, min_n, max_n)
-    lengths = range(min_n, max_n + 1)
-    total = sum(index.sizes[n] for n in lengths)
-    if len(base_tokens) == 0 or total == 0:
-        return _top(*(np.empty(0, np.int64),) * 3, neighbours)
-    base_bits = max(1, (len(base_tokens) - 1).bit_length())
-    gram_bits = max(1, (total - 1).bit_length())
-    # Length by length: count each new n-gram in the base (every window counts), keep the
-    # usable ones (1..max_df occurrences) and their (n-gram, base token) pairs.
-    keeps, base_pairs, offset = [], [], 0
-    for n, blocks in zip(lengths, index.numbered(base_tokens), strict=True):
-        counts = np.zeros(index.sizes[n] + 1, dtype=np.int64)
-        for block in blocks:
-            counts += np.bincount(block.number.reshape(-1), minlength=counts.size)
-        keep = (counts > 0) & (counts <= max_df)
-        keep[0] = False  # number 0: not one of the new n-grams
-        base_pairs.append(_usable_pairs(blocks, keep, offset, base_bits, token_major=False))
-        keeps.append(keep)
-        offset += index.sizes[n]
-    postings = _Postings(np.concatenate(base_pairs), base_bits, total)
-    del base_pairs
-    queries, offset = [], 0
-    for n, blocks, keep in zip(lengths, index.own, keeps, strict=True):
-        queries.append(_usable_pairs(blocks, keep, offset, gram_bits, token_major=True))
-        offset += index.sizes[n]
-    query = np.concatenate(queries)
-    query.sort(kind="quicksort")
-    query_token, query_gram = query >> gram_bits, query & ((1 << gram_bits) - 1)
-    fan = postings.count[query_gram]
-    found = [
-        _top(
-            *postings.shared(query_token[a:b], query_gram[a:b], fan[a:b], min_shared),
-            neighbours,
-            int(query_token[a]),
-        )
-        for a, b in _chunks(query_token, fan, postings.span)
-    ]
-    return Neighbours(
-        found=np.concatenate([f.found for f in found] or [np.empty(0, np.int64)]),
-        base=np.concatenate([f.base for f in found] or [np.empty((0, neighbours), np.int64)]),
-        weights=np.concatenate([f.weights for f in found] or [np.empty((0, neighbours))]),
+    sizes = np.array([index.sizes[n] for n in range(min_n, max_n + 1)], dtype=np.int64)
+    if len(base_tokens) == 0 or sizes.sum() == 0:
+        return _weighed(np.empty(0, np.int64), np.empty((0, neighbours), np.int64))
+    span, postings = _postings(index, encode(base_tokens, index.lookup), max_df)
+    offsets = np.cumsum(sizes) - sizes  # level -> global id of its first n-gram
+    most = index.own.shape[0] * int(np.diff(index.tokens.starts).max())
+    kept, best, shared = _search(
+        np.zeros(0, dtype=np.uint8 if most < _NARROW_COUNTS else np.int32),
+        _SLICES or numba.get_num_threads(),
+        index.own,
+        index.tokens.starts,
+        offsets,
+        span,
+        postings,
+        len(base_tokens),
+        neighbours,
+        min_shared,
     )
+    found = np.flatnonzero(kept)
+    return _weighed(found, best[found], shared[found])
 
 
-class _Postings:
-    """Per usable n-gram, the base tokens holding it (ascending), and the pair counting."""
-
-    def __init__(self, pairs: np.ndarray, bits: int, total: int) -> None:
-        self.bits = bits
-        # Pairs are counted on packed (new, base) keys: uint32 when they fit, else uint64.
-        narrow = bits <= _NARROW_BITS
-        self.dtype = np.uint32 if narrow else np.uint64
-        self.span = 1 << (32 - bits) if narrow else 1 << 20
-        self.token = (pairs & ((1 << bits) - 1)).astype(self.dtype)
-        self.count = np.bincount(pairs >> bits, minlength=total)
-        self.start = np.cumsum(self.count) - self.count
-
-    def shared(
-        self, query_token: np.ndarray, query_gram: np.ndarray, fan: np.ndarray, min_shared: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(new, base, shared) for pairs of these queries' tokens sharing >= min_shared
-        n-grams, sorted by new then base; the new tokens span fewer than `span` values."""
-        first = int(query_token[0]) if query_token.size else 0
-        size = int(fan.sum())
-        local = (query_token - first).astype(self.dtype) << self.dtype(self.bits)
-        key = np.repeat(local, fan)
-        # The i-th pair of a query takes entry i of its n-gram's posting list.
-        before = np.cumsum(fan)
-        before -= fan
-        at = np.repeat(self.start[query_gram] - before, fan)
-        at += np.arange(size, dtype=np.int64)
-        key |= self.token[at]
-        del at
-        key.sort(kind="quicksort")
-        key, shared = _repeated(key, min_shared)
-        new = (key >> self.dtype(self.bits)).astype(np.int64)
-        base = (key & self.dtype((1 << self.bits) - 1)).astype(np.int64)
-        return new, base, shared
-
-
-def _chunks(query_token: np.ndarray, fan: np.ndarray, span: int) -> Iterator[tuple[int, int]]:
-    """Slices of the queries (sorted by token) holding whole tokens, fewer than `span`
-    distinct token values and about _PAIR_CHUNK pairs (more only for a single token)."""
-    cum = np.cumsum(fan)
-    size, start = query_token.size, 0
-    while start < size:
-        before = int(cum[start - 1]) if start else 0
-        stop = min(
-            int(np.searchsorted(cum, before + _PAIR_CHUNK, side="right")),
-            int(np.searchsorted(query_token, query_token[start] + span, side="left")),
-        )
-        if stop < size:
-            stop = int(np.searchsorted(query_token, query_token[stop], side="left"))
-        if stop <= start:
-            stop = int(np.searchsorted(query_token, query_token[start], side="right"))
-        yield start, stop
-        start = stop
-
-
-def _repeated(key: np.ndarray, least: int) -> tuple[np.ndarray, np.ndarray]:
-    """The values of sorted `key` occurring at least `least` times, and how often.
-
-    For least >= 2 only the repeats are materialised (in the usual case most candidate
-    pairs share a single n-gram, so this skips most of the array)."""
-    if least <= 1 or key.size < 2:
-        starts, counts = _runs(key)
-        keep = counts >= least
-        return key[starts[keep]], counts[keep]
-    again = np.flatnonzero(key[1:] == key[:-1])  # key[i + 1] repeats key[i]
-    values = key[again]
-    starts, counts = _runs(values)
-    counts += 1
-    keep = counts >= least
-    return values[starts[keep]], counts[keep]
-
-
-def _top(
-    new: np.ndarray, base: np.ndarray, shared: np.ndarray, k: int, first: int = 0
-) -> Neighbours:
-    """Keep the k base tokens sharing most per new token (`new` + `first`; new >= 0)."""
-    most = int(shared.max(initial=0))
-    # Order: new ascending, shared descending, base ascending; one packed sort if it fits.
-    rank_bits, base_bits = most.bit_length(), int(base.max(initial=0)).bit_length()
-    if int(new.max(initial=0)).bit_length() + rank_bits + base_bits <= _PACKED_BITS:
-        key = new << (rank_bits + base_bits)
-        key |= (most - shared) << base_bits
-        key |= base
-        key.sort(kind="quicksort")
-        new, base = key >> (rank_bits + base_bits), key & ((1 << base_bits) - 1)
-        shared = most - ((key >> base_bits) & ((1 << rank_bits) - 1))
-    else:
-        order = np.lexsort((base, most - shared, new))
-        new, base, shared = new[order], base[order], shared[order]
-    starts, sizes = _runs(new)
-    rank = np.arange(new.size) - np.repeat(starts, sizes)
-    top = rank < k
-    group = np.repeat(np.arange(starts.size), sizes)[top]
-    found_base = np.full((starts.size, k), -1, dtype=np.int64)
-    weights = np.zeros((starts.size, k), dtype=np.float64)
-    found_base[group, rank[top]] = base[top]
-    weights[group, rank[top]] = shared[top]
+def _weighed(found: np.ndarray, best: np.ndarray, shared: np.ndarray | None = None) -> Neighbours:
+    weights = np.zeros(best.shape) if shared is None else shared.astype(np.float64)
     weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
-    return Neighbours(found=new[starts] + first, base=found_base, weights=weights)
+    return Neighbours(found=found, base=best, weights=weights)
+
+
+def _postings(index: NgramIndex, base: Encoded, max_df: int) -> tuple[np.ndarray, np.ndarray]:
+    """Posting lists of the usable n-grams (1..max_df occurrences in the base, every window
+    counted): n-gram g (global id: levels end to end, from 0) holds the distinct base
+    tokens `postings[span[g]:span[g + 1]]`; an empty list if it is not usable.
+
+    Each thread takes one slice of the base tokens: it counts its windows and distinct
+    tokens per n-gram, then writes its tokens into its own part of each list."""
+    bounds = _slices(base.starts, _SLICES or numba.get_num_threads())
+    wide = np.zeros(0, dtype=np.int32 if base.chars.size < 1 << 31 else np.int64)
+    starts, lists, filled = [], [], 0
+    for level, ids in enumerate(index.numbered(base)):
+        tally = _tally(ids, base.starts, bounds, index.sizes[index.min_n + level] + 1, wide)
+        start, total = _lay_out(tally, max_df)
+        postings = np.empty(total, dtype=np.int32)
+        _fill(ids, base.starts, bounds, tally, postings)
+        starts.append(start[1:] + filled)
+        lists.append(postings)
+        filled += postings.size
+    return np.concatenate([*starts, [filled]]), np.concatenate(lists)
+
+
+def _slices(starts: np.ndarray, parts: int) -> np.ndarray:
+    """Token bounds of `parts` slices holding about as many characters each."""
+    cut = np.searchsorted(starts, np.linspace(0, starts[-1], parts + 1))
+    cut[0], cut[-1] = 0, starts.size - 1
+    return np.maximum.accumulate(cut)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _tally(
+    ids: np.ndarray, starts: np.ndarray, bounds: np.ndarray, size: int, wide: np.ndarray
+) -> np.ndarray:
+    """Per slice of tokens and n-gram: [its windows, the distinct tokens holding it, the
+    last token seen + 1] (side by side: one cache line per update), of `wide`'s type: wide
+    enough to count the base's characters."""
+    tally = np.zeros((bounds.size - 1, size, 3), dtype=wide.dtype)
+    for part in numba.prange(bounds.size - 1):
+        for t in range(bounds[part], bounds[part + 1]):
+            for p in range(starts[t], starts[t + 1]):
+                gram = ids[p]
+                tally[part, gram, 0] += 1
+                if tally[part, gram, 2] != t + 1:
+                    tally[part, gram, 2] = t + 1
+                    tally[part, gram, 1] += 1
+    return tally
+
+
+@numba.njit(cache=True, nogil=True)
+def _lay_out(tally: np.ndarray, max_df: int) -> tuple[np.ndarray, int]:
+    """Place the lists of the usable n-grams end to end, each slice's part after the
+    previous slice's. Returns where each list starts and their total length, and leaves
+    in `tally[part, gram]` [where that part goes (-1: not usable), -1] for `_fill`."""
+    parts, size = tally.shape[0], tally.shape[1]
+    start = np.zeros(size, dtype=np.int64)
+    filled = 0
+    for gram in range(size):
+        windows = 0
+        for part in range(parts):
+            windows += tally[part, gram, 0]
+        start[gram] = filled
+        for part in range(parts):
+            tokens = tally[part, gram, 1]
+            tally[part, gram, 0] = filled if gram > 0 and windows <= max_df else -1
+            tally[part, gram, 1] = -1
+            if tally[part, gram, 0] >= 0:
+                filled += tokens
+    return start, filled
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _fill(
+    ids: np.ndarray, starts: np.ndarray, bounds: np.ndarray, at: np.ndarray, postings: np.ndarray
+) -> None:
+    """Each slice appends its tokens, once each, to the lists of their usable n-grams, from
+    its own place on (`at[part, gram]`: [next slot or -1 if not usable, last token])."""
+    for part in numba.prange(bounds.size - 1):
+        for t in range(bounds[part], bounds[part + 1]):
+            for p in range(starts[t], starts[t + 1]):
+                gram = ids[p]
+                if at[part, gram, 0] >= 0 and at[part, gram, 1] != t:
+                    at[part, gram, 1] = t
+                    postings[at[part, gram, 0]] = t
+                    at[part, gram, 0] += 1
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _search(
+    count: np.ndarray,
+    parts: int,
+    own: np.ndarray,
+    starts: np.ndarray,
+    offsets: np.ndarray,
+    span: np.ndarray,
+    postings: np.ndarray,
+    n_base: int,
+    k: int,
+    min_shared: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per new token: walk the lists of its distinct usable n-grams, counting hits per base
+    token, then keep the k sharing most (ties: lower base index) of those sharing at least
+    `min_shared`. Returns how many each token kept, the neighbours and their counts.
+
+    `count` only gives the hit counter's type: as narrow as the most n-grams a token has,
+    so that it stays in the CPU's cache. A token's lists are found first and walked after,
+    so that the cache misses of finding them overlap. The tokens are searched in `parts`
+    slices, one thread each at a time."""
+    tokens, levels = starts.size - 1, own.shape[0]
+    kept = np.zeros(tokens, dtype=np.int64)
+    best = np.full((tokens, k), -1, dtype=np.int64)
+    shared = np.zeros((tokens, k), dtype=np.int64)
+    longest = 0
+    for t in range(tokens):
+        longest = max(longest, starts[t + 1] - starts[t])
+    parts = max(1, min(tokens, parts))
+    for part in numba.prange(parts):
+        hits = np.zeros(n_base, dtype=count.dtype)
+        touched = np.empty(n_base, dtype=np.int32)
+        seen = np.full(span.size, -1, dtype=np.int32)
+        lists = np.empty((levels * longest, 2), dtype=np.int64)
+        for t in range(part * tokens // parts, (part + 1) * tokens // parts):
+            m = 0
+            for level in range(levels):
+                for p in range(starts[t], starts[t + 1]):
+                    gram = offsets[level] + own[level, p] - 1
+                    if own[level, p] and span[gram] < span[gram + 1] and seen[gram] != t:
+                        seen[gram] = t  # (an n-gram may occur twice in a token)
+                        lists[m, 0], lists[m, 1] = span[gram], span[gram + 1]
+                        m += 1
+            touches = 0
+            for i in range(m):
+                for j in range(lists[i, 0], lists[i, 1]):
+                    b = postings[j]
+                    if hits[b] == 0:
+                        touched[touches] = b
+                        touches += 1
+                    hits[b] += 1
+            _keep(t, touched[:touches], hits, k, min_shared, kept, best, shared)
+    return kept, best, shared
+
+
+@numba.njit(cache=True, nogil=True)
+def _keep(
+    t: int,
+    touched: np.ndarray,
+    hits: np.ndarray,
+    k: int,
+    min_shared: int,
+    kept: np.ndarray,
+    best: np.ndarray,
+    shared: np.ndarray,
+) -> None:
+    """Keep token t's k best of the touched base tokens (count down, then base index up),
+    by insertion; zero their hit counts."""
+    for b in touched:
+        c = hits[b]
+        hits[b] = 0
+        if c < min_shared:
+            continue
+        if kept[t] == k:  # full: (c, b) must beat the last one kept
+            if c < shared[t, k - 1] or (c == shared[t, k - 1] and b > best[t, k - 1]):
+                continue
+            at = k - 1
+        else:
+            at = kept[t]
+            kept[t] += 1
+        while at > 0 and (
+            c > shared[t, at - 1] or (c == shared[t, at - 1] and b < best[t, at - 1])
+        ):
+            shared[t, at] = shared[t, at - 1]
+            best[t, at] = best[t, at - 1]
+            at -= 1
+        shared[t, at] = c
+        best[t, at] = b
 
 
 def compose_rows(
     out: np.ndarray, rows: np.ndarray, base: np.ndarray, found: Neighbours, chunk_rows: int
 ) -> None:
-    """out[rows[i]] = sum_j weights[i, j] * base[base_index[i, j]], for every found row."""
+    """out[rows[i]] = sum_j weights[i, j] * base[base_index[i, j]], for every found row
+    (accumulated in float64, `chunk_rows` rows at a time)."""
     flat = base.reshape(base.shape[0], -1)
+    if flat.dtype not in (np.float32, np.float64):
+        flat = flat.astype(np.float64)  # e.g. float16: summed in float64 all the same
     targets = rows[found.found]
     for start in range(0, targets.size, chunk_rows):
         stop = start + chunk_rows
-        index, weight = found.base[start:stop], found.weights[start:stop]
-        acc = np.zeros((index.shape[0], flat.shape[1]), dtype=np.float64)
-        term = np.empty_like(acc)
-        for j in range(index.shape[1]):
-            np.multiply(weight[:, j, None], flat[np.maximum(index[:, j], 0)], out=term)
-            acc += term
+        acc = _compose(flat, found.base[start:stop], found.weights[start:stop])
         out[targets[start:stop]] = acc.reshape((-1, *out.shape[1:])).astype(out.dtype)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _compose(flat: np.ndarray, index: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    acc = np.zeros((index.shape[0], flat.shape[1]), dtype=np.float64)
+    for i in numba.prange(index.shape[0]):
+        for j in range(index.shape[1]):
+            if index[i, j] >= 0:
+                for d in range(flat.shape[1]):
+                    acc[i, d] += weights[i, j] * flat[index[i, j], d]
+    return acc
