@@ -13,7 +13,10 @@ new tokens derived from base words ("un" + word, word + "s", "re" + word + "ing"
 that nearly every one has n-gram neighbours, and on the plain case (new tokens "n<hex>",
 which share hex n-grams with the base "w<hex><hex>" words: an adversarial join).
 
-    python benchmarks/bench_remap.py [--quick] [--check] [--only-subword]
+    python benchmarks/bench_remap.py [--quick] [--check] [--only-subword] [--threads N]
+
+The subword search runs compiled (Numba) on all cores unless --threads says otherwise
+(`--threads 1`: one core, as `uniform` uses).
 
 --check exits non-zero when ours is < 5x faster than tf_keras on the large case or its peak
 extra memory exceeds 1.25x the output matrix, when subword takes 0.1 s or more on the
@@ -95,6 +98,26 @@ def timed(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def _status_mib(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 2**10
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def peak_rss_extra(fn: Callable[[], object]) -> float:
+    """MiB of resident memory `fn` adds at its peak (Linux: the high-water mark, reset
+    first). Unlike tracemalloc it sees every allocation, Numba's included."""
+    before = _status_mib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # resets VmHWM to the current RSS
+    result = fn()
+    peak = _status_mib("VmHWM")
+    del result
+    return peak - before
+
+
 def peak_extra(fn: Callable[[], object]) -> int:
     tracemalloc.start()
     tracemalloc.reset_peak()
@@ -162,7 +185,7 @@ def run(case: Case) -> dict[str, float]:
 
 def run_subword(case: Case, memory: bool = False) -> dict[str, float]:
     """Median seconds of ours with uniform and with subword on the same vocabularies;
-    with `memory`, also the peak memory each allocates beyond its inputs (tracemalloc)."""
+    with `memory`, also the peak resident memory each adds beyond its inputs."""
     base, new, emb = make_case(case)
     result = remap_embeddings(base, new, emb, "subword", seed=0)
     counts = result.report.source_counts
@@ -179,12 +202,11 @@ def run_subword(case: Case, memory: bool = False) -> dict[str, float]:
     peaks = ""
     if memory:
         mib = {
-            name: peak_extra(lambda name=name: remap_embeddings(base, new, emb, name, seed=0))
-            / 2**20
+            name: peak_rss_extra(lambda name=name: remap_embeddings(base, new, emb, name, seed=0))
             for name in ("uniform", "subword")
         }
         peaks = (
-            f"\n  peak extra memory: uniform {mib['uniform']:.0f} MiB, subword "
+            f"\n  peak extra resident memory: uniform {mib['uniform']:.0f} MiB, subword "
             f"{mib['subword']:.0f} MiB (output {(case.new_size * case.dim * 4) / 2**20:.0f} MiB)"
         )
     print(
@@ -212,7 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="large case scaled down 10x")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--only-subword", action="store_true", help="skip the tf_keras cases")
+    parser.add_argument("--threads", type=int, help="threads of the subword search (all cores)")
     args = parser.parse_args(argv)
+    import numba
+
+    if args.threads:
+        numba.set_num_threads(args.threads)
+    print(f"subword search threads: {numba.get_num_threads()}", flush=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     scale = 10 if args.quick else 1
     small = Case("tutorial", 10_000, 10_200, 16, drop=0.0, shuffle=False, repeats=7)

@@ -240,3 +240,25 @@ def test_markers_are_not_the_angle_bracket_characters():
 def test_empty_vocabularies_and_tokens_find_nothing(base, new):
     found = find_neighbours(base, new, **SUBWORD_DEFAULTS)
     assert found.found.size == 0 and found.base.shape == (0, SUBWORD_DEFAULTS["neighbours"])
+
+
+def test_tokens_holding_newlines_are_searched_like_any_other():
+    base = ["", "[UNK]", "watch\nable", "watch", "able\n", "\n"]
+    new = ["unwatch\nable", "able\n\n", "\n"]
+    options = {**SUBWORD_DEFAULTS, "min_n": 2, "min_shared": 1}
+    found = _assert_matches_reference(base, new, options)
+    assert found.base[0, 0] == 2  # shares the most n-grams, newline ones included
+
+
+def test_searches_from_several_threads_take_turns_and_agree():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(3)
+    base = ["", "[UNK]", *_vocabulary(rng, "abcdefg", 3000, 9)]
+    new = _vocabulary(rng, "abcdefgh", 300, 10)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: find_neighbours(base, new, **SUBWORD_DEFAULTS), range(8)))
+    assert results[0].found.size > 100
+    for other in results[1:]:
+        np.testing.assert_array_equal(other.base, results[0].base)
+        np.testing.assert_array_equal(other.weights, results[0].weights)

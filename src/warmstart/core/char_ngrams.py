@@ -11,14 +11,17 @@ it. Tokens are laid end to end as one array of dense character ids ("<", the cha
 ">"; a character the indexed tokens lack gets 0 and no n-gram holds it). An n-gram is its
 (n-1)-gram prefix plus one character, so its id is found by the exact key `prefix id * A +
 character` (A = alphabet size): one table probe per window and length, no string hashing,
-exact in any script. A level's table is a dense array while its key space is small, an
-open-addressing hash table past that. The loops are compiled by Numba (`cache=True`: the
-first call on a machine compiles, later processes load the machine code).
+exact in any script. A level's table is a dense array while its key space is small, a
+bitmap with rank counts while it is moderate (a probe that misses reads a few bits that
+stay in the CPU's cache), an open-addressing hash table past that. The loops are compiled
+by Numba, and the lookups run on all cores (`cache=True`: the first call on a machine
+compiles, for about 10 s; later processes load the machine code).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -28,20 +31,18 @@ __all__ = ["Encoded", "NgramIndex", "encode"]
 _BEGIN, _END = 1, 2  # ids of the boundary markers; characters get ids from 3 on
 _CODE_POINTS = 0x110000
 _DENSE_LIMIT = 1 << 18  # keys of a level kept as a dense int32 table (1 MiB at most)
-_EMPTY = -1  # a free slot of a hash table
 _BITMAP_LIMIT = 1 << 31  # keys of a level kept as a bitmap (256 MiB of bits at most)
+_EMPTY = -1  # a free slot of a hash table
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing's multiplier
 
 
+@dataclass(frozen=True)
 class Encoded:
     """Tokens laid end to end as character ids: token i is `chars[starts[i]:starts[i + 1]]`
     ("<", its characters, ">")."""
 
-    def __init__(self, chars: np.ndarray, starts: np.ndarray) -> None:
-        self.chars, self.starts = chars, starts
-
-    def __len__(self) -> int:
-        return self.starts.size - 1
+    chars: np.ndarray
+    starts: np.ndarray
 
 
 def _alphabet(tokens: Sequence[str]) -> np.ndarray:
@@ -61,7 +62,7 @@ def _alphabet(tokens: Sequence[str]) -> np.ndarray:
 def encode(tokens: Sequence[str], lookup: np.ndarray) -> Encoded:
     """`tokens` as character ids through `lookup` (code point -> id), markers added."""
     codes = np.frombuffer("\n".join(tokens).encode("utf-32-le", "surrogatepass"), np.uint32)
-    chars = np.empty(codes.size + len(tokens) + 1, dtype=np.int32)
+    chars = np.empty(codes.size + len(tokens) + 1 if tokens else 0, dtype=np.int32)
     starts = np.empty(len(tokens) + 1, dtype=np.int64)
     if _wrap(codes, lookup, chars, starts):  # newlines delimit the tokens
         return Encoded(chars, starts)
@@ -79,8 +80,8 @@ def encode(tokens: Sequence[str], lookup: np.ndarray) -> Encoded:
 
 @numba.njit(cache=True, nogil=True)
 def _wrap(codes: np.ndarray, lookup: np.ndarray, chars: np.ndarray, starts: np.ndarray) -> bool:
-    """Newline-joined tokens as character ids with markers; False (and `chars` unfinished)
-    if a token holds a newline, so that the newlines are more than the tokens' joints."""
+    """Fill `chars` and `starts` from the newline-joined tokens' code points. Returns False,
+    leaving them unfinished, when there are more newlines than joints (a token holds one)."""
     tokens, at = starts.size - 1, 0
     if tokens == 0:
         starts[0] = 0
@@ -110,7 +111,7 @@ def _slot(key: int, mask: int) -> int:
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _bits_below(word: np.uint64, bit: int) -> int:
-    """Set bits of `word` below position `bit` (SWAR popcount; LLVM emits popcnt)."""
+    """Set bits of `word` below position `bit` (a branch-free popcount)."""
     x = word & ((np.uint64(1) << np.uint64(bit)) - np.uint64(1))
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))

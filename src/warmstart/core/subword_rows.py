@@ -24,6 +24,7 @@ Numba, like those of `char_ngrams`. Measured in benchmarks/bench_remap.py.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,6 +46,9 @@ SUBWORD_DEFAULTS: dict[str, int] = {
 
 _SLICES = 0  # slices of the tokens the threads share out (0: as many as suit the threads)
 _NARROW_COUNTS = 256  # tokens with fewer n-grams than this count hits in one byte
+# Numba's default thread pool (workqueue) is not documented as safe to enter from two Python
+# threads at once: searches in one process take turns (each uses every core anyway).
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,19 @@ def find_neighbours(
     min_shared: int,
 ) -> Neighbours:
     """The base neighbours of each of `new_tokens` (rules in the module docstring)."""
+    with _ONE_AT_A_TIME:
+        return _find(base_tokens, new_tokens, min_n, max_n, neighbours, max_df, min_shared)
+
+
+def _find(
+    base_tokens: Sequence[str],
+    new_tokens: Sequence[str],
+    min_n: int,
+    max_n: int,
+    neighbours: int,
+    max_df: int,
+    min_shared: int,
+) -> Neighbours:
     index = NgramIndex(new_tokens, min_n, max_n)
     sizes = np.array([index.sizes[n] for n in range(min_n, max_n + 1)], dtype=np.int64)
     if len(base_tokens) == 0 or sizes.sum() == 0:
@@ -286,7 +303,8 @@ def compose_rows(
     targets = rows[found.found]
     for start in range(0, targets.size, chunk_rows):
         stop = start + chunk_rows
-        acc = _compose(flat, found.base[start:stop], found.weights[start:stop])
+        with _ONE_AT_A_TIME:
+            acc = _compose(flat, found.base[start:stop], found.weights[start:stop])
         out[targets[start:stop]] = acc.reshape((-1, *out.shape[1:])).astype(out.dtype)
 
 
