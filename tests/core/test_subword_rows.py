@@ -262,3 +262,16 @@ def test_searches_from_several_threads_take_turns_and_agree():
     for other in results[1:]:
         np.testing.assert_array_equal(other.base, results[0].base)
         np.testing.assert_array_equal(other.weights, results[0].weights)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_rows_are_composed_in_float64_whatever_the_matrix_type(dtype):
+    emb = np.random.default_rng(4).standard_normal((len(BASE), 3)).astype(dtype)
+    result = remap_embeddings(BASE, NEW, emb, "subword", seed=0, fallback="zeros")
+    frame = result.report.to_frame().set_index("token")
+    named, weights = frame.loc["unwatchable", "neighbours"], frame.loc["unwatchable", "weights"]
+    expected = sum(
+        w * emb[BASE.index(b)].astype(np.float64) for b, w in zip(named, weights, strict=True)
+    )
+    assert result.matrix.dtype == dtype
+    np.testing.assert_array_equal(result.matrix[NEW.index("unwatchable")], expected.astype(dtype))

@@ -159,7 +159,7 @@ def _fill_subword(
             f"subword initializer got {len(base_tokens)} base tokens for {base.shape[0]} base "
             "rows; pass the vocabulary the base weights were trained with."
         )
-    wanted = object_array(tokens)[rows].tolist()
+    wanted = [tokens[i] for i in rows.tolist()]
     found = find_neighbours(base_tokens, wanted, **(SUBWORD_DEFAULTS | search))
     row_bytes = max(1, int(np.prod(out.shape[1:], dtype=np.int64)) * 8)
     compose_rows(out, rows, base, found, chunk_rows=max(1, (4 << 20) // row_bytes))

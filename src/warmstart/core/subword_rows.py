@@ -122,16 +122,17 @@ def _postings(index: NgramIndex, base: Encoded, max_df: int) -> tuple[np.ndarray
     counted): n-gram g (global id: levels end to end, from 0) holds the distinct base
     tokens `postings[span[g]:span[g + 1]]`; an empty list if it is not usable.
 
-    Each thread takes one slice of the base tokens: it counts its windows and distinct
-    tokens per n-gram, then writes its tokens into its own part of each list."""
+    Each thread takes one slice of the base tokens: it counts its windows per n-gram,
+    then writes its tokens into its own part of each list. Holes (`len(base)`) stay where
+    a token holds an n-gram twice."""
     bounds = _slices(base.starts, _SLICES or numba.get_num_threads())
     wide = np.zeros(0, dtype=np.int32 if base.chars.size < 1 << 31 else np.int64)
     starts, lists, filled = [], [], 0
     for level, ids in enumerate(index.numbered(base)):
-        tally = _tally(ids, base.starts, bounds, index.sizes[index.min_n + level] + 1, wide)
-        start, total = _lay_out(tally, max_df)
-        postings = np.empty(total, dtype=np.int32)
-        _fill(ids, base.starts, bounds, tally, postings)
+        cursor = _windows(ids, base.starts, bounds, index.sizes[index.min_n + level] + 1, wide)
+        start, total = _lay_out(cursor, max_df)
+        postings = np.full(total, base.starts.size - 1, dtype=np.int32)  # holes: len(base)
+        _fill(ids, base.starts, bounds, cursor, postings)
         starts.append(start[1:] + filled)
         lists.append(postings)
         filled += postings.size
@@ -146,43 +147,37 @@ def _slices(starts: np.ndarray, parts: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _tally(
+def _windows(
     ids: np.ndarray, starts: np.ndarray, bounds: np.ndarray, size: int, wide: np.ndarray
 ) -> np.ndarray:
-    """Per slice of tokens and n-gram: [its windows, the distinct tokens holding it, the
-    last token seen + 1] (side by side: one cache line per update), of `wide`'s type: wide
-    enough to count the base's characters."""
-    tally = np.zeros((bounds.size - 1, size, 3), dtype=wide.dtype)
+    """Per slice of tokens, the windows of each n-gram (of `wide`'s type: wide enough to
+    count the base's characters)."""
+    windows = np.zeros((bounds.size - 1, size), dtype=wide.dtype)
     for part in numba.prange(bounds.size - 1):
-        for t in range(bounds[part], bounds[part + 1]):
-            for p in range(starts[t], starts[t + 1]):
-                gram = ids[p]
-                tally[part, gram, 0] += 1
-                if tally[part, gram, 2] != t + 1:
-                    tally[part, gram, 2] = t + 1
-                    tally[part, gram, 1] += 1
-    return tally
+        for p in range(starts[bounds[part]], starts[bounds[part + 1]]):
+            windows[part, ids[p]] += 1
+    return windows
 
 
 @numba.njit(cache=True, nogil=True)
-def _lay_out(tally: np.ndarray, max_df: int) -> tuple[np.ndarray, int]:
-    """Place the lists of the usable n-grams end to end, each slice's part after the
-    previous slice's. Returns where each list starts and their total length, and leaves
-    in `tally[part, gram]` [where that part goes (-1: not usable), -1] for `_fill`."""
-    parts, size = tally.shape[0], tally.shape[1]
+def _lay_out(windows: np.ndarray, max_df: int) -> tuple[np.ndarray, int]:
+    """Room for the lists of the usable n-grams, end to end, each slice's part after the
+    previous slice's and as long as its windows (an upper bound of its distinct tokens).
+    Returns where each list starts and their total length, and turns `windows` into each
+    part's first slot (-1: not usable)."""
+    parts, size = windows.shape
     start = np.zeros(size, dtype=np.int64)
     filled = 0
     for gram in range(size):
-        windows = 0
+        total = 0
         for part in range(parts):
-            windows += tally[part, gram, 0]
+            total += windows[part, gram]
         start[gram] = filled
         for part in range(parts):
-            tokens = tally[part, gram, 1]
-            tally[part, gram, 0] = filled if gram > 0 and windows <= max_df else -1
-            tally[part, gram, 1] = -1
-            if tally[part, gram, 0] >= 0:
-                filled += tokens
+            room = windows[part, gram]
+            windows[part, gram] = filled if gram > 0 and total <= max_df else -1
+            if windows[part, gram] >= 0:
+                filled += room
     return start, filled
 
 
@@ -190,16 +185,18 @@ def _lay_out(tally: np.ndarray, max_df: int) -> tuple[np.ndarray, int]:
 def _fill(
     ids: np.ndarray, starts: np.ndarray, bounds: np.ndarray, at: np.ndarray, postings: np.ndarray
 ) -> None:
-    """Each slice appends its tokens, once each, to the lists of their usable n-grams, from
-    its own place on (`at[part, gram]`: [next slot or -1 if not usable, last token])."""
+    """Each slice writes its tokens, once each, into the lists of their usable n-grams from
+    its own first slot on (`at[part, gram]`; -1: not usable). Where a token holds an
+    n-gram twice its second window's slot stays a hole."""
     for part in numba.prange(bounds.size - 1):
+        last = np.full(at.shape[1], -1, dtype=np.int32)
         for t in range(bounds[part], bounds[part + 1]):
             for p in range(starts[t], starts[t + 1]):
                 gram = ids[p]
-                if at[part, gram, 0] >= 0 and at[part, gram, 1] != t:
-                    at[part, gram, 1] = t
-                    postings[at[part, gram, 0]] = t
-                    at[part, gram, 0] += 1
+                if at[part, gram] >= 0 and last[gram] != t:
+                    last[gram] = t
+                    postings[at[part, gram]] = t
+                    at[part, gram] += 1
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
@@ -218,6 +215,7 @@ def _search(
     """Per new token: walk the lists of its distinct usable n-grams, counting hits per base
     token, then keep the k sharing most (ties: lower base index) of those sharing at least
     `min_shared`. Returns how many each token kept, the neighbours and their counts.
+    Holes in the lists hold `n_base`, counted like a token and never kept.
 
     `count` only gives the hit counter's type: as narrow as the most n-grams a token has,
     so that it stays in the CPU's cache. A token's lists are found first and walked after,
@@ -232,8 +230,8 @@ def _search(
         longest = max(longest, starts[t + 1] - starts[t])
     parts = max(1, min(tokens, parts))
     for part in numba.prange(parts):
-        hits = np.zeros(n_base, dtype=count.dtype)
-        touched = np.empty(n_base, dtype=np.int32)
+        hits = np.zeros(n_base + 1, dtype=count.dtype)
+        touched = np.empty(n_base + 1, dtype=np.int32)
         seen = np.full(span.size, -1, dtype=np.int32)
         lists = np.empty((levels * longest, 2), dtype=np.int64)
         for t in range(part * tokens // parts, (part + 1) * tokens // parts):
@@ -253,6 +251,7 @@ def _search(
                         touched[touches] = b
                         touches += 1
                     hits[b] += 1
+            hits[n_base] = 0
             _keep(t, touched[:touches], hits, k, min_shared, kept, best, shared)
     return kept, best, shared
 
@@ -273,7 +272,7 @@ def _keep(
     for b in touched:
         c = hits[b]
         hits[b] = 0
-        if c < min_shared:
+        if c < min_shared or c == 0:  # (holes are zeroed before)
             continue
         if kept[t] == k:  # full: (c, b) must beat the last one kept
             if c < shared[t, k - 1] or (c == shared[t, k - 1] and b > best[t, k - 1]):
@@ -296,24 +295,47 @@ def compose_rows(
     out: np.ndarray, rows: np.ndarray, base: np.ndarray, found: Neighbours, chunk_rows: int
 ) -> None:
     """out[rows[i]] = sum_j weights[i, j] * base[base_index[i, j]], for every found row
-    (accumulated in float64, `chunk_rows` rows at a time)."""
+    (accumulated in float64). Straight into `out` when it is a float32/float64 array in C
+    order; otherwise through float64 blocks of `chunk_rows` rows."""
     flat = base.reshape(base.shape[0], -1)
-    if flat.dtype not in (np.float32, np.float64):
+    if flat.dtype not in _COMPILED:
         flat = flat.astype(np.float64)  # e.g. float16: summed in float64 all the same
     targets = rows[found.found]
+    if out.dtype in _COMPILED and out.flags.c_contiguous:
+        with _ONE_AT_A_TIME:
+            _compose(flat, found.base, found.weights, targets, out.reshape(out.shape[0], -1))
+        return
     for start in range(0, targets.size, chunk_rows):
         stop = start + chunk_rows
+        block = np.empty((min(stop, targets.size) - start, flat.shape[1]), dtype=np.float64)
         with _ONE_AT_A_TIME:
-            acc = _compose(flat, found.base[start:stop], found.weights[start:stop])
-        out[targets[start:stop]] = acc.reshape((-1, *out.shape[1:])).astype(out.dtype)
+            _compose(
+                flat,
+                found.base[start:stop],
+                found.weights[start:stop],
+                np.arange(block.shape[0]),
+                block,
+            )
+        out[targets[start:stop]] = block.reshape((-1, *out.shape[1:])).astype(out.dtype)
+
+
+_COMPILED = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _compose(flat: np.ndarray, index: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    acc = np.zeros((index.shape[0], flat.shape[1]), dtype=np.float64)
+def _compose(
+    flat: np.ndarray,
+    index: np.ndarray,
+    weights: np.ndarray,
+    targets: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """out[targets[i]] = the weighted sum of row i's neighbours' base rows."""
     for i in numba.prange(index.shape[0]):
-        for j in range(index.shape[1]):
-            if index[i, j] >= 0:
-                for d in range(flat.shape[1]):
-                    acc[i, d] += weights[i, j] * flat[index[i, j], d]
-    return acc
+        row = targets[i]
+        for d in range(flat.shape[1]):
+            acc = 0.0
+            for j in range(index.shape[1]):
+                if index[i, j] >= 0:
+                    acc += weights[i, j] * flat[index[i, j], d]
+            out[row, d] = acc
