@@ -45,24 +45,30 @@ class Encoded:
     starts: np.ndarray
 
 
-def _alphabet(tokens: Sequence[str]) -> np.ndarray:
-    """Code point -> character id (>= 3) for the characters of `tokens`; 0 for any other.
+def _alphabet(codes: np.ndarray, newlines_are_joints: bool) -> np.ndarray:
+    """Code point -> character id (>= 3) for the characters in `codes`; 0 for any other.
 
     Spans all of Unicode so any token can be looked up; np.zeros maps untouched pages
     lazily, so the 4 MiB cost only the pages of code points in use."""
-    codes = np.frombuffer("".join(tokens).encode("utf-32-le", "surrogatepass"), np.uint32)
     present = np.zeros(_CODE_POINTS, dtype=bool)
     present[codes] = True
+    present[10] &= not newlines_are_joints
     used = np.flatnonzero(present)
     lookup = np.zeros(_CODE_POINTS, dtype=np.int32)
     lookup[used] = np.arange(_END + 1, _END + 1 + used.size, dtype=np.int32)
     return lookup
 
 
-def encode(tokens: Sequence[str], lookup: np.ndarray) -> Encoded:
-    """`tokens` as character ids through `lookup` (code point -> id), markers added."""
-    codes = np.frombuffer("\n".join(tokens).encode("utf-32-le", "surrogatepass"), np.uint32)
-    chars = np.empty(codes.size + len(tokens) + 1 if tokens else 0, dtype=np.int32)
+def _joined(tokens: Sequence[str]) -> np.ndarray:
+    """The code points of the tokens joined by newlines."""
+    return np.frombuffer("\n".join(tokens).encode("utf-32-le", "surrogatepass"), np.uint32)
+
+
+def encode(tokens: Sequence[str], lookup: np.ndarray, codes: np.ndarray | None = None) -> Encoded:
+    """`tokens` as character ids through `lookup` (code point -> id), markers added;
+    `codes`, if given, are `_joined(tokens)`."""
+    codes = _joined(tokens) if codes is None else codes
+    chars = np.empty(codes.size + len(tokens) + 1 if len(tokens) else 0, dtype=np.int32)
     starts = np.empty(len(tokens) + 1, dtype=np.int64)
     if _wrap(codes, lookup, chars, starts):  # newlines delimit the tokens
         return Encoded(chars, starts)
@@ -147,34 +153,44 @@ def _find(
 def _build(
     ids: np.ndarray, chars: np.ndarray, starts: np.ndarray, n: int, alphabet: int, table: tuple
 ) -> int:
-    """Enter the level-n keys of the windows (level n-1 ids in `ids`) in the table: set the
-    bitmap's bits, or give dense and hash keys not yet in it the next ids; returns the
-    number of keys entered."""
+    """Enter the level-n keys of the windows (level n-1 ids in `ids`) in the table and
+    return how many it holds. A dense or hash table gives keys not yet in it the next ids
+    and sets `ids` to the level-n ids; a bitmap only gets the keys' bits set (its ids are
+    ranks, known once every bit is)."""
     dense, words, _, keys, values = table
     mask, size = keys.size - 1, 0
     for t in range(starts.size - 1):
         s, e = starts[t], starts[t + 1]
         for p in range(s, max(s, e - n + 1)):
             prefix, char = ids[p], chars[p + n - 1]
-            if prefix == 0 or char == 0:
-                continue
-            key = prefix * alphabet + char
-            if dense.size:
-                if dense[key] == 0:
-                    size += 1
-                    dense[key] = size
+            found = 0
+            if prefix > 0 and char > 0:
+                key = prefix * alphabet + char
+                if dense.size:
+                    if dense[key] == 0:
+                        size += 1
+                        dense[key] = size
+                    found = dense[key]
+                elif words.size:
+                    bit = np.uint64(1) << np.uint64(key & 63)
+                    if not words[key >> 6] & bit:
+                        size += 1
+                        words[key >> 6] |= bit
+                    continue
+                else:
+                    at = _slot(key, mask)
+                    while keys[at] != _EMPTY and keys[at] != key:
+                        at = (at + 1) & mask
+                    if keys[at] != key:
+                        size += 1
+                        keys[at], values[at] = key, size
+                    found = values[at]
             elif words.size:
-                bit = np.uint64(1) << np.uint64(key & 63)
-                if not words[key >> 6] & bit:
-                    size += 1
-                    words[key >> 6] |= bit
-            else:
-                at = _slot(key, mask)
-                while keys[at] != _EMPTY and keys[at] != key:
-                    at = (at + 1) & mask
-                if keys[at] != key:
-                    size += 1
-                    keys[at], values[at] = key, size
+                continue
+            ids[p] = found
+        if not words.size:
+            for p in range(max(s, e - n + 1), e):
+                ids[p] = 0
     return size
 
 
@@ -226,7 +242,7 @@ class _Level:
         if self.form == "bitmap":
             counts = np.bitwise_count(words).astype(np.int32)
             self.table = (dense, words, np.cumsum(counts, dtype=np.int32) - counts, keys, values)
-        self.number(ids, tokens, n, alphabet)
+            self.number(ids, tokens, n, alphabet)
 
     def number(self, ids: np.ndarray, tokens: Encoded, n: int, alphabet: int) -> None:
         _number(ids, tokens.chars, tokens.starts, n, alphabet, self.table)
@@ -243,9 +259,11 @@ class NgramIndex:
 
     def __init__(self, tokens: Sequence[str], min_n: int, max_n: int) -> None:
         self.min_n, self.max_n = min_n, max_n
-        self.lookup = _alphabet(tokens)
+        codes = _joined(tokens)
+        joints = np.count_nonzero(codes == 10) == max(len(tokens) - 1, 0)
+        self.lookup = _alphabet(codes, newlines_are_joints=joints)
         self.alphabet = int(self.lookup.max(initial=_END)) + 1
-        self.tokens = encode(tokens, self.lookup)
+        self.tokens = encode(tokens, self.lookup, codes)
         self.levels: dict[int, _Level] = {}
         self.sizes: dict[int, int] = {1: self.alphabet - 1}
         self.own = np.empty((max_n - min_n + 1, self.tokens.chars.size), dtype=np.int32)
