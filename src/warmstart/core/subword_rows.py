@@ -127,16 +127,19 @@ def _postings(index: NgramIndex, base: Encoded, max_df: int) -> tuple[np.ndarray
     a token holds an n-gram twice."""
     bounds = _slices(base.starts, _SLICES or numba.get_num_threads())
     wide = np.zeros(0, dtype=np.int32 if base.chars.size < 1 << 31 else np.int64)
-    starts, lists, filled = [], [], 0
+    # Room for every level's lists: each window at most once. Pages never written are never
+    # mapped in, so the unused tail costs address space only.
+    postings = np.empty((index.max_n - index.min_n + 1) * base.chars.size, dtype=np.int32)
+    starts, filled = [], 0
     for level, ids in enumerate(index.numbered(base)):
         cursor = _windows(ids, base.starts, bounds, index.sizes[index.min_n + level] + 1, wide)
         start, total = _lay_out(cursor, max_df)
-        postings = np.full(total, base.starts.size - 1, dtype=np.int32)  # holes: len(base)
-        _fill(ids, base.starts, bounds, cursor, postings)
+        lists = postings[filled : filled + total]
+        lists.fill(base.starts.size - 1)  # holes: len(base)
+        _fill(ids, base.starts, bounds, cursor, lists)
         starts.append(start[1:] + filled)
-        lists.append(postings)
-        filled += postings.size
-    return np.concatenate([*starts, [filled]]), np.concatenate(lists)
+        filled += total
+    return np.concatenate([*starts, [filled]]), postings[:filled]
 
 
 def _slices(starts: np.ndarray, parts: int) -> np.ndarray:
