@@ -144,11 +144,10 @@ def _find(
     """The id of `key` in a level's table (dense, bitmap or hash), 0 if absent."""
     if dense.size:
         return dense[key]
-    if words.size:
+    if words.size:  # (branch-free: whether the bit is set is a coin toss)
         word, bit = words[key >> 6], key & 63
-        if (word >> np.uint64(bit)) & np.uint64(1):
-            return ranks[key >> 6] + _bits_below(word, bit) + 1
-        return 0
+        present = int((word >> np.uint64(bit)) & np.uint64(1))
+        return present * (ranks[key >> 6] + _bits_below(word, bit) + 1)
     mask = keys.size - 1
     at = _slot(key, mask)
     while keys[at] != _EMPTY and keys[at] != key:
