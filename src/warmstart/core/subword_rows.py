@@ -24,9 +24,11 @@ Numba, like those of `char_ngrams`. Measured in benchmarks/bench_remap.py.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numba
 import numpy as np
@@ -44,11 +46,23 @@ SUBWORD_DEFAULTS: dict[str, int] = {
 }
 """The subword initializer's options and their defaults (see the module docstring)."""
 
+T = TypeVar("T")
+
 _SLICES = 0  # slices of the tokens the threads share out (0: as many as suit the threads)
 _NARROW_COUNTS = 256  # tokens with fewer n-grams than this count hits in one byte
-# Numba's default thread pool (workqueue) is not documented as safe to enter from two Python
-# threads at once: searches in one process take turns (each uses every core anyway).
-_ONE_AT_A_TIME = threading.Lock()
+_LOCK = threading.Lock()
+
+
+def _one_at_a_time(fn: Callable[..., T]) -> Callable[..., T]:
+    """Numba's default thread pool (workqueue) is not documented as safe to enter from two
+    Python threads at once: calls in one process take turns (each uses every core anyway)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        with _LOCK:
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,7 @@ class Neighbours:
     weights: np.ndarray
 
 
+@_one_at_a_time
 def find_neighbours(
     base_tokens: Sequence[str],
     new_tokens: Sequence[str],
@@ -75,19 +90,6 @@ def find_neighbours(
     min_shared: int,
 ) -> Neighbours:
     """The base neighbours of each of `new_tokens` (rules in the module docstring)."""
-    with _ONE_AT_A_TIME:
-        return _find(base_tokens, new_tokens, min_n, max_n, neighbours, max_df, min_shared)
-
-
-def _find(
-    base_tokens: Sequence[str],
-    new_tokens: Sequence[str],
-    min_n: int,
-    max_n: int,
-    neighbours: int,
-    max_df: int,
-    min_shared: int,
-) -> Neighbours:
     index = NgramIndex(new_tokens, min_n, max_n)
     sizes = np.array([index.sizes[n] for n in range(min_n, max_n + 1)], dtype=np.int64)
     if len(base_tokens) == 0 or sizes.sum() == 0:
@@ -294,6 +296,7 @@ def _keep(
         best[t, at] = b
 
 
+@_one_at_a_time
 def compose_rows(
     out: np.ndarray, rows: np.ndarray, base: np.ndarray, found: Neighbours, chunk_rows: int
 ) -> None:
@@ -305,20 +308,18 @@ def compose_rows(
         flat = flat.astype(np.float64)  # e.g. float16: summed in float64 all the same
     targets = rows[found.found]
     if out.dtype in _COMPILED and out.flags.c_contiguous:
-        with _ONE_AT_A_TIME:
-            _compose(flat, found.base, found.weights, targets, out.reshape(out.shape[0], -1))
+        _compose(flat, found.base, found.weights, targets, out.reshape(out.shape[0], -1))
         return
     for start in range(0, targets.size, chunk_rows):
         stop = start + chunk_rows
         block = np.empty((min(stop, targets.size) - start, flat.shape[1]), dtype=np.float64)
-        with _ONE_AT_A_TIME:
-            _compose(
-                flat,
-                found.base[start:stop],
-                found.weights[start:stop],
-                np.arange(block.shape[0]),
-                block,
-            )
+        _compose(
+            flat,
+            found.base[start:stop],
+            found.weights[start:stop],
+            np.arange(block.shape[0]),
+            block,
+        )
         out[targets[start:stop]] = block.reshape((-1, *out.shape[1:])).astype(out.dtype)
 
 
