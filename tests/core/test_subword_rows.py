@@ -193,17 +193,17 @@ _FORCED = {
     "dense": {},
     "bitmap": {"char_ngrams._DENSE_LIMIT": 16},
     "hash": {"char_ngrams._DENSE_LIMIT": 16, "char_ngrams._BITMAP_LIMIT": 64},
-    "sliced": {"subword_rows._SLICES": 7},
-    "wide counter": {"subword_rows._NARROW_COUNTS": 0},
+    "sliced": {"subword_join._SLICES": 7},
+    "wide counter": {"subword_join._NARROW_COUNTS": 0},
 }
 
 
 @pytest.mark.parametrize("form", list(_FORCED))
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_every_form_of_the_fast_path_gives_the_rule_exactly(form, seed, monkeypatch):
-    from warmstart.core import char_ngrams, subword_rows
+    from warmstart.core import char_ngrams, subword_join
 
-    modules = {"char_ngrams": char_ngrams, "subword_rows": subword_rows}
+    modules = {"char_ngrams": char_ngrams, "subword_join": subword_join}
     for target, value in _FORCED[form].items():
         module, name = target.split(".")
         monkeypatch.setattr(modules[module], name, value)
