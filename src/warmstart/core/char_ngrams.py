@@ -49,7 +49,7 @@ def _alphabet(codes: np.ndarray, newlines_are_joints: bool) -> np.ndarray:
     """Code point -> character id (>= 3) for the characters in `codes`; 0 for any other.
 
     Spans all of Unicode so any token can be looked up; np.zeros maps untouched pages
-    lazily, so the 4 MiB cost only the pages of code points in use."""
+    lazily, so its 1 or 4 MiB cost only the pages of code points in use."""
     present = np.zeros(_CODE_POINTS, dtype=bool)
     present[codes] = True
     present[10] &= not newlines_are_joints

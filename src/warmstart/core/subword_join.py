@@ -60,12 +60,14 @@ def search(
     sizes = np.array([index.sizes[n] for n in range(min_n, max_n + 1)], dtype=np.int64)
     if len(base_tokens) == 0 or sizes.sum() == 0:
         return np.empty(0, np.int64), *(np.empty((0, neighbours), np.int64),) * 2
-    span, postings = _postings(index, encode(base_tokens, index.lookup), max_df)
+    parts = _SLICES or numba.get_num_threads()
+    span, postings = _postings(index, encode(base_tokens, index.lookup), max_df, parts)
     offsets = np.cumsum(sizes) - sizes  # level -> global id of its first n-gram
-    most = index.own.shape[0] * int(np.diff(index.tokens.starts).max())
+    most = index.own.shape[0] * int(np.diff(index.tokens.starts).max())  # n-grams of a token
     kept, best, shared = _search(
         np.zeros(0, dtype=np.uint8 if most < _NARROW_COUNTS else np.int32),
-        _SLICES or numba.get_num_threads(),
+        most,
+        parts,
         index.own,
         index.tokens.starts,
         offsets,
@@ -79,15 +81,17 @@ def search(
     return found, best[found], shared[found]
 
 
-def _postings(index: NgramIndex, base: Encoded, max_df: int) -> tuple[np.ndarray, np.ndarray]:
+def _postings(
+    index: NgramIndex, base: Encoded, max_df: int, parts: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Posting lists of the usable n-grams (1..max_df occurrences in the base, every window
     counted): n-gram g (global id: levels end to end, from 0) holds the distinct base
     tokens `postings[span[g]:span[g + 1]]`; an empty list if it is not usable.
 
-    Each thread takes one slice of the base tokens: it counts its windows per n-gram,
+    Each thread takes one of `parts` slices of the base tokens: it counts its windows per n-gram,
     then writes its tokens into its own part of each list. Holes (`len(base)`) stay where
     a token holds an n-gram twice."""
-    bounds = _slices(base.starts, _SLICES or numba.get_num_threads())
+    bounds = _slices(base.starts, parts)
     wide = np.zeros(0, dtype=np.int32 if base.chars.size < 1 << 31 else np.int64)
     # Room for every level's lists: each window at most once. Pages never written are never
     # mapped in, so the unused tail costs address space only.
@@ -168,6 +172,7 @@ def _fill(
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _search(
     count: np.ndarray,
+    most: int,
     parts: int,
     own: np.ndarray,
     starts: np.ndarray,
@@ -183,23 +188,20 @@ def _search(
     `min_shared`. Returns how many each token kept, the neighbours and their counts.
     Holes in the lists hold `n_base`, counted like a token and never kept.
 
-    `count` only gives the hit counter's type: as narrow as the most n-grams a token has,
-    so that it stays in the CPU's cache. A token's lists are found first and walked after,
-    so that the cache misses of finding them overlap. The tokens are searched in `parts`
-    slices, one thread each at a time."""
+    `count` only gives the hit counter's type: as narrow as `most` (the most n-grams a
+    token can have) allows, so that it stays in the CPU's cache. A token's lists are found
+    first and walked after, so that the cache misses of finding them overlap. The tokens
+    are searched in `parts` slices, one thread each at a time."""
     tokens, levels = starts.size - 1, own.shape[0]
     kept = np.zeros(tokens, dtype=np.int64)
     best = np.full((tokens, k), -1, dtype=np.int64)
     shared = np.zeros((tokens, k), dtype=np.int64)
-    longest = 0
-    for t in range(tokens):
-        longest = max(longest, starts[t + 1] - starts[t])
     parts = max(1, min(tokens, parts))
     for part in numba.prange(parts):
         hits = np.zeros(n_base + 1, dtype=count.dtype)
         touched = np.empty(n_base + 1, dtype=np.int32)
         seen = np.full(span.size, -1, dtype=np.int32)
-        lists = np.empty((levels * longest, 2), dtype=np.int64)
+        lists = np.empty((most, 2), dtype=np.int64)
         for t in range(part * tokens // parts, (part + 1) * tokens // parts):
             m = 0
             for level in range(levels):
