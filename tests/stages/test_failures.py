@@ -209,9 +209,18 @@ def test_sigterm_and_ctrl_c_end_the_run_killed_register_nothing_and_a_rerun_succ
     envs = {signum: stage_env(mlflow_server.uri, name) for signum, name in names.items()}
     processes = {s: start_stage("train_base", overrides(s, 200), envs[s]) for s in names}
     try:
-        for signum, process in processes.items():
-            wait_for(lambda n=names[signum]: has_metric(client, n, "val_accuracy"), 240, "epoch 0")
-            process.send_signal(signum)
+        # Each process is signalled as soon as its own epoch 0 is logged: waiting for one
+        # first let the other finish all its epochs on a slow machine (a flake seen once).
+        unsignalled = dict(processes)
+
+        def signal_the_training() -> bool:
+            for signum, process in list(unsignalled.items()):
+                if has_metric(client, names[signum], "val_accuracy"):
+                    process.send_signal(signum)
+                    del unsignalled[signum]
+            return not unsignalled
+
+        wait_for(signal_the_training, 240, "epoch 0 of both runs")
         for signum, process in processes.items():
             code, stderr = process.wait(120), process.communicate()[1]
             assert code == 130 and "the run was ended KILLED" in stderr, stderr[-2000:]
