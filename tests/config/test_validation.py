@@ -11,11 +11,21 @@ from compose import compose_config
 from mlflow.tracking import MlflowClient
 
 from warmstart.config import PROJECT_ROOT, validate
-from warmstart.config.validation import check_data
+from warmstart.config.validation import TIME_FORMS, check_data
 from warmstart.core.errors import ConfigError
 
 PRESETS = sorted(p.stem for p in (PROJECT_ROOT / "conf" / "experiment").glob("*.yaml"))
 PRETRAINED = ("warmstart.initializer=pretrained",)
+# A table that does not exist: time settings are checked before any data is read.
+TIMED = ("data=files", "data.path=nowhere.csv", "data.time_column=created")
+# Bounds that were read as a guessed date (`March` as the year 1, `01/03/2024` as 3 January).
+NOT_TIMES = [
+    ("data.since", "March"),
+    ("data.until", "Mar"),
+    ("data.since", "01/03/2024"),
+    ("base.data.until", "March"),
+    ("base.data.since", "now"),
+]
 
 # (overrides, the key the message names, what it says)
 RULES = [
@@ -51,6 +61,25 @@ RULES = [
     (("base.data.n_train=1",), "base.data.n_train=1", "must be an integer >= 2"),
     (("base.vocab.max_tokens=0",), "base.vocab.max_tokens=0", "must be an integer >= 1"),
     (("data=imdb", "base.data.generation=0"), "`base.data.generation`", "names no setting"),
+    *[
+        ((*TIMED, f"{key}={bound}"), f"{key}='{bound}'", f"is not a time: use {TIME_FORMS}")
+        for key, bound in NOT_TIMES
+    ],
+    (
+        (*TIMED, "data.time_format=%d/%m/%Y", "data.since=March"),
+        "data.since='March'",
+        "is not a date in data.time_format='%d/%m/%Y', nor ISO 8601",
+    ),
+    (
+        (*TIMED, "data.time_format=dd/mm/yyyy"),
+        "data.time_format='dd/mm/yyyy'",
+        "is not a strftime format",
+    ),
+    (
+        ("data=files", "data.path=nowhere.csv", "data.time_format=%d/%m/%Y"),
+        "data.time_format is set but data.time_column is not",
+        "set data.time_column=",
+    ),
 ]
 
 
@@ -78,6 +107,21 @@ def test_pretrained_files_must_exist_and_fallback_must_not_be_itself(tmp_path: P
         validate(itself)
     # Without the pretrained initializer its settings are not read, so not checked.
     validate(compose_config("warmstart.fallback=pretrained", "warmstart.pretrained_path=no.txt"))
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        ("data.since=2024", "data.until=2025"),
+        ("data.since=2024-06", "base.data.until=2024-06-01"),
+        ("data.since=2024-06-01T12:00:00", "data.until=2024-06-01T12:00:00+02:00"),
+        ("data.since=2024-06-01T12:00:00Z", "data.until=2024-06-01 13:30"),
+        ("data.since=7", "data.until=12.5"),
+        ("data.time_format=%d/%m/%Y", "data.since=01/03/2024", "base.data.until=2024-03-01"),
+    ],
+)
+def test_iso_8601_numbers_or_the_time_format_are_valid_bounds(bounds):
+    validate(compose_config(*TIMED, *bounds))
 
 
 @pytest.mark.parametrize("preset", [None, *PRESETS])

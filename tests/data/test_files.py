@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from warmstart.core.errors import DataError
+from warmstart.core.errors import ConfigError, DataError
 from warmstart.data import load_splits
 from warmstart.data.example_table import example_table
 
@@ -82,6 +82,75 @@ def test_time_window_since_inclusive_until_exclusive(tmp_path):
     assert sorted(int(t.split(" ")[-1]) for t in all_rows(numeric)["text"]) == list(range(10, 40))
 
 
+def _months(splits) -> set[int]:
+    return {int(t.split(" ")[-1]) % 12 + 1 for t in all_rows(splits)["text"]}
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        ("2024-03", "2024-06"),
+        ("2024-03-01", "2024-06-01T00:00:00"),
+        ("2024-03-01T00:00:00Z", "2024-06-01T02:00:00+02:00"),
+        ("2024-02-29T23:00:00-01:00", "2024-05-31 22:00:00-02:00"),
+    ],
+)
+def test_iso_8601_bounds_with_and_without_a_zone_select_the_same_rows(tmp_path, since, until):
+    path = write(table(), tmp_path / "t.csv")
+    window = load_splits(cfg(path, time_column="created", since=since, until=until))
+    assert _months(window) == {3, 4, 5}
+
+
+def test_a_year_bound_selects_a_date_column_and_a_numeric_column_alike(tmp_path):
+    frame = table().assign(year=[2020 + i % 4 for i in range(60)])
+    path = write(frame, tmp_path / "t.csv")
+    dates = load_splits(cfg(path, time_column="created", since="2024", until="2025"))
+    assert len(all_rows(dates)) == 60
+    years = load_splits(cfg(path, time_column="year", since=2021, until="2023"))
+    assert sorted(set(all_rows(years)["text"].str.split(" ").str[-1].astype(int) % 4)) == [1, 2]
+
+
+def test_time_format_reads_day_first_dates_and_bounds_in_it_or_in_iso(tmp_path):
+    """With data.time_format=%d/%m/%Y, 01/03/2024 is 1 March, in the column and the bounds."""
+    frame = table().assign(created=[f"15/{1 + i % 12:02d}/2024" for i in range(60)])
+    path = write(frame, tmp_path / "t.csv")
+    fmt = {"time_column": "created", "time_format": "%d/%m/%Y"}
+    assert _months(load_splits(cfg(path, **fmt, since="01/03/2024", until="01/06/2024"))) == {
+        3, 4, 5,
+    }  # fmt: skip
+    assert _months(load_splits(cfg(path, **fmt, since="2024-03-01", until="2024-06"))) == {3, 4, 5}
+
+
+def test_a_typed_datetime_column_needs_no_parsing(tmp_path):
+    frame = table().assign(created=lambda f: pd.to_datetime(f["created"]))
+    path = write(frame, tmp_path / "t.parquet")
+    assert _months(load_splits(cfg(path, time_column="created", since="2024-11"))) == {11, 12}
+
+
+@pytest.mark.parametrize("bound", ["March", "Mar", "01/03/2024", "now", ""])
+def test_a_bound_that_is_no_iso_date_nor_number_is_refused_before_reading(tmp_path, bound):
+    """`March` used to be read as the year 1, `01/03/2024` as 3 January: now one line naming
+    the accepted forms and the fix. The file does not exist: the check comes first."""
+    with pytest.raises(ConfigError) as raised:
+        load_splits(cfg(tmp_path / "nowhere.csv", time_column="created", until=bound))
+    message = str(raised.value)
+    assert message.startswith(f"data.until={bound!r} is not a time: use ISO 8601 (2024, 2024-06")
+    assert "or a number; " in message and "set data.time_format" in message
+    assert "\n" not in message
+
+
+def test_a_bound_of_the_other_kind_than_the_column_is_refused(tmp_path):
+    path = write(table(), tmp_path / "t.csv")
+    with pytest.raises(
+        DataError,
+        match=r"data\.since='2024-03-01' cannot be compared with "
+        r"column 'n' .* which holds numbers; give data\.since as a number",
+    ):
+        load_splits(cfg(path, time_column="n", since="2024-03-01"))
+    with pytest.raises(DataError, match=r"column 'created' .* holds dates; give data\.until as a"):
+        load_splits(cfg(path, time_column="created", until=10))
+
+
 def test_test_fraction_is_stratified_and_seeded_and_test_path_wins(tmp_path):
     path = write(table(90), tmp_path / "t.csv")
     a, b = load_splits(cfg(path, test_fraction=0.2)), load_splits(cfg(path, test_fraction=0.2))
@@ -152,7 +221,27 @@ def _bad(tmp_path: Path, case: str) -> tuple[dict, str]:
     if case == "unparsable_time":
         frame.loc[2, "created"] = "last tuesday"
         write(frame, csv)
-        return cfg(csv, time_column="created", since="2024-02-01"), "'last tuesday'"
+        says = "1 of 60 value(s) in time column 'created' of "
+        return cfg(csv, time_column="created", since="2024-02-01"), says
+    if case == "unparsable_time_open_window":
+        frame.loc[[2, 9], "created"] = ["today", None]
+        write(frame, csv)
+        return cfg(csv, time_column="created"), "2 of 60 value(s)"
+    if case == "ambiguous_time":  # day/month or month/day: refused, not guessed
+        write(frame.assign(created=[f"01/{1 + i % 12:02d}/2024" for i in range(60)]), csv)
+        says = "60 of 60 value(s) in time column 'created' of "
+        return cfg(csv, time_column="created"), says
+    if case == "partly_numeric_time":
+        frame["n"] = frame["n"].astype(object)
+        frame.loc[4, "n"] = "ten"
+        write(frame, csv)
+        return cfg(csv, time_column="n", since=3), "1 of 60 value(s)"
+    if case == "time_not_in_format":
+        frame["created"] = [f"15/{1 + i % 12:02d}/2024" for i in range(60)]
+        frame.loc[7, "created"] = "2024-08-15"
+        write(frame, csv)
+        fmt = {"time_column": "created", "time_format": "%d/%m/%Y"}
+        return cfg(csv, **fmt), "1 of 60 value(s)"
     if case == "missing_file":
         return cfg(tmp_path / "nope.csv"), "does not exist"
     raise AssertionError(case)
@@ -161,8 +250,26 @@ def _bad(tmp_path: Path, case: str) -> tuple[dict, str]:
 BAD = [
     "not_a_table", "bad_json_lines", "missing_text_column", "missing_label_column", "empty_file",
     "header_only", "empty_window", "all_texts_empty", "null_labels", "one_class",
-    "unseen_test_label", "unparsable_time", "missing_file",
+    "unseen_test_label", "unparsable_time", "unparsable_time_open_window", "ambiguous_time",
+    "partly_numeric_time", "time_not_in_format", "missing_file",
 ]  # fmt: skip
+# What a bad time column's line says beyond the counts: the first bad value, its row, the fix.
+TIME_SAYS = {
+    "unparsable_time": (
+        "are not an ISO date, e.g. 'last tuesday' (row 2)",
+        "set data.time_format",
+    ),
+    "unparsable_time_open_window": ("e.g. 'today' (row 2)", "write them as ISO 8601 (2024-06-01"),
+    "ambiguous_time": (
+        "e.g. '01/01/2024' (row 0, day/month or month/day?)",
+        "data.time_format=%d/%m/%Y",
+    ),
+    "partly_numeric_time": ("are not a number, e.g. 'ten' (row 4)", "fix those rows"),
+    "time_not_in_format": (
+        "are not a date in data.time_format='%d/%m/%Y', e.g. '2024-08-15' (row 7)",
+        "fix those rows",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", BAD)
@@ -174,3 +281,5 @@ def test_bad_table_is_one_line_naming_the_fix_and_never_says_delete(tmp_path, ca
     assert says in message, message
     assert "\n" not in message and "delete" not in message
     assert "; " in message or "set data." in message
+    for fragment in TIME_SAYS.get(case, ()):
+        assert fragment in message, message

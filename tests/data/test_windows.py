@@ -69,3 +69,27 @@ def test_no_time_column_or_a_date_period_on_numbers_is_refused_with_the_fix(tmp_
         time_windows(_cfg(path), "H")
     with pytest.raises(DataError, match=r"no column 'stamp'.*set data\.time_column"):
         time_windows(_cfg(path, time_column="stamp"), None)
+
+
+def test_day_first_dates_with_time_format_group_by_month_and_read_back(tmp_path):
+    """Windows of a `%d/%m/%Y` column keep the column's own spelling as bounds, and those
+    bounds select the same rows through data.since/data.until."""
+    path = _write(tmp_path, ["02/03/2024", "20/01/2024", "01/02/2024", "09/01/2024"])
+    fmt = {"time_format": "%d/%m/%Y"}
+    windows = time_windows(_cfg(path, **fmt), "M")
+    assert [(w.label, w.since, w.until) for w in windows] == [
+        ("2024-01", "09/01/2024", "01/02/2024"),
+        ("2024-02", "01/02/2024", "02/03/2024"),
+        ("2024-03", "02/03/2024", None),
+    ]
+    january = files_pool(_cfg(path, **fmt, since="09/01/2024", until="01/02/2024", test_fraction=0))
+    assert sorted(january.train["text"]) == ["text 1", "text 3"]
+
+
+def test_a_bound_or_a_column_that_is_no_time_is_refused_where_windows_are_cut(tmp_path):
+    """`time_windows` reads no validated config: the bounds are checked again here."""
+    path = _write(tmp_path, ["2024-01-02", "2024-01-20", "01/02/2024", "2024-02-10"])
+    with pytest.raises(ConfigError, match=r"data\.since='March' is not a time: use ISO 8601"):
+        time_windows(_cfg(path, since="March"), "M")
+    with pytest.raises(DataError, match=r"1 of 4 value\(s\) .* e\.g\. '01/02/2024' \(row 2, day"):
+        time_windows(_cfg(path), "M")

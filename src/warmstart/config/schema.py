@@ -60,12 +60,14 @@ class FolderDataSchema(DataSchema):
 
 @dataclass
 class FilesDataSchema(FolderDataSchema):
-    """A table file; `since`/`until` are ISO dates or numbers (strings here, parsed on read)."""
+    """A table file; `since`/`until` are ISO 8601 dates or numbers, or dates in `time_format`
+    (strings here, checked by validation and parsed on read)."""
 
     format: str | None = MISSING
     text_column: str = MISSING
     label_column: str = MISSING
     time_column: str | None = MISSING
+    time_format: str | None = MISSING
     since: str | None = MISSING
     until: str | None = MISSING
     test_path: str | None = MISSING

@@ -29,7 +29,7 @@ def _rows(cfg: Mapping[str, Any], key: str) -> tuple[pd.DataFrame, int, Path]:
         label=str(setting(cfg, "label_column", "label")),
         time=setting(cfg, "time_column"),
     )
-    window = Window(setting(cfg, "since"), setting(cfg, "until"))
+    window = Window(setting(cfg, "since"), setting(cfg, "until"), setting(cfg, "time_format"))
     frame = read_table(path, setting(cfg, "format"))
     rows, dropped = labeled_rows(frame, path, columns, window)
     return rows, dropped, path

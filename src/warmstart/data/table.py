@@ -2,21 +2,32 @@
 
 One reader for every table source: the format by suffix (or `data.format`), the configured
 text/label/time columns, rows outside the `since`/`until` window left out, empty texts dropped
-and counted. Everything a user can get wrong is a `DataError` naming the file and the fix;
-nothing here ever suggests deleting the user's own file.
+and counted. Times are numbers or ISO 8601 (or `data.time_format`), never guessed. Everything
+a user can get wrong in a table is a `DataError` naming the file and the fix (a bound that is
+no time at all, a `ConfigError`); nothing here ever suggests deleting the user's own file.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from warmstart.config.validation import (
+    TIME_FORMAT_FIX,
+    check_time_bound,
+    parse_times,
+    time_number,
+    time_stamp,
+)
 from warmstart.core.errors import DataError
 
+# 01/03/2024, 1.3.24: a day and a month in an order only data.time_format can tell.
+DAY_MONTH = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}
 
 
@@ -31,10 +42,12 @@ class Columns:
 
 @dataclass(frozen=True)
 class Window:
-    """Rows with `since <= time < until` are kept (either bound may be open)."""
+    """Rows with `since <= time < until` are kept (either bound may be open); times and bounds
+    are numbers or ISO 8601 dates, or dates in `time_format` (a strftime format) when set."""
 
     since: Any = None
     until: Any = None
+    time_format: str | None = None
 
     @property
     def open(self) -> bool:
@@ -133,52 +146,77 @@ def _label_values(labels: pd.Series) -> pd.Series:
 
 
 def in_window(values: pd.Series, window: Window, path: Path, column: str) -> pd.Series:
-    """A mask of rows with `since <= time < until`; times are numbers or ISO dates."""
-    numeric = _numeric_bounds(window)
-    if window.open and pd.to_numeric(values, errors="coerce").notna().all():
-        numeric = [None, None]
-    if numeric is None:
-        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
-        bounds = [None if b is None else _timestamp(b) for b in (window.since, window.until)]
-    else:
-        parsed = pd.to_numeric(values, errors="coerce")
-        bounds = numeric
-    bad = parsed.isna() & values.notna()
-    if values.isna().any() or bad.any():
-        first = values[bad | values.isna()].iloc[0]
-        kind = "a number" if numeric is not None else "an ISO date (2024-06-01)"
-        raise DataError(
-            f"{path}: column {column!r} holds {int((bad | values.isna()).sum())} value(s) that "
-            f"are not {kind}, e.g. {first!r}; fix them or set data.time_column to a time column"
-        )
+    """A mask of rows with `since <= time < until` (see `window_times`)."""
+    return window_times(values, window, path, column)[1]
+
+
+def window_times(
+    values: pd.Series, window: Window, path: Path, column: str
+) -> tuple[pd.Series, pd.Series]:
+    """(the column's times, a mask of the rows with `since <= time < until`).
+
+    The times are all numbers or all UTC timestamps (`column_times`); each bound is read the
+    same way, so a date bound on a column of numbers (or the reverse) is a `DataError`.
+    """
+    times = column_times(values, window, path, column)
+    numeric = pd.api.types.is_numeric_dtype(times)
     mask = pd.Series(True, index=values.index)
-    if bounds[0] is not None:
-        mask &= parsed >= bounds[0]
-    if bounds[1] is not None:
-        mask &= parsed < bounds[1]
-    return mask
-
-
-def _numeric_bounds(window: Window) -> list[float | None] | None:
-    """Both bounds as numbers, or None when a bound is a date (or no bound is set)."""
-    out: list[float | None] = []
-    for bound in (window.since, window.until):
+    for key, bound in (("since", window.since), ("until", window.until)):
         if bound is None:
-            out.append(None)
             continue
-        try:
-            out.append(float(bound))
-        except (TypeError, ValueError):
-            return None
-    return None if window.open else out
+        value = time_number(bound) if numeric else time_stamp(bound, window.time_format)
+        if value is None:
+            held, give = ("numbers", "a number") if numeric else ("dates", "a date (2024-06-01)")
+            raise DataError(
+                f"data.{key}={bound!r} cannot be compared with column {column!r} of {path}, "
+                f"which holds {held}; give data.{key} as {give}"
+            )
+        mask &= times >= value if key == "since" else times < value
+    return times, mask
 
 
-def _timestamp(bound: Any) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(str(bound))
-    except ValueError:
-        raise DataError(
-            f"data.since/data.until={bound!r} is neither a number nor an ISO date; use e.g. "
-            "2024-06-01"
-        ) from None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+def column_times(values: pd.Series, window: Window, path: Path, column: str) -> pd.Series:
+    """The time column as numbers or as UTC timestamps (ISO 8601, or `window.time_format`).
+
+    A column of numbers is numbers unless a bound is a date (then years such as 2024 read as
+    dates). A value that does not read as the rest do is refused with the counts, never
+    dropped or guessed: `01/03/2024` is 1 March or 3 January, only `data.time_format` says.
+    """
+    for key, bound in (("since", window.since), ("until", window.until)):
+        check_time_bound(bound, f"data.{key}", window.time_format)
+    dates = parse_times(values, window.time_format)
+    kind = f"a date in data.time_format={window.time_format!r}"
+    if not window.time_format and not pd.api.types.is_datetime64_any_dtype(values):
+        numbers = pd.to_numeric(values, errors="coerce")
+        date_bound = any(
+            b is not None and time_number(b) is None for b in (window.since, window.until)
+        )
+        if numbers.notna().all() and not (date_bound and dates.notna().all()):
+            return numbers
+        if numbers.notna().sum() > dates.notna().sum():  # mostly numbers: the rest are wrong
+            dates, kind = numbers, "a number"
+        else:
+            kind = "an ISO date"
+    bad = dates.isna()
+    if bad.any():
+        raise DataError(_bad_times(values, bad, kind, path, column, window.time_format))
+    return dates
+
+
+def _bad_times(
+    values: pd.Series, bad: pd.Series, kind: str, path: Path, column: str, fmt: str | None
+) -> str:
+    """One line: how many of how many rows are not `kind`, the first one, and the fix."""
+    row, first = values.index[bad][0], values[bad].iloc[0]
+    if fmt:
+        fix = "fix those rows, or set data.time_format to the format the column uses"
+    elif kind == "a number":
+        fix = "fix those rows, or set data.time_column to a column of numbers or ISO 8601 dates"
+    else:
+        if isinstance(first, str) and DAY_MONTH.fullmatch(first.strip()):
+            row = f"{row}, day/month or month/day?"
+        fix = f"write them as ISO 8601 (2024-06-01, 2024-06-01T12:00:00) or {TIME_FORMAT_FIX}"
+    return (
+        f"{int(bad.sum())} of {len(values)} value(s) in time column {column!r} of {path} are "
+        f"not {kind}, e.g. {first!r} (row {row}); {fix}"
+    )

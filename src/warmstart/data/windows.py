@@ -4,7 +4,8 @@ The rows inside `data.since`/`data.until` are grouped into periods by `data.time
 distinct value (`update.period=null`: a number such as a year or a batch index, or a date), or
 each calendar period of a date (`update.period=D|W|M|Q|Y`). Window i runs from the first time
 seen in period i up to (excluding) the first time of period i+1, the last one up to
-`data.until`. The bounds are the column's own values, so they read back through the ordinary
+`data.until`. The bounds are the column's own values (read as the filter reads them: numbers,
+ISO 8601 or `data.time_format`), so they read back through the ordinary
 `data.since`/`data.until` filter unchanged: a window is just those two settings.
 """
 
@@ -21,7 +22,7 @@ from warmstart.config.validation import check_update
 from warmstart.core.errors import ConfigError, DataError
 from warmstart.data.paths import user_path
 from warmstart.data.settings import setting
-from warmstart.data.table import Window, in_window, read_table
+from warmstart.data.table import Window, read_table, window_times
 
 
 @dataclass(frozen=True)
@@ -50,19 +51,18 @@ def time_windows(data_cfg: Mapping[str, Any], period: str | None) -> list[TimeWi
             f"{path} has no column {column!r}; its columns are {list(frame.columns)[:20]}: set "
             "data.time_column to one of them"
         )
-    values = frame[column]
     until = setting(data_cfg, "until")
-    values = values[in_window(values, Window(setting(data_cfg, "since"), until), path, column)]
-    numbers = pd.to_numeric(values, errors="coerce")
-    if numbers.notna().all() and len(values):
+    window = Window(setting(data_cfg, "since"), until, setting(data_cfg, "time_format"))
+    times, keep = window_times(frame[column], window, path, column)
+    values, times = frame[column][keep], times[keep]
+    if pd.api.types.is_numeric_dtype(times):
         if period is not None:
             raise ConfigError(
                 f"update.period={period} groups dates, but column {column!r} of {path} holds "
                 "numbers; set update.period=null (each distinct number is a period)"
             )
-        times, keys = numbers, numbers
+        keys = times
     else:
-        times = pd.to_datetime(values, utc=True, format="ISO8601")
         if period is None:
             keys = times
         else:
