@@ -26,7 +26,10 @@ from compose import compose_config
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server, free_port, tracking_env
 
+from warmstart.config import validate
 from warmstart.core.errors import ConfigError, DataError
+from warmstart.data.windows import TimeWindow
+from warmstart.stages import _continual as update_report
 from warmstart.stages import cold_start, train_base, update
 from warmstart.tracking.connection import connect
 from warmstart.tracking.resolve import model_id_of
@@ -135,8 +138,8 @@ def test_learning_nothing_is_reported_not_hidden(chain, data_cache, capsys):
 
 
 FILES = (
-    "experiment=continual", "data=files", "data.time_column=day", "update.period=M",
-    "update.steps=2",
+    "experiment=[own_data,continual]", "data.time_column=day", "data.since=null",
+    "update.period=M", "update.steps=2", "update.history=last_2",
     "vocab.max_tokens=300", "base.vocab.max_tokens=300", "vocab.sequence_length=12",
     "train.epochs=1", "train.batch_size=16", "train.learning_rate=0.02",
     "train.tensorboard=false", "model.embedding_dim=8", "model.hidden_units=8",
@@ -161,6 +164,8 @@ def _drifting_table(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def continual_files(mlflow_server: Server, tmp_path_factory) -> Iterator[dict]:
+    """`experiment=[own_data,continual]` over a 3-month table: a base on January, then two
+    steps of the last two months each (update.history=last_2)."""
     name = f"continual-files-{uuid.uuid4().hex[:8]}"
     table = tmp_path_factory.mktemp("continual") / "reviews.csv"
     _drifting_table(table)
@@ -177,40 +182,80 @@ def continual_files(mlflow_server: Server, tmp_path_factory) -> Iterator[dict]:
         yield {"name": name, "rows": rows, "cfg": cfg, "client": MlflowClient()}
 
 
-def test_continual_over_files_steps_through_successive_time_windows(continual_files):
+def _parent(client: MlflowClient, run_id: str):
+    return client.get_run(client.get_run(run_id).data.tags["mlflow.parentRunId"])
+
+
+def test_own_data_and_continual_step_through_time_windows_of_ones_table(continual_files):
     client, name, rows = continual_files["client"], continual_files["name"], continual_files["rows"]
     assert [(r.step, r.window, r.generation) for r in rows] == [
         (0, "2024-02", None),
         (1, "2024-03", None),
     ]
-    champion = "1"  # the base, trained on January
-    for row in rows:
-        assert row.source == champion  # each step warm-starts from the champion the last left
-        champion = row.version if row.promoted else champion
+    # last_2: the step's own month and the one before; the last window is open-ended, as
+    # data.until is.
+    bounds = [("2024-01-01", "2024-03-01"), ("2024-02-01", None)]
+    assert [(r.since, r.until) for r in rows] == bounds
+    base_version = client.get_model_version(name, "1")
+    base = client.get_run(base_version.run_id)
+    assert base.data.params["data.training_rows"] == "64"  # January only: 100 rows - 20% - 20%
+    # Each step continues from the champion, or from the newest version while there is none.
+    champion = "1" if base_version.tags["warmstart.promotion"] == "promoted" else None
+    newest = "1"
+    for row, (since, until) in zip(rows, bounds, strict=True):
+        assert row.source == (champion or newest)
+        assert row.warm_from == (update.FROM_CHAMPION if champion else update.FROM_NEWEST)
+        champion, newest = row.version if row.promoted else champion, row.version
         assert row.cold_test_accuracy is not None and row.warm_seconds > 0
-        version = client.get_model_version(name, row.version)
-        warm = client.get_run(version.run_id)
+        warm = client.get_run(client.get_model_version(name, row.version).run_id)
+        assert row.learned == (warm.data.tags.get("warmstart.verdict") != "learned_nothing")
+        if not (row.promoted and row.learned):
+            assert row.seconds_saved is None  # no saving claimed for it
         assert warm.data.tags["warmstart.promotion"] in ("promoted", "rejected")
-        assert client.get_run(warm.data.tags["mlflow.parentRunId"]).info.run_name == (
-            f"update window {row.window}"
-        )
-        month = int(row.window[-2:])
         assert (warm.data.params["data.since"], warm.data.params["data.until"]) == (
-            f"2024-{month:02d}-01",
-            "" if month == 3 else f"2024-{month + 1:02d}-01",
-        )  # the last window is open-ended, as data.until is
-        assert warm.data.params["data.training_rows"] == "64"  # 100 rows, 20% test, 20% val
-    assert client.get_model_version_by_alias(name, "champion").version == champion
-    base = client.get_run(client.get_model_version(name, "1").run_id)
-    assert base.data.params["data.training_rows"] == "64"  # January only
-    parent_id = client.get_run(client.get_model_version(name, rows[0].version).run_id).data.tags[
-        "mlflow.parentRunId"
-    ]
-    parent = client.get_run(client.get_run(parent_id).data.tags["mlflow.parentRunId"])
+            since,
+            until or "",
+        )
+        assert warm.data.params["data.training_rows"] == "128"  # two months
+        assert warm.data.params["train.learning_rate"] == "0.02"  # own_data's train, overridden
+        step_run = _parent(client, warm.info.run_id)
+        assert step_run.info.run_name == f"update window {row.window}"
+        assert step_run.data.params["update.effective_history"] == "last_2"
+        assert step_run.data.params["update.warm_from"] == row.warm_from
+    if champion is not None:
+        assert client.get_model_version_by_alias(name, "champion").version == champion
+    parent = _parent(client, step_run.info.run_id)
     assert parent.info.run_name == "continual 2 updates"
-    assert {"seconds_saved_total", "promoted_steps"} <= set(parent.data.metrics)
+    assert parent.data.params["update.effective_history"] == "last_2"
+    assert {"seconds_saved_total", "promoted_steps", "learned_nothing_steps"} <= set(
+        parent.data.metrics
+    )
     files = {f.path for f in client.list_artifacts(parent.info.run_id, "continual")}
     assert {"continual/steps.csv", "continual/steps.png"} <= files
+    table = pd.read_csv(
+        client.download_artifacts(parent.info.run_id, "continual/steps.csv"),
+        dtype={"since": str, "until": str},
+    )
+    assert table["learned"].tolist() == [r.learned for r in rows]
+    assert table[["since", "until"]].fillna("").values.tolist() == [[s, u or ""] for s, u in bounds]
+
+
+def test_a_step_continues_from_the_champion_else_from_the_newest_version_of_its_run(
+    continual_files,
+):
+    """A model without a champion (a base that learned nothing is not promoted) still moves on."""
+    client, cfg = continual_files["client"], continual_files["cfg"]
+    orphan = f"{continual_files['name']}-orphan"
+    copied = client.copy_model_version(f"models:/{continual_files['name']}/1", orphan).version
+    settings = cfg(f"registry.model_name={orphan}")
+    champion = f"models:/{orphan}@champion"
+    newest = (f"models:/{orphan}/{copied}", update.FROM_NEWEST)
+    assert update.warm_source(settings, [copied]) == newest
+    assert update.warm_source(settings, []) == (champion, update.FROM_CHAMPION)  # none of its own
+    client.set_registered_model_alias(orphan, "champion", copied)
+    assert update.warm_source(settings, [copied]) == (champion, update.FROM_CHAMPION)
+    chosen = cfg(f"registry.model_name={orphan}", f"update.source=models:/{orphan}/{copied}")
+    assert update.warm_source(chosen, []) == (f"models:/{orphan}/{copied}", update.FROM_SOURCE)
 
 
 def test_continual_over_files_without_enough_windows_is_one_line_naming_the_fix(
@@ -222,6 +267,77 @@ def test_continual_over_files_without_enough_windows_is_one_line_naming_the_fix(
     assert "needs 4" in str(err.value) and "lower update.steps" in str(err.value)
     with pytest.raises(ConfigError, match=r"set data\.time_column="):
         update.run(cfg("data.time_column=null"))
+
+
+MONTHS = [
+    TimeWindow("2024-01", "2024-01-01", "2024-02-01"),
+    TimeWindow("2024-02", "2024-02-01", "2024-03-01"),
+    TimeWindow("2024-03", "2024-03-01", "2024-04-01"),
+    TimeWindow("2024-04", "2024-04-01", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("history", "months"),
+    [
+        ("window", [(2, 3), (3, 4), (4, None)]),
+        ("last_1", [(2, 3), (3, 4), (4, None)]),
+        ("last_2", [(1, 3), (2, 4), (3, None)]),
+        ("cumulative", [(1, 3), (1, 4), (1, None)]),
+    ],
+)
+def test_history_chooses_the_windows_a_step_trains_on(history, months):
+    """Months (since, until) of each step's rows; the last window is open-ended."""
+    steps = [update.training_window(MONTHS, k + 1, history) for k in range(3)]
+    day = "2024-{:02d}-01".format
+    assert [(w.since, w.until) for w in steps] == [
+        (day(a), None if b is None else day(b)) for a, b in months
+    ]
+    assert [w.label for w in steps] == ["2024-02", "2024-03", "2024-04"]  # the step's newest
+
+
+@pytest.mark.parametrize("history", ["last_0", "last_", "last_-1", "last_2.5", "all", "Window"])
+def test_an_unknown_history_is_one_line_naming_the_accepted_forms(history):
+    cfg = compose_config("experiment=continual", f"update.history={history}")
+    with pytest.raises(ConfigError) as err:
+        validate(cfg)
+    message = str(err.value)
+    assert message.startswith("update.history=") and "\n" not in message
+    assert "window, cumulative or last_<N>" in message
+
+
+def test_history_does_not_apply_to_generations_of_the_embedded_corpus():
+    synthetic = compose_config("experiment=continual", "update.history=last_3")
+    validate(synthetic)  # accepted, not an error: it just does not apply
+    assert update.effective_history(synthetic) == "window"
+    files = compose_config("experiment=[own_data,continual]", "update.history=last_3")
+    assert update.effective_history(files) == "last_3"
+
+
+def _steps(**columns) -> pd.DataFrame:
+    n = len(columns["promoted"])
+    return pd.DataFrame({
+        "step": range(n), "warm_test_accuracy": [0.5] * n, "cold_test_accuracy": [0.5] * n,
+        "warm_seconds": [2.0] * n, "cold_seconds": [3.0] * n, "cold_learned": [True] * n,
+        **columns,
+    })  # fmt: skip
+
+
+def test_the_summary_counts_steps_that_learned_nothing_and_claims_no_time_for_them():
+    table = _steps(
+        promoted=[True, True, False], learned=[True, False, True], seconds_saved=[1.5, 0.9, 0.4]
+    )
+    assert update_report.saved_seconds(table).tolist()[0] == 1.5
+    assert update_report.saved_seconds(table).isna().tolist() == [False, True, True]
+    line = update_report.summary_line(table)
+    assert line.startswith("continual: 2/3 promoted; 1 of 3 steps learned nothing; ")
+    assert "saved 1.5 s" in line and "over 1 promoted step(s) that learned" in line
+    nothing = _steps(promoted=[True, True], learned=[False, False], seconds_saved=[0.5, 0.4])
+    line = update_report.summary_line(nothing)
+    assert "2 of 2 steps learned nothing" in line and "saved" not in line.replace(
+        "no training time saved", ""
+    )
+    update_report.plot(table)  # learned-nothing markers draw without error
 
 
 def _post(url: str, payload: dict) -> tuple[int, dict]:

@@ -29,7 +29,7 @@ from warmstart.modeling import text
 from warmstart.modeling.model import build_model, embedding_matrix_of, head_of
 from warmstart.tracking.connection import connect
 from warmstart.tracking.publish import PACKAGE_DIR, PYFUNC_ENTRY, publish_model
-from warmstart.tracking.pyfunc import checked_texts, probabilities
+from warmstart.tracking.pyfunc import checked_texts, output_columns, probabilities
 from warmstart.tracking.resolve import resolve_source
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
@@ -195,3 +195,26 @@ def test_checked_texts_names_every_null_or_blank_row_and_passes_the_rest_as_str(
     many = pd.DataFrame({"text": ["a review"] * 200_000 + [" "]})
     with pytest.raises(MlflowException, match=r"rows \[200000\]"):
         checked_texts(many)
+
+
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_an_empty_request_is_an_empty_prediction_with_the_output_columns(
+    tracking: Server, dtype
+) -> None:
+    """No rows in, no rows out (Keras cannot predict on none): the columns a client reads are
+    there and nothing is raised. A frame without any column (`{"dataframe_records": []}`)
+    has no rows either; MLflow's signature check refuses it before the model, so the model's
+    own predict is asked directly."""
+    connect(compose_config())
+    name = f"empty-{uuid.uuid4().hex[:6]}"
+    version = publish(trained_like_model(), name).version
+    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    columns = output_columns([0, 1])
+    assert columns == ["label", "p_0", "p_1", "probability"]
+    answer = model.predict(pd.DataFrame({"text": pd.Series([], dtype=dtype)}))
+    assert isinstance(answer, pd.DataFrame) and len(answer) == 0
+    assert list(answer.columns) == columns
+    bare = model.unwrap_python_model().predict(None, pd.DataFrame())
+    assert len(bare) == 0 and list(bare.columns) == columns
+    one = model.predict(pd.DataFrame({"text": TEXTS[:1]}))  # rows are still answered
+    assert list(one.columns) == columns and len(one) == 1

@@ -10,7 +10,7 @@ files with `safe_mode`, the matrix with `allow_pickle=False`, vocabulary and lab
 Output columns: `label` (the class as the data spelled it), `p_<class>` for every class in
 order and, for a binary model, `probability` (of the second class, the positive one).
 A null or empty text is refused with INVALID_PARAMETER_VALUE, which a model server answers
-with a 400 naming the rows, not a stack trace.
+with a 400 naming the rows, not a stack trace; a request of no rows is answered with no rows.
 """
 
 from __future__ import annotations
@@ -55,8 +55,13 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
 def checked_texts(model_input: pd.DataFrame) -> np.ndarray:
     """The `text` column as an object array of str, refusing what no model can classify.
 
+    No rows is no error: an empty request gets an empty answer. A frame without any column
+    (how `{"dataframe_records": []}` parses) has no rows either, though a model server's
+    signature check refuses that one before the model sees it.
     Vectorised (pandas' C loops): a Python test per row cost seconds on large batches.
     """
+    if isinstance(model_input, pd.DataFrame) and model_input.shape == (0, 0):
+        return np.empty(0, dtype=object)
     if not isinstance(model_input, pd.DataFrame) or "text" not in model_input.columns:
         raise MlflowException(
             "the input needs a column 'text' (one review per row); send "
@@ -117,8 +122,11 @@ class TextClassifier(PythonModel):
         from warmstart.modeling import text
 
         texts = checked_texts(model_input)
-        ids = text.vectorize(self._vectorizer, texts)
-        p = probabilities(np.asarray(self._model.predict(ids, verbose=0)))
+        if len(texts):
+            ids = text.vectorize(self._vectorizer, texts)
+            p = probabilities(np.asarray(self._model.predict(ids, verbose=0)))
+        else:  # the vectorizer and Keras fail on no rows; the answer is no rows, same columns
+            p = np.zeros((0, len(self._labels)))
         labels = np.asarray(self._labels, dtype=object)
         out = {"label": labels[p.argmax(axis=1)].tolist()}
         out.update({f"p_{label}": p[:, i] for i, label in enumerate(self._labels)})
