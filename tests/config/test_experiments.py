@@ -121,3 +121,16 @@ def test_preset_runs_the_pipeline_to_the_end(preset, store, data_cache, tiny_imd
     versions = client.search_model_versions(f"name = '{cfg.registry.model_name}'")
     assert len(versions) == 2  # the base and the warm model
     assert client.get_model_version_by_alias(cfg.registry.model_name, "base").run_id == ids["base"]
+
+
+def test_continual_composes_with_own_data_and_leaves_data_and_training_to_it():
+    default, own = compose_config(), compose_config("experiment=own_data")
+    alone = compose_config("experiment=continual")
+    assert alone.data.name == "synthetic"  # the default source: the embedded corpus
+    assert alone.train == default.train  # the training defaults, not the preset's own
+    both = compose_config("experiment=[own_data,continual]")
+    assert both.data == own.data and both.train == own.train
+    assert (both["update"].steps, both["update"].cold) == (4, True)
+    assert both["update"].history == "cumulative"
+    assert both.registry.model_name == "warmstart-continual-files"  # never the corpus' model
+    assert alone.registry.model_name == "warmstart-continual-synthetic"

@@ -153,6 +153,7 @@ class UpdateSchema:
     steps: int = MISSING
     first_generation: int | None = MISSING
     period: str | None = MISSING
+    history: str = MISSING
 
 
 @dataclass

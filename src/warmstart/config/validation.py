@@ -27,6 +27,7 @@ DATA_SOURCES = ("imdb", "synthetic", "files", "folder")
 TABLE_FORMATS = ("csv", "tsv", "parquet", "jsonl")
 STRATEGIES = ("default", "mirrored", "multi_worker")
 UPDATE_PERIODS = ("Y", "Q", "M", "W", "D")  # calendar periods of a time column's dates
+UPDATE_HISTORIES = "window, cumulative or last_<N> (an integer N >= 1; last_1 is window)"
 
 
 def _key(where: str, key: str) -> str:
@@ -310,11 +311,28 @@ def check_registry(registry: Mapping[str, Any], where: str = "registry") -> None
             )
 
 
+def history_length(history: Any, where: str = "update") -> int | None:
+    """How many time windows an update step trains on (`update.history`): 1 for `window`, N for
+    `last_N`, None for `cumulative` (every window so far)."""
+    value = str(history)
+    count = value.removeprefix("last_")
+    if value == "window":
+        return 1
+    if value == "cumulative":
+        return None
+    if count != value and count.isascii() and count.isdigit() and int(count) >= 1:
+        return int(count)
+    name = _key(where, "history")
+    raise ConfigError(f"{name}={history!r} is unknown; use {UPDATE_HISTORIES}")
+
+
 def check_update(update: Mapping[str, Any], where: str = "update") -> None:
     """The number of successive updates, the generation the first one reads, and how a time
-    column is cut into windows (data=files)."""
+    column is cut into windows and which of them a step trains on (data=files)."""
     _integer(update, where, "steps", 1)
     _integer(update, where, "first_generation", 0, optional=True)
+    if update.get("history") is not None:  # data.windows checks a period on its own
+        history_length(update["history"], where)
     if update.get("period") is not None:
         _one_of(
             update, where, "period", UPDATE_PERIODS, "null (each distinct time) or Y, Q, M, W, D"

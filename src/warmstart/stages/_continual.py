@@ -1,4 +1,9 @@
-"""The continual simulation's report: a per-step table, a plot, the training time saved."""
+"""The continual simulation's report: a per-step table, a plot, the training time saved.
+
+Time saved is counted only for steps whose warm model learned and was promoted (the table's
+`seconds_saved` is empty for the others): seconds "saved" by a model that learned nothing, or
+that never reached production, are no saving.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +11,64 @@ import mlflow
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+WARM, COLD, NOTHING = "#dd8452", "#4c72b0", "#c44e52"
+
+
+def _flags(table: pd.DataFrame, column: str) -> np.ndarray:
+    """A yes/no column as booleans; an empty cell (no cold run) is yes."""
+    return table[column].astype(object).where(table[column].notna(), True).to_numpy(dtype=bool)
 
 
 def plot(table: pd.DataFrame) -> Figure:
-    """Warm and cold test accuracy per step (promoted steps filled), and seconds per step."""
+    """Warm and cold test accuracy per step (promoted steps filled, learned-nothing ones crossed),
+    and seconds per step (learned-nothing bars hatched)."""
     fig = Figure(figsize=(10, 4))
     left, right = fig.subplots(1, 2)
     steps = table["step"].to_numpy()
-    left.plot(steps, table["cold_test_accuracy"], "-o", color="#4c72b0", label="cold start")
-    left.plot(steps, table["warm_test_accuracy"], "-", color="#dd8452", label="warm start")
+    warm = table["warm_test_accuracy"].to_numpy(dtype=float)
+    cold = table["cold_test_accuracy"].to_numpy(dtype=float)
+    left.plot(steps, cold, "-o", color=COLD, label="cold start")
+    left.plot(steps, warm, "-", color=WARM, label="warm start")
     promoted = table["promoted"].to_numpy(dtype=bool)
-    left.scatter(
-        steps[promoted],
-        table["warm_test_accuracy"][promoted],
-        color="#dd8452",
-        label="promoted",
-        zorder=3,
-    )
+    learned, cold_learned = _flags(table, "learned"), _flags(table, "cold_learned")
+    left.scatter(steps[promoted], warm[promoted], color=WARM, label="promoted", zorder=3)
     left.scatter(
         steps[~promoted],
-        table["warm_test_accuracy"][~promoted],
+        warm[~promoted],
         facecolors="none",
-        edgecolors="#dd8452",
+        edgecolors=WARM,
         label="rejected",
         zorder=3,
     )
+    if (~learned).any() or (~cold_learned).any():
+        nothing = np.concatenate([steps[~learned], steps[~cold_learned]])
+        accuracy = np.concatenate([warm[~learned], cold[~cold_learned]])
+        left.scatter(
+            nothing, accuracy, marker="x", s=90, color=NOTHING, label="learned nothing", zorder=4
+        )
     left.set_xlabel("update step (0 first)")
     left.set_ylabel("test accuracy")
     left.legend()
     width = 0.4
-    right.bar(steps - width / 2, table["cold_seconds"], width, color="#4c72b0", label="cold")
-    right.bar(steps + width / 2, table["warm_seconds"], width, color="#dd8452", label="warm")
+    for offset, column, color, ok in (
+        (-width / 2, "cold_seconds", COLD, cold_learned),
+        (width / 2, "warm_seconds", WARM, learned),
+    ):
+        bars = right.bar(steps + offset, table[column].astype(float), width, color=color)
+        for bar, fine in zip(bars, ok, strict=True):
+            if not fine:
+                bar.set_hatch("xx")
+                bar.set_edgecolor(NOTHING)
+    keys = [Patch(color=COLD, label="cold"), Patch(color=WARM, label="warm")]
+    if (~learned).any() or (~cold_learned).any():
+        keys.append(
+            Patch(facecolor="white", edgecolor=NOTHING, hatch="xx", label="learned nothing")
+        )
     right.set_xlabel("update step (0 first)")
     right.set_ylabel("training seconds")
-    right.legend()
+    right.legend(handles=keys)
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.set_xticks(steps)
@@ -47,15 +76,44 @@ def plot(table: pd.DataFrame) -> Figure:
     return fig
 
 
+def saved_seconds(table: pd.DataFrame) -> pd.Series:
+    """Each step's seconds saved, NaN unless its warm model learned and was promoted."""
+    counted = table["promoted"].to_numpy(dtype=bool) & _flags(table, "learned")
+    return table["seconds_saved"].astype(float).where(counted)
+
+
+def summary_line(table: pd.DataFrame) -> str:
+    """The run in one line: promotions, learned-nothing steps, the time saved where it counts."""
+    n = len(table)
+    parts = [f"{int(table['promoted'].sum())}/{n} promoted"]
+    nothing = int((~_flags(table, "learned")).sum())
+    if nothing:
+        parts.append(f"{nothing} of {n} steps learned nothing")
+    saved = saved_seconds(table)
+    if saved.notna().any():
+        parts.append(
+            f"warm-starting saved {saved.sum():.1f} s of training against retraining from "
+            f"scratch over {int(saved.notna().sum())} promoted step(s) that learned"
+        )
+    else:
+        parts.append(
+            "no training time saved to report (it counts only where a promoted warm model that "
+            "learned reached the final accuracy of a cold one that learned)"
+        )
+    return "continual: " + "; ".join(parts)
+
+
 def log_continual(table: pd.DataFrame) -> None:
     """Log table, plot and totals on the active (continual parent) run, and print them."""
-    saved = float(np.nansum(table["seconds_saved"].astype(float)))
+    table = table.assign(seconds_saved=saved_seconds(table))
     totals = {
         "steps": float(len(table)),
         "promoted_steps": float(table["promoted"].sum()),
+        "learned_nothing_steps": float((~_flags(table, "learned")).sum()),
+        "saved_steps": float(table["seconds_saved"].notna().sum()),
         "warm_seconds_total": float(table["warm_seconds"].sum()),
         "cold_seconds_total": float(table["cold_seconds"].astype(float).sum()),
-        "seconds_saved_total": saved,
+        "seconds_saved_total": float(np.nansum(table["seconds_saved"])),
         "steps_warm_at_least_cold": float(
             (table["warm_test_accuracy"] >= table["cold_test_accuracy"]).sum()
         ),
@@ -66,7 +124,4 @@ def log_continual(table: pd.DataFrame) -> None:
     mlflow.log_table(rounded, "continual/steps.json")
     mlflow.log_figure(plot(table), "continual/steps.png")
     print(rounded.to_string(index=False))
-    print(
-        f"continual: {totals['promoted_steps']:.0f}/{len(table)} promoted; warm-starting saved "
-        f"{saved:.1f} s of training against retraining from scratch"
-    )
+    print(summary_line(table))

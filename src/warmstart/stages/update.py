@@ -7,13 +7,16 @@ versions v1 -> v2 -> v3.
 `update.steps=K` (`experiment=continual`) runs K updates in a row on successive generations of
 the embedded corpus, or with `data=files` on successive time windows of the table
 (`data.time_column` grouped by `update.period`, see data/windows.py: window 0 for the base,
-window k+1 for step k), each from the champion the step before left, with cold baselines, under one
-parent run holding a per-step table, a plot and the training time warm-starting saved.
+window k+1 the newest of step k, which trains on it alone or with earlier ones by
+`update.history`), each from the champion the step before left, with cold baselines, under one
+parent run holding a per-step table, a plot and the training time warm-starting saved. A model
+left without a champion (its base learned nothing) continues from the newest version the run
+registered, so a hard table still yields its table of evidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import mlflow
@@ -21,6 +24,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, open_dict
 
+from warmstart.config.validation import history_length
 from warmstart.core.errors import ConfigError
 from warmstart.data.windows import TimeWindow, successive_windows
 from warmstart.stages import cold_start, train_base, vocab_diff, warm_start
@@ -30,11 +34,19 @@ from warmstart.stages.compare import history, summarize
 from warmstart.tracking.promotion import champion_of
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import (
+    CHAMPION_ALIAS,
+    LEARNED_NOTHING,
     PROMOTED,
     PROMOTION_TAG,
     SOURCE_VERSION_TAG,
     UPDATE,
+    VERDICT_TAG,
 )
+
+# Where a step's warm start came from (param `update.warm_from`, column `warm_from`).
+FROM_CHAMPION = "champion"
+FROM_NEWEST = "newest version of this run (no champion)"
+FROM_SOURCE = "update.source"
 
 
 @dataclass
@@ -43,24 +55,70 @@ class Step:
 
     step: int
     generation: int | None
-    window: str | None  # data=files: the time window's period
+    window: str | None  # data=files: the step's newest time window's period
+    since: str | None  # data=files: the rows trained on (data.since/data.until as used)
+    until: str | None
     version: str
     source: str
+    warm_from: str  # FROM_CHAMPION, FROM_NEWEST or FROM_SOURCE
     promoted: bool
+    learned: bool  # the warm run's verdict (a run without the tag counts as learned)
+    cold_learned: bool | None
     warm_test_accuracy: float
     cold_test_accuracy: float | None
     warm_seconds: float
     cold_seconds: float | None
     warm_seconds_to_cold_final: float | None
+    # Only for a promoted warm model that learned, against a cold one that learned: anything
+    # else saved no time worth the name.
     seconds_saved: float | None
 
 
+def training_window(windows: Sequence[TimeWindow], index: int, history: str) -> TimeWindow:
+    """The rows the step whose newest window is `windows[index]` trains on (`update.history`):
+    that window alone, the last N ending at it, or all from window 0. Windows are contiguous
+    (each ends where the next begins), so a span of them is one since/until."""
+    length = history_length(history)
+    first = 0 if length is None else max(0, index - length + 1)
+    return TimeWindow(windows[index].label, windows[first].since, windows[index].until)
+
+
+def effective_history(cfg: DictConfig) -> str:
+    """`update.history` as the steps apply it: data=synthetic steps read one generation each
+    (generations are not windows of one table), so there it is `window` whatever is set."""
+    return str(cfg["update"].history) if cfg.data.name == "files" else "window"
+
+
+def warm_source(cfg: DictConfig, registered: Sequence[str]) -> tuple[str, str]:
+    """The URI a step warm-starts from, and why (FROM_*).
+
+    `update.source` as configured, except that the champion of a model that has none (its base
+    learned nothing and was not promoted) gives way to the newest of the `registered` versions,
+    which would otherwise leave the run with nothing to continue from.
+    """
+    source = str(cfg["update"].source)
+    name = str(cfg.registry.model_name)
+    if source != f"models:/{name}@{CHAMPION_ALIAS}":
+        return source, FROM_SOURCE
+    if not registered or champion_of(name) is not None:
+        return source, FROM_CHAMPION
+    return f"models:/{name}/{registered[-1]}", FROM_NEWEST
+
+
+def _learned(run) -> bool:
+    """The run's verdict; a run without the tag (before verdicts existed) counts as learned."""
+    return run.data.tags.get(VERDICT_TAG) != LEARNED_NOTHING
+
+
 def _step_cfg(
-    cfg: DictConfig, generation: int | None, window: TimeWindow | None = None
+    cfg: DictConfig,
+    generation: int | None,
+    window: TimeWindow | None = None,
+    source: str | None = None,
 ) -> DictConfig:
     step = cfg.copy()
     with open_dict(step):
-        step.warmstart.source = str(cfg["update"].source)
+        step.warmstart.source = source or str(cfg["update"].source)
         if generation is not None:
             step.data.generation = generation
         if window is not None:
@@ -91,8 +149,14 @@ def one_update(
     cold: bool = False,
     step: int = 0,
     window: str | None = None,
+    warm_from: str = FROM_SOURCE,
+    params: Mapping[str, str] | None = None,
 ) -> Step:
-    """One update under its own parent run: vocab_diff, warm_start, (cold_start)."""
+    """One update under its own parent run: vocab_diff, warm_start, (cold_start).
+
+    `warm_from` says where `warmstart.source` came from; `params` are logged on the update's
+    run beside its config.
+    """
     generation = cfg.data.get("generation") if cfg.data.name == "synthetic" else None
     name = f"{UPDATE} gen {generation}" if generation is not None else UPDATE
     if window is not None:
@@ -101,19 +165,26 @@ def one_update(
         cfg, UPDATE, overrides=overrides, parent_run_id=parent_run_id, run_name=name
     ) as parent:
         pid = parent.info.run_id
+        mlflow.log_params({"update.warm_from": warm_from, **(params or {})})
         vocab_diff.run(cfg, overrides=overrides, parent_run_id=pid)
         warm = warm_start.run(cfg, overrides=overrides, parent_run_id=pid)
         cold_id = cold_start.run(cfg, overrides=overrides, parent_run_id=pid) if cold else None
         client = MlflowClient()
         warm_run = client.get_run(warm.run_id)
         promoted = warm_run.data.tags.get(PROMOTION_TAG) == PROMOTED
+        files = cfg.data.name == "files"
         row = Step(
             step=step,
             generation=generation,
             window=window,
+            since=cfg.data.get("since") if files else None,
+            until=cfg.data.get("until") if files else None,
             version=warm.published.version,
             source=warm_run.data.tags.get(SOURCE_VERSION_TAG, ""),
+            warm_from=warm_from,
             promoted=promoted,
+            learned=_learned(warm_run),
+            cold_learned=None,
             warm_test_accuracy=float(warm_run.data.metrics["test_accuracy_score"]),
             cold_test_accuracy=None,
             warm_seconds=_seconds(warm.run_id),
@@ -125,6 +196,7 @@ def one_update(
             cold_run = client.get_run(cold_id)
             row.cold_test_accuracy = float(cold_run.data.metrics["test_accuracy_score"])
             row.cold_seconds = _seconds(cold_id)
+            row.cold_learned = _learned(cold_run)
             curves = {
                 role: {k: history(rid, k) for k in ("val_accuracy", "epoch_seconds")}
                 for role, rid in (("warm", warm.run_id), ("cold", cold_id))
@@ -133,7 +205,8 @@ def one_update(
             reached = table.loc["warm", "seconds_to_cold_final"]
             if pd.notna(reached):
                 row.warm_seconds_to_cold_final = float(reached)
-                row.seconds_saved = row.cold_seconds - float(reached)
+                if promoted and row.learned and row.cold_learned:
+                    row.seconds_saved = row.cold_seconds - float(reached)
         mlflow.log_metrics(
             {
                 k: float(v)
@@ -141,9 +214,15 @@ def one_update(
                 if isinstance(v, int | float) and v is not None
             }
         )
+        origin = f"v{row.source}" + (
+            " (no champion: the newest version this run registered)"
+            if warm_from == FROM_NEWEST
+            else ""
+        )
         print(
-            f"update: v{row.version} from v{row.source}: "
-            f"{'promoted' if promoted else 'rejected'} (test accuracy {row.warm_test_accuracy:.4f})"
+            f"update: v{row.version} from {origin}: {'promoted' if promoted else 'rejected'}"
+            f"{'' if row.learned else ', learned nothing'} "
+            f"(test accuracy {row.warm_test_accuracy:.4f})"
         )
         return row
 
@@ -156,10 +235,14 @@ def run(
     if first is None and cfg.data.name == "synthetic":
         first = int(cfg.data.generation)
     if steps == 1:
-        step_cfg = _step_cfg(cfg, first)
+        source, warm_from = warm_source(cfg, ())
         return [
             one_update(
-                step_cfg, overrides=overrides, parent_run_id=parent_run_id, cold=cfg["update"].cold
+                _step_cfg(cfg, first, source=source),
+                overrides=overrides,
+                parent_run_id=parent_run_id,
+                cold=cfg["update"].cold,
+                warm_from=warm_from,
             )
         ]
     windows: list[TimeWindow | None] = [None] * (steps + 1)
@@ -171,7 +254,10 @@ def run(
             "experiment=continual) or data=files with data.time_column (time windows), or "
             "update.steps=1"
         )
+    span = str(cfg["update"].history)
+    effective = {"update.effective_history": effective_history(cfg)}
     rows: list[Step] = []
+    registered: list[str] = []  # the versions this run registered, oldest first
     with stage_run(
         cfg,
         UPDATE,
@@ -180,22 +266,29 @@ def run(
         run_name=f"continual {steps} updates",
     ) as parent:
         pid = parent.info.run_id
+        mlflow.log_params(effective)
         if champion_of(str(cfg.registry.model_name)) is None:
-            train_base.run(_base_cfg(cfg, windows[0]), overrides=overrides, parent_run_id=pid)
-        for k in range(steps):
-            window = windows[k + 1]
-            generation = None if first is None or window else int(first) + k
-            step_cfg = _step_cfg(cfg, generation, window)
-            rows.append(
-                one_update(
-                    step_cfg,
-                    overrides=overrides,
-                    parent_run_id=pid,
-                    cold=True,
-                    step=k,
-                    window=window.label if window else None,
-                )
+            base = train_base.run(
+                _base_cfg(cfg, windows[0]), overrides=overrides, parent_run_id=pid
             )
+            registered.append(base.published.version)
+        for k in range(steps):
+            window = None if windows[k + 1] is None else training_window(windows, k + 1, span)
+            generation = None if first is None or window else int(first) + k
+            source, warm_from = warm_source(cfg, registered)
+            step_cfg = _step_cfg(cfg, generation, window, source)
+            row = one_update(
+                step_cfg,
+                overrides=overrides,
+                parent_run_id=pid,
+                cold=True,
+                step=k,
+                window=window.label if window else None,
+                warm_from=warm_from,
+                params=effective,
+            )
+            rows.append(row)
+            registered.append(row.version)
         log_continual(pd.DataFrame([asdict(r) for r in rows]))
     return rows
 
