@@ -394,6 +394,12 @@ def test_the_champion_serves_raw_text_over_rest_and_refuses_bad_input(chain, mlf
             f"{url}/invocations", {"dataframe_split": {"columns": ["text"], "data": [[None]]}}
         )
         assert 400 <= status < 500 and "null or empty" in body.get("message", ""), body
+        for empty in (
+            {"dataframe_split": {"columns": ["text"], "data": []}},
+            {"inputs": {"text": []}},
+        ):
+            status, body = _post(f"{url}/invocations", empty)
+            assert status == 200 and body == {"predictions": []}, body  # no rows in, none out
         status, _ = _post(
             f"{url}/invocations", {"dataframe_split": {"columns": ["text"], "data": [[texts[0]]]}}
         )
