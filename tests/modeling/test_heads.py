@@ -21,6 +21,7 @@ from warmstart.modeling.model import (
     embedding_matrix_of,
     head_of,
     load_model,
+    masks_padding,
     model_family,
 )
 
@@ -50,21 +51,41 @@ def test_each_family_trains_and_its_saved_head_rebuilds_the_same_model(family, t
     assert model_family(model) == family and isinstance(head_of(model), Head)
     head_of(model).save(tmp_path / "head.keras")
     head = load_model(str(tmp_path / "head.keras"))  # safe_mode: no Lambda, no pickle
-    again = assemble(head, embedding_matrix_of(model), sequence_length=12, family=family)
+    again = assemble(head, embedding_matrix_of(model), sequence_length=12, family=family,
+                     mask_padding=masks_padding(model))  # fmt: skip
     np.testing.assert_allclose(again.predict(ids, verbose=0), model.predict(ids, verbose=0),
                                atol=1e-5)  # fmt: skip
 
 
-def test_the_recurrent_family_skips_padding():
-    keras.utils.set_random_seed(2)
-    ids, _ = toy_data()
-    model = build_model(vocab_size=60, sequence_length=12, model_cfg=family_cfg("bilstm"))
-    before = model.predict(ids, verbose=0)
+def _with_padding_row(model: keras.Model, value: float) -> keras.Model:
     layer = model.get_layer(EMBEDDING_LAYER)
     matrix = layer.get_weights()[0]
-    matrix[0] = 7.0  # the padding row: masked, so it must not matter
+    matrix[0] = value  # the padding row
     layer.set_weights([matrix])
-    np.testing.assert_allclose(model.predict(ids, verbose=0), before, atol=1e-6)
+    return model
+
+
+@pytest.mark.parametrize("family", MODEL_FAMILIES)
+def test_every_family_leaves_padding_out_of_what_it_reads(family):
+    """Pooled averages, maxima, attention and convolution windows: the padding row never
+    changes a prediction (model.mask_padding, the default)."""
+    keras.utils.set_random_seed(2)
+    ids, _ = toy_data()
+    model = build_model(vocab_size=60, sequence_length=12, model_cfg=family_cfg(family))
+    assert masks_padding(model)
+    before = model.predict(ids, verbose=0)
+    after = _with_padding_row(model, 7.0).predict(ids, verbose=0)
+    np.testing.assert_allclose(after, before, atol=1e-5)
+
+
+def test_the_seed_tutorial_model_averages_padding_in_as_the_tutorial_did():
+    keras.utils.set_random_seed(2)
+    ids, _ = toy_data()
+    cfg = family_cfg("tutorial", "model.mask_padding=false")
+    model = build_model(vocab_size=60, sequence_length=12, model_cfg=cfg)
+    before = model.predict(ids, verbose=0)
+    after = _with_padding_row(model, 7.0).predict(ids, verbose=0)
+    assert not masks_padding(model) and np.abs(after - before).max() > 1e-3
 
 
 def test_gru_swaps_the_recurrent_cell():

@@ -73,10 +73,13 @@ class FilesDataSchema(FolderDataSchema):
     test_path: str | None = MISSING
 
 
+AUTO = "auto"  # a setting the stage works out from the training rows (and logs)
+
+
 @dataclass
 class VocabSchema:
-    max_tokens: int = MISSING
-    sequence_length: int = MISSING
+    max_tokens: Any = MISSING  # int, or "auto": every token seen twice in training (at most 100k)
+    sequence_length: Any = MISSING  # int, or "auto": from the training texts' token counts
 
 
 MODEL_FAMILIES = ("tutorial", "cnn", "bilstm", "transformer")  # conf/model/<family>.yaml
@@ -89,6 +92,7 @@ class ModelSchema:
     family: str = "tutorial"
     embedding_dim: int = MISSING
     hidden_units: int = MISSING
+    mask_padding: bool = MISSING
 
 
 @dataclass
@@ -112,13 +116,22 @@ class TransformerModelSchema(ModelSchema):
 
 
 @dataclass
+class EarlyStoppingSchema:
+    enabled: bool = MISSING
+    monitor: str = MISSING
+    patience: int = MISSING
+    min_delta: float = MISSING
+
+
+@dataclass
 class TrainSchema:
     epochs: int = MISSING
-    batch_size: int = MISSING
+    batch_size: Any = MISSING  # int, or "auto": from the number of training rows
     learning_rate: float = MISSING
     tensorboard: bool = MISSING
     strategy: str = MISSING
     devices: list[str] | None = MISSING
+    early_stopping: EarlyStoppingSchema = field(default_factory=EarlyStoppingSchema)
 
 
 @dataclass
@@ -137,6 +150,11 @@ class WarmstartSchema:
 @dataclass
 class PromotionSchema:
     metric: str = MISSING
+    rule: str = MISSING
+    confidence: float = MISSING
+    margin: float = MISSING
+    resamples: int = MISSING
+    seed: int = MISSING
     min_delta: float = MISSING
 
 

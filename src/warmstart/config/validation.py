@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig
 
-from warmstart.config.schema import MODEL_FAMILIES
+from warmstart.config.schema import AUTO, MODEL_FAMILIES
 from warmstart.config.views import with_overlay
 from warmstart.core.errors import ConfigError, RemapError
 from warmstart.core.initializer_options import FALLBACKS, check_options
@@ -28,6 +28,7 @@ TABLE_FORMATS = ("csv", "tsv", "parquet", "jsonl")
 STRATEGIES = ("default", "mirrored", "multi_worker")
 UPDATE_PERIODS = ("Y", "Q", "M", "W", "D")  # calendar periods of a time column's dates
 UPDATE_HISTORIES = "window, cumulative or last_<N> (an integer N >= 1; last_1 is window)"
+MONITORS = ("val_loss", "val_accuracy", "val_macro_f1")  # train.early_stopping.monitor
 
 
 def _key(where: str, key: str) -> str:
@@ -227,9 +228,22 @@ def _time_format(data: Mapping[str, Any], where: str) -> None:
         )
 
 
+def _integer_or_auto(group: Mapping[str, Any], where: str, key: str, minimum: int) -> None:
+    """An integer >= `minimum`, or `auto` (worked out from the training rows)."""
+    if group.get(key) == AUTO:
+        return
+    try:
+        _integer(group, where, key, minimum)
+    except ConfigError:
+        name = _key(where, key)
+        raise ConfigError(
+            f"{name}={group.get(key)!r} must be auto or an integer >= {minimum}; fix {name}"
+        ) from None
+
+
 def check_vocab(vocab: Mapping[str, Any], where: str = "vocab") -> None:
-    _integer(vocab, where, "max_tokens", 1)
-    _integer(vocab, where, "sequence_length", 1)
+    _integer_or_auto(vocab, where, "max_tokens", 1)
+    _integer_or_auto(vocab, where, "sequence_length", 1)
 
 
 def check_model(model: Mapping[str, Any], where: str = "model") -> None:
@@ -252,9 +266,18 @@ def check_model(model: Mapping[str, Any], where: str = "model") -> None:
 
 def check_train(train: Mapping[str, Any], where: str = "train") -> None:
     _integer(train, where, "epochs", 1)
-    _integer(train, where, "batch_size", 1)
+    _integer_or_auto(train, where, "batch_size", 1)
     _positive(train, where, "learning_rate")
     _one_of(train, where, "strategy", STRATEGIES, "default, mirrored or multi_worker")
+    stopping = train.get("early_stopping") or {}
+    if stopping.get("enabled"):
+        inner = _key(where, "early_stopping")
+        _one_of(stopping, inner, "monitor", MONITORS, ", ".join(MONITORS))
+        _integer(stopping, inner, "patience", 0)
+        min_delta = _number(stopping, inner, "min_delta")
+        if min_delta is None or min_delta < 0:
+            name = _key(inner, "min_delta")
+            raise ConfigError(f"{name}={stopping.get('min_delta')!r} must be >= 0; fix {name}")
 
 
 def check_warmstart(warm: Mapping[str, Any], where: str = "warmstart") -> None:
@@ -293,22 +316,42 @@ def _initializer_options(warm: Mapping[str, Any], where: str) -> None:
 
 
 PROMOTION_METRICS = ("auto", "accuracy", "macro_f1")
+PROMOTION_RULES = ("non_inferior", "superior", "point")
 
 
 def check_registry(registry: Mapping[str, Any], where: str = "registry") -> None:
-    """An empty name would only fail at registration, after training; so would a bad metric."""
+    """An empty name would only fail at registration, after training; so would a bad metric
+    or promotion rule."""
     if not str(_value(registry, where, "model_name")).strip():
         raise ConfigError(f"{where}.model_name is empty; set {where}.model_name=NAME")
     promotion = registry.get("promotion")
     if promotion is not None:
-        inner = f"{where}.promotion"
-        _one_of(promotion, inner, "metric", PROMOTION_METRICS, ", ".join(PROMOTION_METRICS))
-        number = _number(promotion, inner, "min_delta")
-        if number is None or not 0.0 <= number < 1.0:
-            raise ConfigError(
-                f"{inner}.min_delta={promotion['min_delta']!r} must be in [0, 1); fix "
-                f"{inner}.min_delta (0: at least as good as the champion)"
-            )
+        _check_promotion(promotion, f"{where}.promotion")
+
+
+def _check_promotion(promotion: Mapping[str, Any], inner: str) -> None:
+    _one_of(promotion, inner, "metric", PROMOTION_METRICS, ", ".join(PROMOTION_METRICS))
+    _one_of(promotion, inner, "rule", PROMOTION_RULES, ", ".join(PROMOTION_RULES))
+    number = _number(promotion, inner, "min_delta")
+    if number is None or not 0.0 <= number < 1.0:
+        raise ConfigError(
+            f"{inner}.min_delta={promotion['min_delta']!r} must be in [0, 1); fix "
+            f"{inner}.min_delta (0: at least as good as the champion)"
+        )
+    number = _number(promotion, inner, "confidence")
+    if number is None or not 0.0 < number < 1.0:
+        raise ConfigError(
+            f"{inner}.confidence={promotion['confidence']!r} must be in (0, 1); fix "
+            f"{inner}.confidence (0.95: a 95% interval)"
+        )
+    number = _number(promotion, inner, "margin")
+    if number is None or not 0.0 <= number < 1.0:
+        raise ConfigError(
+            f"{inner}.margin={promotion['margin']!r} must be in [0, 1); fix {inner}.margin "
+            "(how much worse than the champion still counts as not worse, e.g. 0.01)"
+        )
+    _integer(promotion, inner, "resamples", 100)
+    _integer(promotion, inner, "seed", 0)
 
 
 def history_length(history: Any, where: str = "update") -> int | None:

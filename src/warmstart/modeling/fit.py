@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +18,10 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from warmstart.config.schema import AUTO
 from warmstart.core.errors import ConfigError
 from warmstart.core.labels import encode
+from warmstart.core.verdict import Verdict
 from warmstart.modeling import multi_worker, text
 from warmstart.modeling.model import compile_model, num_classes
 
@@ -33,11 +36,20 @@ class Arrays:
 
 @dataclass
 class FitResult:
-    """Per-epoch history (epoch 0 first), epoch wall times and held-out test metrics."""
+    """Per-epoch history (epoch 0 first), epoch wall times and held-out test metrics.
+
+    `batch_size` is the one trained with (`train.batch_size=auto` resolved). With early
+    stopping, `best_epoch` (0 first) is the epoch whose weights the model keeps and
+    `stopped_epoch` the last one trained; without it both are the last epoch.
+    """
 
     history: dict[str, list[float]]
     epoch_seconds: list[float]
     test: dict[str, float] = field(default_factory=dict)
+    batch_size: int = 0
+    best_epoch: int = 0
+    stopped_epoch: int = 0
+    verdict: Verdict | None = None  # did it learn (core.verdict), set by the tracked stage
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -80,6 +92,41 @@ def _strategy(name: str, devices: tuple[str, ...]) -> tf.distribute.Strategy:
     raise ConfigError(f"train.strategy={name!r} is unknown; use default, mirrored or multi_worker")
 
 
+AUTO_BATCH_ROWS = 100  # train.batch_size=auto: about this many steps per epoch ...
+AUTO_BATCH_BOUNDS = (16, 256)  # ... with a batch between these (powers of two)
+
+
+def auto_batch_size(rows: int) -> int:
+    """`train.batch_size=auto`: rows/100 rounded to a power of two, within 16..256.
+
+    A small table then still gets tens of steps per epoch (900 rows -> 16, 56 steps), where
+    the tutorial's 1024 gave one step and learned nothing; a large one keeps batches of 256.
+    """
+    low, high = AUTO_BATCH_BOUNDS
+    target = max(rows, 1) / AUTO_BATCH_ROWS
+    return int(min(max(2 ** round(math.log2(max(target, 1.0))), low), high))
+
+
+def batch_size_of(train_cfg: Mapping, rows: int) -> int:
+    """`train.batch_size` for a training split of `rows` rows (`auto` resolved)."""
+    value = train_cfg["batch_size"]
+    return auto_batch_size(rows) if value == AUTO else int(value)
+
+
+def early_stopping(train_cfg: Mapping) -> keras.callbacks.EarlyStopping | None:
+    """`train.early_stopping` as Keras' callback, keeping the best epoch's weights (None: off)."""
+    stopping = train_cfg.get("early_stopping") or {}
+    if not stopping.get("enabled", False):
+        return None
+    return keras.callbacks.EarlyStopping(
+        monitor=str(stopping["monitor"]),
+        patience=int(stopping["patience"]),
+        min_delta=float(stopping["min_delta"]),
+        mode="min" if str(stopping["monitor"]).endswith("loss") else "max",
+        restore_best_weights=True,
+    )
+
+
 def to_arrays(
     vectorizer: keras.layers.TextVectorization, frame: pd.DataFrame, labels: Sequence = (0, 1)
 ) -> Arrays:
@@ -102,14 +149,16 @@ def fit(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     on_compiled: Callable[[keras.Model], None] | None = None,
 ) -> FitResult:
-    """Compile, train for `train.epochs`, then evaluate once on the held-out test split.
+    """Compile, train for at most `train.epochs` (early stopping may end it sooner, keeping
+    the best epoch's weights), then evaluate once on the held-out test split.
 
     The settings are typed by the config schema and checked by `warmstart.config.validate`.
     `on_compiled` runs in the strategy's scope right after compiling, e.g. to restore a
     source's optimizer state (`modeling.optimizer_state`).
     """
     epochs = int(train_cfg["epochs"])
-    batch_size = int(train_cfg["batch_size"])
+    batch_size = batch_size_of(train_cfg, len(train.labels))
+    stopper = early_stopping(train_cfg)
     with strategy(train_cfg).scope():
         compile_model(model, float(train_cfg["learning_rate"]), num_classes=num_classes(model))
         if on_compiled is not None:
@@ -126,11 +175,15 @@ def fit(
             batch_size=batch_size,
             shuffle=True,
             verbose=0,
-            callbacks=[timer, *callbacks],
+            callbacks=[timer, *callbacks, *([stopper] if stopper else [])],
         )
+        last = len(timer.seconds) - 1
         result = FitResult(
             history={k: [float(v) for v in vs] for k, vs in history.history.items()},
             epoch_seconds=timer.seconds,
+            batch_size=batch_size,
+            best_epoch=int(stopper.best_epoch) if stopper else last,
+            stopped_epoch=last,
         )
         if test is not None:
             scores = model.evaluate(

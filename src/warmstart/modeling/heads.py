@@ -6,7 +6,7 @@ ending in the same two layers, `hidden` (Dense, relu) and `logit` (Dense, 1 or K
 so the label remap swaps the output layer of any family the same way.
 
     tutorial     GlobalAveragePooling1D                       (the TF tutorial's model)
-    cnn          Conv1D(relu) -> GlobalMaxPooling1D
+    cnn          MaskedConv1D(relu) -> MaskedGlobalMaxPooling1D
     bilstm       Bidirectional(LSTM | GRU) over a masked embedding
     transformer  PositionEmbedding -> EncoderBlock x N -> GlobalAveragePooling1D
 """
@@ -19,12 +19,19 @@ import keras
 from keras import layers
 
 from warmstart.core.errors import RemapError
-from warmstart.modeling.layers import EncoderBlock, Head, PositionEmbedding
+from warmstart.modeling.layers import (
+    EncoderBlock,
+    Head,
+    MaskedConv1D,
+    MaskedGlobalMaxPooling1D,
+    PositionEmbedding,
+)
 
 HEAD_LAYER = "head"
 HIDDEN_LAYER = "hidden"
 OUTPUT_LAYER = "logit"
-MASKED_FAMILIES = ("bilstm",)  # their embedding marks padding (index 0) with a mask
+# Families whose versions from before `model.mask_padding` masked padding (index 0).
+MASKED_FAMILIES = ("bilstm",)
 
 
 def output_units(num_classes: int) -> int:
@@ -43,9 +50,9 @@ def _tutorial(cfg: Mapping, sequence_length: int) -> list[layers.Layer]:
 
 def _cnn(cfg: Mapping, sequence_length: int) -> list[layers.Layer]:
     return [
-        layers.Conv1D(int(cfg["filters"]), int(cfg["kernel_size"]), activation="relu",
-                      padding="same", name="conv"),
-        layers.GlobalMaxPooling1D(name="pool"),
+        MaskedConv1D(int(cfg["filters"]), int(cfg["kernel_size"]), activation="relu",
+                     padding="same", name="conv"),
+        MaskedGlobalMaxPooling1D(name="pool"),
     ]  # fmt: skip
 
 

@@ -1,8 +1,12 @@
-"""The Transformer family's own layers, registered as serializable Keras objects.
+"""The families' own layers, registered as serializable Keras objects.
 
 A saved head holds them by registered name and config, so a version loads with `safe_mode`
 (no Lambda layer, no pickle): loading needs only this module imported, which
 `modeling.model.load_head` guarantees.
+
+Every layer here honours the embedding's padding mask (`model.mask_padding`): padding never
+enters a pooled vector, an attention or a convolution window. Without a mask (the seed
+tutorial, older versions) each behaves as the plain Keras layer it extends.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ class EncoderBlock(layers.Layer):
         self.num_heads = int(num_heads)
         self.ff_units = int(ff_units)
         self.dropout = float(dropout)
+        self.supports_masking = True  # the mask goes on to the pooling after the blocks
 
     def build(self, input_shape: tuple) -> None:
         dim = int(input_shape[-1])
@@ -73,8 +78,10 @@ class EncoderBlock(layers.Layer):
         self.norm2 = layers.LayerNormalization(name="norm2")
         self.norm2.build(input_shape)
 
-    def call(self, vectors: Any, training: bool | None = None) -> Any:
-        attended = self.attention(vectors, vectors, training=training)
+    def call(self, vectors: Any, training: bool | None = None, mask: Any = None) -> Any:
+        attended = self.attention(
+            vectors, vectors, query_mask=mask, value_mask=mask, training=training
+        )
         vectors = self.norm1(vectors + attended)
         return self.norm2(vectors + self.ff_out(self.ff_in(vectors)))
 
@@ -97,6 +104,45 @@ class Head(keras.Sequential):
     The recurrent family reads the mask (padding is skipped); the logits carry none, which
     plain `Sequential` would warn about on every trace.
     """
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedConv1D(layers.Conv1D):
+    """`Conv1D` (`padding="same"`) whose windows read zeros where the text is padding, and
+    which hands the mask on, so the pooling after it skips padded positions too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is not None:
+            inputs = inputs * ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        return super().call(inputs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return mask
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedGlobalMaxPooling1D(layers.GlobalMaxPooling1D):
+    """The largest value of each feature over the text's own positions (padding skipped); a
+    text of padding only pools to zeros."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is None:
+            return super().call(inputs)
+        keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
+        lowest = ops.full_like(inputs, -1e9)
+        pooled = ops.max(ops.where(keep, inputs, lowest), axis=1)
+        return ops.where(ops.any(keep, axis=1), pooled, ops.zeros_like(pooled))
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> None:
         return None

@@ -51,6 +51,7 @@ __all__ = [  # the head's layer names and `output_units` are re-exported from `h
     "embedding_row",
     "head_of",
     "load_model",
+    "masks_padding",
     "model_family",
     "num_classes",
     "output_units",
@@ -116,14 +117,17 @@ def _compose(
     *,
     sequence_length: int,
     family: str,
+    mask_padding: bool | None = None,
     matrix: np.ndarray | None = None,
 ) -> keras.Model:
     check_head_fits(head, dim=dim, sequence_length=sequence_length)
     ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
+    if mask_padding is None:  # models from before the setting: only the recurrent one masked
+        mask_padding = family in MASKED_FAMILIES
     embedding = layers.Embedding(
         vocab_size,
         dim,
-        mask_zero=family in MASKED_FAMILIES,
+        mask_zero=bool(mask_padding),
         embeddings_initializer="uniform" if matrix is None else "zeros",
         name=EMBEDDING_LAYER,
     )
@@ -139,12 +143,23 @@ def embedding_row(model: keras.Model, index: int) -> np.ndarray:
 
 
 def assemble(
-    head: keras.Layer, embedding_matrix: np.ndarray, *, sequence_length: int, family: str
+    head: keras.Layer,
+    embedding_matrix: np.ndarray,
+    *,
+    sequence_length: int,
+    family: str,
+    mask_padding: bool | None = None,
 ) -> keras.Model:
-    """Token ids -> logits from a trained head and an embedding matrix (rows = vocabulary)."""
+    """Token ids -> logits from a trained head and an embedding matrix (rows = vocabulary);
+    `mask_padding` as the model was trained (None: the default of models without it)."""
     vocab_size, dim = (int(n) for n in embedding_matrix.shape)
     return _compose(head, vocab_size, dim, sequence_length=sequence_length, family=family,
-                    matrix=embedding_matrix)  # fmt: skip
+                    mask_padding=mask_padding, matrix=embedding_matrix)  # fmt: skip
+
+
+def masks_padding(model: keras.Model) -> bool:
+    """Whether the model leaves padding out of what its head reads (`model.mask_padding`)."""
+    return bool(model.get_layer(EMBEDDING_LAYER).mask_zero)
 
 
 def build_model(
@@ -166,7 +181,8 @@ def build_model(
     if head is None:
         head = build_head(model_cfg, num_classes, sequence_length)
     return _compose(head, vocab_size, dim, sequence_length=sequence_length,
-                    family=family_of(model_cfg), matrix=embedding_matrix)  # fmt: skip
+                    family=family_of(model_cfg), mask_padding=model_cfg.get("mask_padding"),
+                    matrix=embedding_matrix)  # fmt: skip
 
 
 def compile_model(model: keras.Model, learning_rate: float, num_classes: int = 2) -> keras.Model:

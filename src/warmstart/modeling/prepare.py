@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import keras
 
 from warmstart.config import to_container
+from warmstart.config.schema import AUTO
 from warmstart.core.labels import learn_labels
 from warmstart.data import Splits, load_splits
 from warmstart.modeling import text
@@ -30,6 +31,7 @@ class Prepared:
     vectorizer: keras.layers.TextVectorization
     vocabulary: list[str]
     labels: list  # the classes, learned from the training split (core.labels)
+    sequence_length: int  # vocab.sequence_length, worked out from the training texts if auto
     train: Arrays
     val: Arrays
     test: Arrays
@@ -47,17 +49,19 @@ def prepare_data(data_cfg: Mapping, vocab_cfg: Mapping, seed: int) -> Prepared:
 def _prepared(key: str) -> Prepared:
     data_cfg, vocab_cfg, _ = json.loads(key)
     splits = load_splits(data_cfg)
-    vectorizer = text.adapt_vectorizer(
-        splits.train["text"].tolist(),
-        max_tokens=int(vocab_cfg["max_tokens"]),
-        sequence_length=int(vocab_cfg["sequence_length"]),
-    )
+    texts = splits.train["text"].tolist()
+    length = vocab_cfg["sequence_length"]
+    length = text.auto_sequence_length(texts) if length == AUTO else int(length)
+    tokens = vocab_cfg["max_tokens"]
+    tokens = text.auto_max_tokens(texts) if tokens == AUTO else int(tokens)
+    vectorizer = text.adapt_vectorizer(texts, max_tokens=tokens, sequence_length=length)
     labels = learn_labels(splits.train["label"])
     return Prepared(
         splits=splits,
         vectorizer=vectorizer,
         vocabulary=text.vocabulary_of(vectorizer),
         labels=labels,
+        sequence_length=length,
         train=to_arrays(vectorizer, splits.train, labels),
         val=to_arrays(vectorizer, splits.val, labels),
         test=to_arrays(vectorizer, splits.test, labels),

@@ -1,4 +1,5 @@
-"""After training: say when a run learned nothing, evaluate on the test split, promote or not.
+"""After training: say when a run learned nothing, evaluate on the test split beside the TF-IDF
+baseline, promote or not.
 
 Base, warm and cold runs share this, so warm and cold log identical evaluation keys; only a
 registered version (base, warm) is compared with the champion.
@@ -16,45 +17,52 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from warmstart.core.verdict import Verdict, judge
+from warmstart.modeling.baseline import Baseline, baseline_of
 from warmstart.modeling.fit import FitResult
 from warmstart.modeling.prepare import Prepared
 from warmstart.tracking.evaluation import Evaluation, evaluate, quiet_mlflow
 from warmstart.tracking.promotion import Decision, decide, describe, promotion_metric
 from warmstart.tracking.pyfunc import output_columns, probabilities
 from warmstart.tracking.resolve import ResolvedSource
-from warmstart.tracking.version_format import LABEL_DIFF_TAG, WARNING_TAG, Published
-
-MIN_STEPS = 10  # fewer training steps per epoch than this rarely moves the weights
-MAJORITY_MARGIN = 0.01  # val accuracy this close to the majority-class rate: nothing learned
-
-
-def learned_nothing(result: FitResult, data: Prepared, train_cfg: Mapping) -> str | None:
-    """One line naming the likely fix when training evidently learned nothing, else None."""
-    steps = math.ceil(len(data.train.labels) / int(train_cfg["batch_size"]))
-    val = result.history.get("val_accuracy") or []
-    _, counts = np.unique(np.asarray(data.val.labels), return_counts=True)
-    majority = float(counts.max() / counts.sum()) if counts.size else math.nan
-    if val and abs(val[-1] - majority) <= MAJORITY_MARGIN:
-        return (
-            f"final val accuracy {val[-1]:.3f} is the majority-class rate {majority:.3f}: the "
-            f"model learned nothing; with {steps} steps per epoch, lower train.batch_size, raise "
-            "train.epochs or add data"
-        )
-    if steps < MIN_STEPS:
-        return (
-            f"only {steps} training steps per epoch ({len(data.train.labels)} rows at "
-            f"train.batch_size={train_cfg['batch_size']}); lower train.batch_size, raise "
-            "train.epochs or add data"
-        )
-    return None
+from warmstart.tracking.version_format import (
+    LABEL_DIFF_TAG,
+    LEARNED,
+    LEARNED_NOTHING,
+    VERDICT_TAG,
+    WARNING_TAG,
+    Published,
+)
 
 
-def warn_if_learned_nothing(result: FitResult, data: Prepared, train_cfg: Mapping) -> None:
-    """Print the learned-nothing line and tag the run with it."""
-    line = learned_nothing(result, data, train_cfg)
-    if line:
-        print(f"warning: {line}")
-        mlflow.set_tag(WARNING_TAG, line)
+def judge_training(
+    model: keras.Model, data: Prepared, result: FitResult, train_cfg: Mapping
+) -> Verdict:
+    """Did the model learn? (core.verdict, on the validation texts.) Logs the evidence as
+    metrics and the tag `warmstart.verdict`; each reason is one `warning:` line and goes into
+    `warmstart.warning`. A model that learned nothing is never promoted (tracking.promotion)."""
+    logits = np.asarray(model.predict(data.val.ids, batch_size=result.batch_size, verbose=0))
+    steps = math.ceil(len(data.train.labels) / max(result.batch_size, 1))
+    epochs = len(result.epoch_seconds)
+    fix = (
+        f"it trained {epochs} epoch(s) of {steps} step(s) at batch {result.batch_size}; try "
+        "train.batch_size=auto, a higher train.learning_rate or train.epochs, more rows, and "
+        "check that data.label_column follows from data.text_column"
+    )
+    verdict = judge(
+        np.asarray(data.train.labels, dtype=np.int64),
+        np.asarray(data.val.labels, dtype=np.int64),
+        probabilities(logits),
+        class_names=list(data.labels),
+        fix=fix,
+    )
+    mlflow.log_metrics(verdict.metrics())
+    mlflow.set_tag(VERDICT_TAG, LEARNED if verdict.learned else LEARNED_NOTHING)
+    for reason in verdict.reasons:
+        print(f"warning: {reason}")
+    if verdict.reasons:
+        mlflow.set_tag(WARNING_TAG, verdict.line()[:5000])
+    return verdict
 
 
 def predicted_frame(model: keras.Model, data: Prepared) -> pd.DataFrame:
@@ -77,15 +85,22 @@ def test_dataset(data: Prepared) -> mlflow.data.dataset.Dataset:
         )
 
 
-def base_facts(data: Prepared, epoch_seconds: list[float]) -> dict[str, str]:
+def trained_fact(result: FitResult) -> str:
+    """How long it trained, and where early stopping ended it."""
+    epochs, seconds = len(result.epoch_seconds), sum(result.epoch_seconds)
+    best = f", keeping epoch {result.best_epoch + 1}" if result.best_epoch + 1 < epochs else ""
+    return f"{epochs} epochs in {seconds:.1f} s{best}"
+
+
+def base_facts(data: Prepared, result: FitResult) -> dict[str, str]:
     """What a base version's description says: trained from scratch, on what."""
     return {
-        "Trained": f"from scratch, {len(epoch_seconds)} epochs in {sum(epoch_seconds):.1f} s",
+        "Trained": f"from scratch, {trained_fact(result)}",
         "Vocabulary": f"{len(data.vocabulary):,} tokens, {len(data.labels)} classes",
     }
 
 
-def warm_facts(source: ResolvedSource, counts: Mapping, epoch_seconds: list[float]) -> dict:
+def warm_facts(source: ResolvedSource, counts: Mapping, result: FitResult) -> dict:
     """What a warm version's description says: from what, how, what changed."""
     run = mlflow.active_run()
     tags = mlflow.get_run(run.info.run_id).data.tags if run else {}
@@ -100,13 +115,32 @@ def warm_facts(source: ResolvedSource, counts: Mapping, epoch_seconds: list[floa
             f"moved), {counts.get('added', 0):,} added, {counts.get('dropped', 0):,} removed"
         ),
         "Labels": ", ".join(f"{v} {k}" for k, v in labels.items()),
-        "Trained": f"{len(epoch_seconds)} epochs in {sum(epoch_seconds):.1f} s",
+        "Trained": trained_fact(result),
+    }
+
+
+def new_token_mask(data: Prepared, added: np.ndarray) -> np.ndarray:
+    """Which test texts hold at least one `added` token (rows of the new vocabulary, as a
+    warm start's remap plan lists them), within the kept sequence."""
+    if len(added) == 0:
+        return np.zeros(len(data.test.ids), dtype=bool)
+    return np.isin(data.test.ids, np.asarray(added)).any(axis=1)
+
+
+def baseline_facts(baseline: Baseline) -> dict[str, str]:
+    """The anchor, as a version's description states it."""
+    return {
+        "TF-IDF + linear SVM baseline": (
+            f"macro-F1 {baseline.macro_f1:.4f}, accuracy {baseline.accuracy:.4f} on the same "
+            "test texts"
+        )
     }
 
 
 @dataclass
 class Assessed:
     evaluation: Evaluation
+    baseline: Baseline
     decision: Decision | None = None
 
 
@@ -116,13 +150,20 @@ def assess(
     model: keras.Model,
     published: Published | None = None,
     facts: Mapping[str, str] | None = None,
+    *,
+    verdict: Verdict | None = None,
+    added_tokens: np.ndarray | None = None,
 ) -> Assessed:
-    """Evaluate (a registered version through its own pyfunc) and, if registered, promote.
+    """Evaluate (a registered version through its own pyfunc) beside the TF-IDF baseline and,
+    if registered, judge it against the champion: never promoted when `verdict` says it
+    learned nothing; `added_tokens` (a warm start's new tokens) picks the new-token slice.
 
     `evaluation_seconds` is all of it (pyfunc loads, predictions, MLflow's evaluator, the
     champion's score): what the benchmark reports apart from training.
     """
     start = time.perf_counter()
+    baseline = baseline_of(data.splits)
+    mlflow.log_metrics(baseline.metrics())
     if published is None:
         predicted = predicted_frame(model, data)
     else:
@@ -138,10 +179,18 @@ def assess(
     )
     if published is None:
         mlflow.log_metric("evaluation_seconds", time.perf_counter() - start)
-        return Assessed(evaluation)
+        return Assessed(evaluation, baseline)
     metric, min_delta = promotion_metric(cfg["registry"], list(data.labels))
-    decision = decide(published, data.splits.test, evaluation, metric=metric, min_delta=min_delta)
-    describe(published, decision, facts or {})
+    decision = decide(
+        published,
+        data.splits.test,
+        evaluation,
+        predicted=predicted["label"].tolist(),
+        metric=metric,
+        min_delta=min_delta,
+        rule=cfg["registry"].get("promotion"),
+    )
+    describe(published, decision, {**(facts or {}), **baseline_facts(baseline)})
     mlflow.log_metric("evaluation_seconds", time.perf_counter() - start)
     print(f"{published.name} v{published.version}: {decision.sentence()}")
-    return Assessed(evaluation, decision)
+    return Assessed(evaluation, baseline, decision)

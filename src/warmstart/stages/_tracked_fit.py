@@ -18,7 +18,7 @@ from warmstart.core.labels import label_names
 from warmstart.modeling.fit import FitResult, fit, strategy
 from warmstart.modeling.model import build_model
 from warmstart.modeling.prepare import Prepared, prepare_data
-from warmstart.stages._evaluate import warn_if_learned_nothing
+from warmstart.stages._evaluate import judge_training
 from warmstart.tracking.datasets import log_splits
 from warmstart.tracking.metrics import MetricsLogger
 
@@ -29,6 +29,7 @@ def prepare(cfg: Mapping, *, log: bool = True) -> Prepared:
     if log:
         log_splits(data.splits)
         mlflow.log_param("vocab.size", len(data.vocabulary))
+        mlflow.log_param("resolved.sequence_length", data.sequence_length)
         mlflow.log_text("".join(f"{t}\n" for t in data.vocabulary), "vocabulary.txt")
         mlflow.log_param("labels.count", len(data.labels))
         mlflow.log_text("".join(f"{c}\n" for c in label_names(data.labels)), "labels.txt")
@@ -43,7 +44,7 @@ def new_model(cfg: Mapping, data: Prepared, **warm: Any) -> keras.Model:
     with strategy(cfg["train"]).scope():
         return build_model(
             vocab_size=len(data.vocabulary),
-            sequence_length=int(cfg["vocab"]["sequence_length"]),
+            sequence_length=data.sequence_length,
             model_cfg=cfg["model"],
             num_classes=len(data.labels),
             **warm,
@@ -90,6 +91,9 @@ def train_tracked(
         metrics.flush()
         if cfg["train"].get("tensorboard", False):
             mlflow.log_artifacts(str(Path(tmp) / "tensorboard"), "tensorboard")
-    mlflow.log_metrics(result.test)
-    warn_if_learned_nothing(result, data, cfg["train"])
+    mlflow.log_param("resolved.batch_size", result.batch_size)
+    mlflow.log_metrics(
+        {**result.test, "best_epoch": result.best_epoch, "stopped_epoch": result.stopped_epoch}
+    )
+    result.verdict = judge_training(model, data, result, cfg["train"])
     return result

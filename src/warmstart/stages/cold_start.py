@@ -18,8 +18,8 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
     with stage_run(cfg, COLD_START, overrides=overrides, parent_run_id=parent_run_id) as active:
         data = prepare(cfg)
         model = new_model(cfg, data)
-        train_tracked(model, data, cfg)
-        assess(cfg, data, model)
+        result = train_tracked(model, data, cfg)
+        assess(cfg, data, model, verdict=result.verdict)
         print(f"cold: run {active.info.run_id}")
         return active.info.run_id
 

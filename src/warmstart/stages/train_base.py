@@ -23,7 +23,7 @@ from warmstart.modeling.multi_worker import MULTI_WORKER
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._evaluate import assess, base_facts
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked, train_untracked
-from warmstart.tracking.publish import publish_model
+from warmstart.tracking.publish import kept_if_assessed, publish_model
 from warmstart.tracking.reuse import find_reusable, reuse_key
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import (
@@ -67,16 +67,18 @@ def run(
             model,
             data.vocabulary,
             embedding_matrix_of(model),
-            sequence_length=int(base_cfg.vocab.sequence_length),
+            sequence_length=data.sequence_length,
             registered_name=str(cfg.registry.model_name),
             labels=data.labels,
-            aliases=("base", "current"),
+            aliases=(),
             optimizer_state=optimizer_state.capture(model),
         )
         uri = f"models:/{published.name}/{published.version}"
         print(f"base: run {active.info.run_id}, registered {uri}")
         mlflow.set_tag("mlflow.runName", f"{TRAIN_BASE} v{published.version}")
-        assess(base_cfg, data, model, published, base_facts(data, result.epoch_seconds))
+        with kept_if_assessed(published, aliases=("base", "current")):
+            assess(base_cfg, data, model, published, base_facts(data, result),
+                   verdict=result.verdict)  # fmt: skip
         return TrainBaseOutcome(active.info.run_id, published)
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 import keras
 import mlflow
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
+from warmstart.config.schema import AUTO
 from warmstart.core.errors import RemapError
 from warmstart.core.remap import remap_embeddings
 from warmstart.core.remap_plan import RemapPlan
@@ -28,16 +29,20 @@ from warmstart.modeling import optimizer_state
 from warmstart.modeling.fit import strategy
 from warmstart.modeling.heads import check_same_family
 from warmstart.modeling.model import embedding_matrix_of, embedding_row
+from warmstart.modeling.multi_worker import MULTI_WORKER
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._evaluate import assess, warm_facts
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
 from warmstart.stages._warm_head import warm_head
-from warmstart.tracking.publish import publish_model
+from warmstart.tracking.publish import kept_if_assessed, publish_model
 from warmstart.tracking.resolve import ResolvedSource, resolve_source
+from warmstart.tracking.reuse import find_reusable, reuse_key
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import (
     CHECKED_TOKEN_TAG,
     REMAP_TAG,
+    REUSE_KEY_TAG,
+    REUSED_FROM_TAG,
     WARM_START,
     Published,
     remap_count_tag,
@@ -107,6 +112,36 @@ def restore_optimizer(
     )
 
 
+def reused(cfg: DictConfig, source: ResolvedSource, data_digest: str) -> WarmStartOutcome | None:
+    """A finished warm run with the same resolved config, data, code and source model, which
+    this one need not repeat: re-running `make run` or a sweep then registers no identical
+    version and moves no alias. None when there is none (or `reuse=false`)."""
+    key = reuse_key(cfg, WARM_START, f"{data_digest}:{source.model_id}")
+    mlflow.set_tag(REUSE_KEY_TAG, key)
+    if not cfg.get("reuse", True) or cfg.train.strategy == MULTI_WORKER:
+        return None
+    previous = find_reusable(WARM_START, key)
+    if previous is None:
+        return None
+    mlflow.set_tags({REUSED_FROM_TAG: previous.info.run_id})
+    published = Published.from_run_tags(previous.info.run_id, previous.data.tags)
+    print(
+        f"warm: reused run {previous.info.run_id} (models:/{published.name}/"
+        f"{published.version}, same config, data, code and source); set reuse=false to train again"
+    )
+    return WarmStartOutcome(previous.info.run_id, published)
+
+
+def with_source_length(cfg: DictConfig, source: ResolvedSource) -> DictConfig:
+    """`vocab.sequence_length=auto` under a Transformer source: its positions fix the length."""
+    if cfg.vocab.sequence_length != AUTO or source.family != "transformer":
+        return cfg
+    pinned = cfg.copy()
+    with open_dict(pinned):
+        pinned.vocab.sequence_length = source.sequence_length
+    return pinned
+
+
 def run(
     cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
 ) -> WarmStartOutcome:
@@ -119,7 +154,11 @@ def run(
             with strategy(cfg.train).scope():
                 trained_head = source.load_head()
             saved = read_optimizer_state(source) if warm_cfg.optimizer_state else None
+        cfg = with_source_length(cfg, source)
         data = prepare(cfg)
+        previous = reused(cfg, source, data.splits.digest())
+        if previous is not None:
+            return previous
         with strategy(cfg.train).scope():
             head, label_tags, label_plan = warm_head(cfg, source, trained_head, data)
         remapped = remap_embeddings(
@@ -163,10 +202,10 @@ def run(
             model,
             data.vocabulary,
             embedding_matrix_of(model),
-            sequence_length=int(cfg.vocab.sequence_length),
+            sequence_length=data.sequence_length,
             registered_name=str(cfg.registry.model_name),
             labels=data.labels,
-            aliases=("warm", "current"),
+            aliases=(),
             optimizer_state=optimizer_state.capture(model),
             lineage=lineage,
         )
@@ -176,7 +215,9 @@ def run(
         )
         origin = f"v{source.version}" if source.version else source.model_id
         mlflow.set_tag("mlflow.runName", f"{WARM_START} {origin}->v{published.version}")
-        assess(cfg, data, model, published, warm_facts(source, counts, result.epoch_seconds))
+        with kept_if_assessed(published, aliases=("warm", "current")):
+            assess(cfg, data, model, published, warm_facts(source, counts, result),
+                   verdict=result.verdict, added_tokens=plan.added)  # fmt: skip
         return WarmStartOutcome(active.info.run_id, published)
 
 

@@ -14,7 +14,7 @@ import json
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from warmstart.core.digests import sha256_file
 from warmstart.core.errors import RegistryError, TrackingError, VocabularyError
 from warmstart.core.labels import label_kind, save_labels
 from warmstart.core.vocab import check_vocabulary, save_vocabulary
-from warmstart.modeling.model import EMBEDDING_LAYER, head_of, model_family
+from warmstart.modeling.model import EMBEDDING_LAYER, head_of, masks_padding, model_family
 from warmstart.tracking.pyfunc import output_columns
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
@@ -103,6 +103,7 @@ def publish_model(
             "sequence_length": sequence_length,
             "label_kind": label_kind(labels),
             "family": model_family(model),
+            "mask_padding": masks_padding(model),
         }
         (folder / SETTINGS).write_text(json.dumps(settings), encoding="utf-8")
         files = list(VERSION_FILES)
@@ -159,6 +160,28 @@ def publish_model(
         raise
     mlflow.set_tags({REGISTERED_NAME_TAG: registered_name, REGISTERED_VERSION_TAG: version.version})
     return Published(registered_name, str(version.version), info.model_id, run.info.run_id, digests)
+
+
+@contextlib.contextmanager
+def kept_if_assessed(published: Published, aliases: Sequence[str]) -> Iterator[None]:
+    """Keep a just-registered version only if what follows (evaluation, promotion) succeeds.
+
+    On success the version takes `aliases` (`current` names the newest *assessed* version); on
+    any failure it is deleted, so a FAILED run never leaves a registered version behind.
+    """
+    client = MlflowClient()
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.delete_model_version(published.name, published.version)
+        raise
+    for alias in aliases:
+        retry_conflicts(
+            lambda alias=alias: client.set_registered_model_alias(
+                published.name, alias, published.version
+            )
+        )
 
 
 def _signature(labels: Sequence[Any]) -> ModelSignature:

@@ -114,6 +114,7 @@ class TextClassifier(PythonModel):
                 matrix,
                 sequence_length=int(settings["sequence_length"]),
                 family=str(settings.get("family", "tutorial")),
+                mask_padding=settings.get("mask_padding"),
             )
         else:  # a version from before head.keras: the whole model in one file
             self._model = load_model(context.artifacts[KERAS_MODEL])

@@ -74,6 +74,7 @@ class ResolvedSource:
     head_path: Path | None = None
     sequence_length: int | None = None
     optimizer_state_path: Path | None = None
+    mask_padding: bool | None = None  # None: a version from before the setting
 
     def _load(self, path: Path) -> Any:
         try:
@@ -103,6 +104,7 @@ class ResolvedSource:
             self.embedding,
             sequence_length=self.sequence_length,
             family=self.family,
+            mask_padding=self.mask_padding,
         )
 
     def lineage_tags(self) -> dict[str, str]:
@@ -195,6 +197,7 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         family = str(settings.get("family", "tutorial"))
         length = settings.get("sequence_length")
         sequence_length = None if length is None else int(length)
+        mask = settings.get("mask_padding")
     except (ValueError, OSError, WarmstartError) as exc:
         raise RegistryError(
             f"cannot read the files of {uri} (model {model_id}): {exc}; re-register the model "
@@ -216,6 +219,7 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         head_path=files.get(HEAD_MODEL),
         sequence_length=sequence_length,
         optimizer_state_path=files.get(OPTIMIZER_STATE),
+        mask_padding=None if mask is None else bool(mask),
     )
 
 
