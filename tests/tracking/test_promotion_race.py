@@ -2,7 +2,8 @@
 puts it, and every version's tags name the champion it really beat or lost to.
 
 The versions are small real pyfunc models that answer a fixed share of the test texts right
-(accuracy 0.5, 0.9, 0.7), so their scores are known and the champion is re-scored for real.
+(accuracy 0.5, 0.9, 0.7), so their scores are known and the champion is re-scored for real;
+the default rule (non-inferior) applies, and 0.2 apart on 20 texts is well outside its interval.
 """
 
 from __future__ import annotations
@@ -24,14 +25,16 @@ from warmstart.tracking.version_format import Published, champion_lock_model
 TEST = pd.DataFrame({"text": [f"text {i}" for i in range(20)], "label": [i % 2 for i in range(20)]})
 
 
+def answers(right: int) -> list[int]:
+    """Labels right on the first `right` texts of TEST, wrong on the rest."""
+    return [y if i < right else 1 - y for i, y in enumerate(TEST["label"])]
+
+
 class Answers(mlflow.pyfunc.PythonModel):
-    """Right on the first `right` texts of TEST, wrong on the rest."""
+    """Answers `answers(right)` for TEST's texts."""
 
     def __init__(self, right: int) -> None:
-        self.answers = {
-            t: (y if i < right else 1 - y)
-            for i, (t, y) in enumerate(zip(TEST["text"], TEST["label"], strict=True))
-        }
+        self.answers = dict(zip(TEST["text"], answers(right), strict=True))
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         return pd.DataFrame({"label": [self.answers.get(t, 0) for t in model_input["text"]]})
@@ -51,8 +54,9 @@ def _promote(published: Published, accuracy: float) -> promotion.Decision:
     candidate = Evaluation(
         {"test_accuracy_score": accuracy}, result_of("accuracy", accuracy), seconds=0.0
     )
+    predicted = answers(round(accuracy * len(TEST)))
     with mlflow.start_run(run_id=published.run_id):
-        return promotion.decide(published, TEST, candidate, metric="accuracy", min_delta=0.0)
+        return promotion.decide(published, TEST, candidate, predicted=predicted, metric="accuracy")
 
 
 @pytest.fixture
@@ -114,14 +118,14 @@ def test_a_champion_moved_while_judging_is_judged_against_again(model, monkeypat
     (v2, _), (v3, s3) = model["v2"], model["v3"]
     client, name = model["client"], model["name"]
     scored = threading.Event()
-    real_score = promotion.champion_score
+    real_predictions = promotion.champion_predictions
 
     def score_then_signal(*args, **kwargs):
-        value = real_score(*args, **kwargs)
+        value = real_predictions(*args, **kwargs)
         scored.set()
         return value
 
-    monkeypatch.setattr(promotion, "champion_score", score_then_signal)
+    monkeypatch.setattr(promotion, "champion_predictions", score_then_signal)
     out: list = []
     with champion_lock(name, holder="the test"):
         thread = threading.Thread(target=lambda: out.append(_promote(v3, s3)))

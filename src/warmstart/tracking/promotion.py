@@ -1,10 +1,18 @@
 """Champion and challenger: a new version takes the `champion` alias only if it has earned it.
 
 The champion is scored on the same raw test texts through its own pyfunc (which brings its own
-vocabulary and classes), so versions with different vocabularies compare fairly. MLflow's
-`validate_evaluation_results` with a `MetricThreshold` decides; the decision, both scores, the
-metric and the champion compared are tagged on the run and the version. A rejected version
-stays registered (it is evidence) without `champion`; `current` always names the newest.
+vocabulary and classes), so versions with different vocabularies compare fairly. A seeded
+paired bootstrap (`core.paired_test`) over those texts gives an interval of the difference
+candidate - champion, and `registry.promotion.rule` decides: `non_inferior` (the interval's
+lower bound above -margin: not worse, with that confidence; a tie passes), `superior` (lower
+bound above 0) or `point` (candidate >= champion + min_delta, by MLflow's
+`validate_evaluation_results`, the interval reported beside it). A point comparison alone
+promotes noise: on a few thousand texts two equal models differ by a point either way.
+
+The decision and its evidence (rule, both scores, interval, texts, the new-token slice) are
+tagged on the run and the version. A rejected version stays registered (it is evidence)
+without `champion`; `current` always names the newest. A version that learned nothing is
+rejected without a comparison, even as a model's first version (which then has no champion).
 
 Concurrent promotions of one model (two update jobs finishing together) are made safe by
 compare-and-set: the champion is scored outside any lock (seconds), then, holding the champion
@@ -20,10 +28,13 @@ holder stalled longer than the lock's lease (120 s) can be overtaken.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models.evaluation.validation import ModelValidationFailedException
@@ -36,6 +47,7 @@ from mlflow.tracking import MlflowClient
 
 from warmstart.core.errors import ConfigError, TrackingError
 from warmstart.core.labels import label_kind, normalize
+from warmstart.core.paired_test import PairedInterval, paired_bootstrap
 from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.evaluation import (
     PREFIX,
@@ -63,6 +75,64 @@ from warmstart.tracking.write_retry import retry_conflicts
 # What MLflow answers for a model that does not exist, and for an alias it does not have.
 _ABSENT = {ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)}
 _ROUNDS = 10  # re-judgements when other promotions keep winning the race
+RULES = ("non_inferior", "superior", "point")
+# The evidence beside the decision: `warmstart.promotion.rule`, `.interval_low`, ...
+PROMOTION_RULE_TAG = f"{PROMOTION_TAG}.rule"
+PROMOTION_SLICE_TAG = f"{PROMOTION_TAG}.slice"  # `.slice.texts`, `.slice.accuracy`, ...
+# How far the candidate's score from its predicted labels may be from the logged one.
+_SAME_SCORE = 1e-9
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`registry.promotion` without the metric: when a candidate earns `champion`."""
+
+    name: str = "non_inferior"
+    confidence: float = 0.95
+    margin: float = 0.01
+    min_delta: float = 0.0
+    resamples: int = 1000
+    seed: int = 0  # the promotion's own: the same predictions always get the same verdict
+
+    @classmethod
+    def of(cls, promotion: Mapping[str, Any] | None) -> Rule:
+        """The rule of a `registry.promotion` mapping (missing keys take the defaults)."""
+        promotion = promotion or {}
+        default = cls()
+        rule = cls(
+            name=str(promotion.get("rule", default.name)),
+            confidence=float(promotion.get("confidence", default.confidence)),
+            margin=float(promotion.get("margin", default.margin)),
+            min_delta=float(promotion.get("min_delta", default.min_delta)),
+            resamples=int(promotion.get("resamples", default.resamples)),
+            seed=int(promotion.get("seed", default.seed)),
+        )
+        if rule.name not in RULES:
+            raise ConfigError(
+                f"registry.promotion.rule={rule.name!r} is unknown; use " + ", ".join(RULES)
+            )
+        return rule
+
+    @property
+    def words(self) -> str:
+        return self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class SliceScores:
+    """Both models on the test texts holding a token the candidate's vocabulary added."""
+
+    texts: int
+    accuracy: float | None  # None: no text in the slice
+    macro_f1: float | None
+    champion_accuracy: float | None
+    champion_macro_f1: float | None
+
+    def of(self, metric: str) -> tuple[float | None, float | None]:
+        """(candidate, champion) by `metric`."""
+        if metric == "accuracy":
+            return self.accuracy, self.champion_accuracy
+        return self.macro_f1, self.champion_macro_f1
 
 
 @dataclass
@@ -75,6 +145,10 @@ class Decision:
     champion_version: str | None
     champion_score: float | None
     reason: str
+    rule: Rule
+    texts: int
+    interval: PairedInterval | None = None  # None: nothing compared (first, learned nothing)
+    slice: SliceScores | None = None
 
     @property
     def word(self) -> str:
@@ -83,24 +157,126 @@ class Decision:
     def tags(self) -> dict[str, str]:
         tags = {
             PROMOTION_TAG: self.word,
+            PROMOTION_RULE_TAG: self.rule.name,
             PROMOTION_METRIC_TAG: self.metric,
             PROMOTION_SCORE_TAG: f"{self.score:.6f}",
             PROMOTION_REASON_TAG: self.reason[:5000],
+            f"{PROMOTION_TAG}.texts": str(self.texts),
         }
         if self.champion_version is not None:
             tags[PROMOTION_CHAMPION_VERSION_TAG] = self.champion_version
             tags[PROMOTION_CHAMPION_SCORE_TAG] = f"{self.champion_score:.6f}"
+        if self.interval is not None:
+            interval = self.interval
+            tags.update(
+                {
+                    f"{PROMOTION_TAG}.difference": f"{interval.difference:.6f}",
+                    f"{PROMOTION_TAG}.interval_low": f"{interval.low:.6f}",
+                    f"{PROMOTION_TAG}.interval_high": f"{interval.high:.6f}",
+                    f"{PROMOTION_TAG}.confidence": f"{interval.confidence:g}",
+                    f"{PROMOTION_TAG}.resamples": str(interval.resamples),
+                    f"{PROMOTION_TAG}.seed": str(interval.seed),
+                }
+            )
+            if self.rule.name == "non_inferior":
+                tags[f"{PROMOTION_TAG}.margin"] = f"{self.rule.margin:g}"
+            if self.rule.name == "point":
+                tags[f"{PROMOTION_TAG}.min_delta"] = f"{self.rule.min_delta:g}"
+        if self.slice is not None:
+            for field in fields(self.slice):
+                value = getattr(self.slice, field.name)
+                if value is not None:
+                    text = str(value) if field.name == "texts" else f"{value:.6f}"
+                    tags[f"{PROMOTION_SLICE_TAG}.{field.name}"] = text
         return tags
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (str, float, int, bool, None) for a JSON artifact."""
+        interval = self.interval
+        return {
+            "decision": self.word,
+            "promoted": self.promoted,
+            "rule": self.rule.name,
+            "metric": self.metric,
+            "score": float(self.score),
+            "champion_version": self.champion_version,
+            "champion_score": None if self.champion_score is None else float(self.champion_score),
+            "texts": int(self.texts),
+            "difference": None if interval is None else interval.difference,
+            "interval_low": None if interval is None else interval.low,
+            "interval_high": None if interval is None else interval.high,
+            "confidence": self.rule.confidence,
+            "margin": self.rule.margin,
+            "min_delta": self.rule.min_delta,
+            "resamples": self.rule.resamples,
+            "seed": self.rule.seed,
+            "slice": None if self.slice is None else dict(vars(self.slice)),
+            "reason": self.reason,
+            "sentence": self.sentence(),
+        }
 
     def sentence(self) -> str:
         """The decision in plain words (version description, stage output)."""
-        if self.champion_version is None:
-            return f"Promoted to champion: the first version ({self.metric} {self.score:.4f})."
+        if self.interval is None:
+            if self.promoted:
+                return (
+                    f"Promoted to champion: the first version ({self.metric} {self.score:.4f} "
+                    f"on {self.texts:,} test texts)."
+                )
+            return f"Rejected ({self.metric} {self.score:.4f}): {self.reason.rstrip('.')}."
+        interval = self.interval
         verdict = "Promoted to champion" if self.promoted else "Rejected, champion unchanged"
-        return (
-            f"{verdict}: {self.metric} {self.score:.4f} against champion "
-            f"v{self.champion_version}'s {self.champion_score:.4f} on the same test texts."
+        bounds = (
+            f"{interval.confidence * 100:g}% interval [{interval.low:+.4f}, {interval.high:+.4f}]"
         )
+        if self.rule.name == "point":
+            word = "at least" if self.promoted else "below"
+            test = f"{word} min_delta {self.rule.min_delta:g} ({bounds})"
+        else:
+            floor = -self.rule.margin if self.rule.name == "non_inferior" else 0.0
+            test = f"{bounds} {'above' if self.promoted else 'not above'} {floor + 0.0:g}"
+        text = (
+            f"{verdict} ({self.rule.words}): {self.metric} {self.score:.4f} against champion "
+            f"v{self.champion_version}'s {self.champion_score:.4f} on {self.texts:,} test "
+            f"texts; difference {interval.difference:+.4f}, {test}."
+        )
+        if self.slice is not None:
+            mine, theirs = self.slice.of(self.metric)
+            if mine is None or theirs is None:
+                text += " New-token slice: no test text has a new token."
+            else:
+                text += (
+                    f" New-token slice ({self.slice.texts:,} texts): {mine:.4f} vs {theirs:.4f}."
+                )
+        return text
+
+
+def passes(rule: Rule, interval: PairedInterval) -> tuple[bool, str]:
+    """Whether `interval` (candidate - champion) earns promotion under `rule`, and why."""
+    low = f"lower bound {interval.low:+.6f}"
+    if rule.name == "non_inferior":
+        ok = interval.low > -rule.margin
+        return ok, f"{low} {'>' if ok else '<='} -margin {-rule.margin:g}: " + (
+            "not worse than the champion" if ok else "may be worse than the champion"
+        )
+    if rule.name == "superior":
+        ok = interval.low > 0
+        return ok, f"{low} {'>' if ok else '<='} 0: " + (
+            "better than the champion" if ok else "not shown better than the champion"
+        )
+    if rule.name != "point":
+        raise ConfigError(f"registry.promotion.rule={rule.name!r} is unknown; use {RULES}")
+    key = PREFIX + PROMOTION_METRICS[interval.metric]
+    try:
+        with quiet_mlflow():
+            mlflow.validate_evaluation_results(
+                {key: threshold(rule.min_delta)},
+                result_of(interval.metric, interval.candidate),
+                result_of(interval.metric, interval.champion),
+            )
+        return True, "passed MLflow validation"
+    except ModelValidationFailedException as exc:
+        return False, exc.message
 
 
 def promotion_metric(registry_cfg: Mapping, classes: list) -> tuple[str, float]:
@@ -128,39 +304,96 @@ def champion_of(name: str) -> str | None:
         raise
 
 
-def champion_score(name: str, version: str, test: pd.DataFrame, metric: str) -> float:
-    """The champion's `metric` on `test`'s raw texts, through its own pyfunc."""
+def champion_predictions(name: str, version: str, test: pd.DataFrame) -> list:
+    """The champion's predicted labels for `test`'s raw texts, through its own pyfunc."""
     with quiet_mlflow():
         model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-    predicted = model.predict(pd.DataFrame({"text": test["text"].tolist()}))["label"].tolist()
-    truth = test["label"].tolist()
-    kind = label_kind(truth)
-    return score(metric, normalize(truth, kind), normalize(predicted, kind))
+    return model.predict(pd.DataFrame({"text": test["text"].tolist()}))["label"].tolist()
+
+
+def _same_kind(*columns: Sequence) -> list[list]:
+    """The columns' labels in one form (ints if every label is whole, else str), comparable."""
+    kind = label_kind(v for column in columns for v in column)
+    return [normalize(column, kind) for column in columns]
+
+
+def _slice(mask: np.ndarray, truth: list, mine: list, theirs: list) -> SliceScores:
+    """Both models' accuracy and macro-F1 on the texts `mask` selects."""
+    where = np.flatnonzero(mask)
+    if where.size == 0:
+        return SliceScores(0, None, None, None, None)
+    t, a, b = ([column[i] for i in where] for column in (truth, mine, theirs))
+    return SliceScores(
+        texts=int(where.size),
+        accuracy=score("accuracy", t, a),
+        macro_f1=score("macro_f1", t, a),
+        champion_accuracy=score("accuracy", t, b),
+        champion_macro_f1=score("macro_f1", t, b),
+    )
 
 
 def _judge(
     published: Published,
     test: pd.DataFrame,
-    candidate: Evaluation,
+    predicted: list,
+    mine: float,
     champion: str | None,
     *,
     metric: str,
-    min_delta: float,
+    rule: Rule,
+    mask: np.ndarray | None,
 ) -> Decision:
-    """The decision against `champion` (scored on `test`), by MLflow's threshold validation."""
-    key = PREFIX + PROMOTION_METRICS[metric]
-    mine = float(candidate.metrics[key])
+    """The decision against `champion`, both scored on `test` (paired, by `rule`)."""
+    texts = len(test)
     if champion is None or champion == published.version:
-        return Decision(True, metric, mine, None, None, "first version of the model")
-    theirs = champion_score(published.name, champion, test, metric)
-    try:
-        with quiet_mlflow():
-            mlflow.validate_evaluation_results(
-                {key: threshold(min_delta)}, candidate.result, result_of(metric, theirs)
-            )
-        return Decision(True, metric, mine, champion, theirs, "passed MLflow validation")
-    except ModelValidationFailedException as exc:
-        return Decision(False, metric, mine, champion, theirs, exc.message)
+        return Decision(True, metric, mine, None, None, "first version of the model", rule, texts)
+    theirs = champion_predictions(published.name, champion, test)
+    truth, predicted, theirs = _same_kind(test["label"].tolist(), predicted, theirs)
+    interval = paired_bootstrap(
+        truth,
+        predicted,
+        theirs,
+        metric=metric,
+        confidence=rule.confidence,
+        resamples=rule.resamples,
+        seed=rule.seed,
+    )
+    promoted, reason = passes(rule, interval)
+    found = None if mask is None else _slice(mask, truth, predicted, theirs)
+    return Decision(
+        promoted, metric, mine, champion, interval.champion, reason, rule, texts, interval, found
+    )
+
+
+def _checked_mask(mask: np.ndarray | None, texts: int) -> np.ndarray | None:
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_ or mask.shape != (texts,):
+        raise ValueError(
+            f"new_token_mask has dtype {mask.dtype} and shape {mask.shape}; pass one bool per "
+            f"test text ({texts})"
+        )
+    return mask
+
+
+def _own_score(test: pd.DataFrame, predicted: list, candidate: Evaluation, metric: str) -> float:
+    """The candidate's logged score, checked against its predicted labels: the interval must
+    be about the predictions that were evaluated."""
+    if len(predicted) != len(test):
+        raise ValueError(
+            f"{len(predicted)} predicted labels for {len(test)} test texts; pass the candidate's "
+            "`label` column for the test texts, in their order"
+        )
+    logged = float(candidate.metrics[PREFIX + PROMOTION_METRICS[metric]])
+    truth, labels = _same_kind(test["label"].tolist(), predicted)
+    own = score(metric, truth, labels)
+    if not math.isclose(own, logged, rel_tol=0.0, abs_tol=_SAME_SCORE):
+        raise ValueError(
+            f"the predicted labels score {metric} {own:.6f} but the evaluation logged "
+            f"{logged:.6f}; pass the `label` column of the predictions that were evaluated"
+        )
+    return logged
 
 
 def decide(
@@ -168,13 +401,37 @@ def decide(
     test: pd.DataFrame,
     candidate: Evaluation,
     *,
+    predicted: Sequence,
     metric: str,
-    min_delta: float,
+    rule: Rule | Mapping[str, Any] | None = None,
+    min_delta: float | None = None,
+    learned_nothing: str | None = None,
+    new_token_mask: np.ndarray | None = None,
 ) -> Decision:
-    """Judge against the champion, then record and move the alias only if it has not moved."""
+    """Judge against the champion, then record and move the alias only if it has not moved.
+
+    `predicted` is the candidate's `label` column for `test` (same order); `rule` a `Rule` or
+    the `registry.promotion` mapping; `min_delta`, when given, replaces the rule's (as
+    `promotion_metric` returns it); `learned_nothing` the verdict's reason when training
+    learned nothing (then rejected, uncompared); `new_token_mask` marks the test texts with a
+    token the candidate's vocabulary added over the champion's (scored apart when given).
+    """
+    rule = rule if isinstance(rule, Rule) else Rule.of(rule)
+    if min_delta is not None:
+        rule = replace(rule, min_delta=float(min_delta))
+    predicted = list(predicted)
+    mine = _own_score(test, predicted, candidate, metric)
+    mask = _checked_mask(new_token_mask, len(test))
+    if learned_nothing:
+        reason = f"learned nothing: {learned_nothing}"
+        decision = Decision(False, metric, mine, None, None, reason, rule, len(test))
+        record(published, decision)  # the alias does not move: no lock to take
+        return decision
     champion = champion_of(published.name)
     for _ in range(_ROUNDS):
-        decision = _judge(published, test, candidate, champion, metric=metric, min_delta=min_delta)
+        decision = _judge(
+            published, test, predicted, mine, champion, metric=metric, rule=rule, mask=mask
+        )
         with champion_lock(published.name, holder=f"version {published.version}"):
             now = champion_of(published.name)
             if now == champion:
