@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 import mlflow
 import pandas as pd
+from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, open_dict
 
@@ -105,7 +106,7 @@ def warm_source(cfg: DictConfig, registered: Sequence[str]) -> tuple[str, str]:
     return f"models:/{name}/{registered[-1]}", FROM_NEWEST
 
 
-def _learned(run) -> bool:
+def _learned(run: Run) -> bool:
     """The run's verdict; a run without the tag (before verdicts existed) counts as learned."""
     return run.data.tags.get(VERDICT_TAG) != LEARNED_NOTHING
 
