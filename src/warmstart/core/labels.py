@@ -9,6 +9,7 @@ text, the same identity the token remap uses for words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,44 @@ def learn_labels(values: Iterable[Any]) -> list[Any]:
 def label_names(labels: Sequence[Any]) -> list[str]:
     """The text of each label: its identity in a diff and its `p_<class>` column name."""
     return [str(label) for label in labels]
+
+
+# Metric names keep letters, digits (any script), `_`, `-` and `.`: MLflow also takes spaces,
+# `:` (not on Windows) and `/` (a path: `a//b` and `a/` are refused), none of them worth it.
+_UNSAFE = re.compile(r"[^\w.\-]+")
+_WORDS = {"&": " and ", "+": " plus ", "%": " pct ", "@": " at "}  # read better than `_`
+MAX_METRIC_NAME = 200  # MLflow's keys hold 250 characters; room for `test_precision_`
+
+
+def metric_safe_names(labels: Sequence[Any]) -> dict[Any, str]:
+    """Each label's name in metric keys (`precision_<name>`): `CULTURE & ARTS` ->
+    `CULTURE_and_ARTS`, `a/b?` -> `a_b`, a label MLflow takes as it is keeps its text.
+
+    Names never collide: a label already safe keeps its own name, and the others (by their
+    text, so the same labels always get the same names) take the first of `name`, `name_2`,
+    `name_3`, ... still free. Labels stay as written everywhere else (outputs, reports).
+    """
+    texts = {label: str(label) for label in labels}
+    wanted = {label: _safe(text) for label, text in texts.items()}
+    names = {label: text for label, text in texts.items() if wanted[label] == text}
+    taken = set(names.values())
+    for label in sorted((lab for lab in texts if lab not in names), key=texts.__getitem__):
+        name, n = wanted[label], 1
+        while name in taken:
+            n += 1
+            name = f"{wanted[label][: MAX_METRIC_NAME - len(str(n)) - 1]}_{n}"
+        names[label] = name
+        taken.add(name)
+    return {label: names[label] for label in labels}
+
+
+def _safe(text: str) -> str:
+    """`text` with each run of refused characters as one `_` (`&` and a few more as words)."""
+    if text and len(text) <= MAX_METRIC_NAME and not _UNSAFE.search(text):
+        return text  # `_private` stays `_private`
+    for sign, word in _WORDS.items():
+        text = text.replace(sign, word)
+    return _UNSAFE.sub("_", text).strip("_")[:MAX_METRIC_NAME] or "class"
 
 
 def encode(values: Iterable[Any], labels: Sequence[Any]) -> np.ndarray:

@@ -31,7 +31,7 @@ from mlflow.models import EvaluationResult, MetricThreshold, make_metric
 from mlflow.tracking import MlflowClient
 from sklearn import metrics as sk
 
-from warmstart.core.labels import label_kind, normalize
+from warmstart.core.labels import label_kind, metric_safe_names, normalize
 
 PREFIX = "test_"  # evaluated on the test split: test_accuracy_score, test_macro_f1, ...
 EVALUATION_DIR = "evaluation"  # where the logged model keeps a copy of the artifacts
@@ -83,18 +83,24 @@ def threshold(min_delta: float) -> MetricThreshold:
 
 
 def _per_class_metrics(classes: Sequence[Any]) -> list:
-    """precision/recall/F1 of each class, and macro F1, as MLflow extra metrics."""
+    """precision/recall/F1 of each class, and macro F1, as MLflow extra metrics.
+
+    A class's metrics are named by `metric_safe_names` (`precision_CULTURE_and_ARTS`): MLflow
+    refuses `&`, `?` and the like in a metric name, which used to fail the run after training.
+    """
+    names = metric_safe_names(classes)
 
     def one(kind: str, cls: Any):
         scorer = {"precision": sk.precision_score, "recall": sk.recall_score, "f1": sk.f1_score}
+        key = f"{kind}_{names[cls]}"
 
         def fn(predictions: pd.Series, targets: pd.Series) -> MetricValue:
             value = scorer[kind](
                 targets, predictions, labels=[cls], average="macro", zero_division=0
             )
-            return MetricValue(aggregate_results={f"{kind}_{cls}": float(value)})
+            return MetricValue(aggregate_results={key: float(value)})
 
-        return make_metric(eval_fn=fn, greater_is_better=True, name=f"{kind}_{cls}")
+        return make_metric(eval_fn=fn, greater_is_better=True, name=key)
 
     def macro(predictions: pd.Series, targets: pd.Series) -> MetricValue:
         return MetricValue(aggregate_results={"macro_f1": score("macro_f1", targets, predictions)})
