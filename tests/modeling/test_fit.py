@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from warmstart.core.errors import ConfigError
-from warmstart.modeling.fit import Arrays, fit, strategy
+from warmstart.modeling.fit import Arrays, auto_batch_size, batch_size_of, fit, strategy
 from warmstart.modeling.model import build_model
 
 MODEL = {"embedding_dim": 8, "hidden_units": 4}
@@ -48,3 +48,42 @@ def test_fit_under_a_configured_strategy_times_epochs_and_evaluates_test(name):
 def test_unknown_strategy_names_the_valid_ones():
     with pytest.raises(ConfigError, match="default, mirrored or multi_worker"):
         strategy({"strategy": "tpu_pod"})
+
+
+@pytest.mark.parametrize(
+    ("rows", "batch"), [(0, 16), (240, 16), (720, 16), (4000, 32), (9052, 128), (20000, 256)]
+)
+def test_auto_batch_size_gives_small_tables_tens_of_steps_and_large_ones_batches_of_256(
+    rows, batch
+):
+    assert auto_batch_size(rows) == batch
+    assert batch_size_of({"batch_size": "auto"}, rows) == batch
+    assert batch_size_of({"batch_size": 1024}, rows) == 1024
+
+
+def test_early_stopping_ends_training_and_keeps_the_best_epochs_weights():
+    """A rate so high the validation loss gets worse after the first epochs: training stops
+    `patience` epochs after the best one, and the model holds the best epoch's weights."""
+    train_cfg = {
+        "epochs": 30,
+        "batch_size": 16,
+        "learning_rate": 0.5,
+        "strategy": "default",
+        "early_stopping": {"enabled": True, "monitor": "val_loss", "patience": 2, "min_delta": 0},
+    }
+    model = build_model(vocab_size=50, sequence_length=12, model_cfg=MODEL)
+    val = arrays(64, 1)
+    result = fit(model, train=arrays(256, 0), val=val, test=None, train_cfg=train_cfg)
+    losses = result.history["val_loss"]
+    assert result.stopped_epoch == len(losses) - 1 < 29
+    assert result.best_epoch == int(np.argmin(losses))
+    assert result.stopped_epoch - result.best_epoch == 2
+    kept = model.evaluate(val.ids, val.labels, verbose=0, return_dict=True)["loss"]
+    assert kept == pytest.approx(min(losses), rel=1e-4)
+
+
+def test_without_early_stopping_every_epoch_trains_and_the_last_is_kept():
+    train_cfg = {"epochs": 3, "batch_size": 32, "learning_rate": 0.01, "strategy": "default"}
+    model = build_model(vocab_size=50, sequence_length=12, model_cfg=MODEL)
+    result = fit(model, train=arrays(128, 0), val=arrays(32, 1), test=None, train_cfg=train_cfg)
+    assert result.best_epoch == result.stopped_epoch == 2 and result.batch_size == 32
