@@ -267,8 +267,17 @@ def test_a_model_that_learned_nothing_is_rejected_even_as_the_first_version(trac
 def test_a_better_model_that_learned_nothing_leaves_the_champion_where_it_is(tracking, champion):
     published = candidate_version(champion)
     decision = promote(published, CANDIDATES["clearly_better"], learned_nothing="1 step per epoch")
-    assert not decision.promoted and decision.interval is None
+    assert not decision.promoted and not decision.learned
+    assert decision.interval is not None and decision.interval.low > 0  # the rule would promote
     assert champion_now(champion) == "1"
+    tags = MlflowClient().get_model_version(champion, published.version).tags
+    assert tags["warmstart.promotion"] == "rejected"
+    assert tags["warmstart.promotion.reason"] == "learned nothing: 1 step per epoch"
+    assert tags["warmstart.promotion.champion_version"] == "1"  # compared, as evidence
+    assert decision.sentence().startswith(
+        "Rejected, champion unchanged (learned nothing: 1 step per epoch): accuracy 0.9500 "
+        "against champion v1's 0.9000 on 2,000 test texts; difference +0.0500, 95% interval ["
+    )
 
 
 def test_predictions_that_are_not_the_evaluated_ones_are_refused_before_any_call():

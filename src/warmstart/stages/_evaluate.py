@@ -189,6 +189,7 @@ def assess(
         metric=metric,
         min_delta=min_delta,
         rule=cfg["registry"].get("promotion"),
+        learned_nothing=verdict.line() if verdict else None,
     )
     describe(published, decision, {**(facts or {}), **baseline_facts(baseline)})
     mlflow.log_metric("evaluation_seconds", time.perf_counter() - start)

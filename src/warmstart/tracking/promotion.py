@@ -12,7 +12,8 @@ promotes noise: on a few thousand texts two equal models differ by a point eithe
 The decision and its evidence (rule, both scores, interval, texts, the new-token slice) are
 tagged on the run and the version. A rejected version stays registered (it is evidence)
 without `champion`; `current` always names the newest. A version that learned nothing is
-rejected without a comparison, even as a model's first version (which then has no champion).
+rejected whatever the comparison says (it is still compared with a champion, as evidence),
+even as a model's first version (which then has no champion).
 
 Concurrent promotions of one model (two update jobs finishing together) are made safe by
 compare-and-set: the champion is scored outside any lock (seconds), then, holding the champion
@@ -147,8 +148,9 @@ class Decision:
     reason: str
     rule: Rule
     texts: int
-    interval: PairedInterval | None = None  # None: nothing compared (first, learned nothing)
+    interval: PairedInterval | None = None  # None: nothing compared (no champion)
     slice: SliceScores | None = None
+    learned: bool = True  # False: rejected whatever the comparison says (`reason` says why)
 
     @property
     def word(self) -> str:
@@ -196,6 +198,7 @@ class Decision:
         return {
             "decision": self.word,
             "promoted": self.promoted,
+            "learned": self.learned,
             "rule": self.rule.name,
             "metric": self.metric,
             "score": float(self.score),
@@ -226,17 +229,20 @@ class Decision:
             return f"Rejected ({self.metric} {self.score:.4f}): {self.reason.rstrip('.')}."
         interval = self.interval
         verdict = "Promoted to champion" if self.promoted else "Rejected, champion unchanged"
+        verdict += f" ({self.rule.words if self.learned else self.reason.rstrip('.')})"
         bounds = (
             f"{interval.confidence * 100:g}% interval [{interval.low:+.4f}, {interval.high:+.4f}]"
         )
-        if self.rule.name == "point":
+        if not self.learned:
+            test = bounds  # the rule was not asked
+        elif self.rule.name == "point":
             word = "at least" if self.promoted else "below"
             test = f"{word} min_delta {self.rule.min_delta:g} ({bounds})"
         else:
             floor = -self.rule.margin if self.rule.name == "non_inferior" else 0.0
             test = f"{bounds} {'above' if self.promoted else 'not above'} {floor + 0.0:g}"
         text = (
-            f"{verdict} ({self.rule.words}): {self.metric} {self.score:.4f} against champion "
+            f"{verdict}: {self.metric} {self.score:.4f} against champion "
             f"v{self.champion_version}'s {self.champion_score:.4f} on {self.texts:,} test "
             f"texts; difference {interval.difference:+.4f}, {test}."
         )
@@ -342,10 +348,15 @@ def _judge(
     metric: str,
     rule: Rule,
     mask: np.ndarray | None,
+    learned_nothing: str | None,
 ) -> Decision:
-    """The decision against `champion`, both scored on `test` (paired, by `rule`)."""
+    """The decision against `champion`, both scored on `test` (paired, by `rule`); a model
+    that learned nothing is compared (evidence) but rejected whatever the rule says."""
     texts = len(test)
+    nothing = f"learned nothing: {learned_nothing}" if learned_nothing else None
     if champion is None or champion == published.version:
+        if nothing:
+            return Decision(False, metric, mine, None, None, nothing, rule, texts, learned=False)
         return Decision(True, metric, mine, None, None, "first version of the model", rule, texts)
     theirs = champion_predictions(published.name, champion, test)
     truth, predicted, theirs = _same_kind(test["label"].tolist(), predicted, theirs)
@@ -358,10 +369,20 @@ def _judge(
         resamples=rule.resamples,
         seed=rule.seed,
     )
-    promoted, reason = passes(rule, interval)
+    promoted, reason = (False, nothing) if nothing else passes(rule, interval)
     found = None if mask is None else _slice(mask, truth, predicted, theirs)
     return Decision(
-        promoted, metric, mine, champion, interval.champion, reason, rule, texts, interval, found
+        promoted,
+        metric,
+        mine,
+        champion,
+        interval.champion,
+        reason,
+        rule,
+        texts,
+        interval,
+        found,
+        learned=nothing is None,
     )
 
 
@@ -413,8 +434,9 @@ def decide(
     `predicted` is the candidate's `label` column for `test` (same order); `rule` a `Rule` or
     the `registry.promotion` mapping; `min_delta`, when given, replaces the rule's (as
     `promotion_metric` returns it); `learned_nothing` the verdict's reason when training
-    learned nothing (then rejected, uncompared); `new_token_mask` marks the test texts with a
-    token the candidate's vocabulary added over the champion's (scored apart when given).
+    learned nothing (then rejected, even as the first version, though still compared with a
+    champion as evidence); `new_token_mask` marks the test texts holding a token the
+    candidate's vocabulary added over the champion's (both scored on them apart).
     """
     rule = rule if isinstance(rule, Rule) else Rule.of(rule)
     if min_delta is not None:
@@ -422,15 +444,18 @@ def decide(
     predicted = list(predicted)
     mine = _own_score(test, predicted, candidate, metric)
     mask = _checked_mask(new_token_mask, len(test))
-    if learned_nothing:
-        reason = f"learned nothing: {learned_nothing}"
-        decision = Decision(False, metric, mine, None, None, reason, rule, len(test))
-        record(published, decision)  # the alias does not move: no lock to take
-        return decision
     champion = champion_of(published.name)
     for _ in range(_ROUNDS):
         decision = _judge(
-            published, test, predicted, mine, champion, metric=metric, rule=rule, mask=mask
+            published,
+            test,
+            predicted,
+            mine,
+            champion,
+            metric=metric,
+            rule=rule,
+            mask=mask,
+            learned_nothing=learned_nothing,
         )
         with champion_lock(published.name, holder=f"version {published.version}"):
             now = champion_of(published.name)
