@@ -165,7 +165,8 @@ def _drifting_table(path: Path) -> None:
 @pytest.fixture(scope="module")
 def continual_files(mlflow_server: Server, tmp_path_factory) -> Iterator[dict]:
     """`experiment=[own_data,continual]` over a 3-month table: a base on January, then two
-    steps of the last two months each (update.history=last_2)."""
+    steps of the last two months each (update.history=last_2). The base is given a learning
+    rate too small to learn anything, so it is not promoted and the model has no champion."""
     name = f"continual-files-{uuid.uuid4().hex[:8]}"
     table = tmp_path_factory.mktemp("continual") / "reviews.csv"
     _drifting_table(table)
@@ -178,7 +179,7 @@ def continual_files(mlflow_server: Server, tmp_path_factory) -> Iterator[dict]:
             )  # fmt: skip
 
         connect(cfg())
-        rows = update.run(cfg())
+        rows = update.run(cfg("base.train.learning_rate=1e-7"))
         yield {"name": name, "rows": rows, "cfg": cfg, "client": MlflowClient()}
 
 
@@ -199,7 +200,9 @@ def test_own_data_and_continual_step_through_time_windows_of_ones_table(continua
     base_version = client.get_model_version(name, "1")
     base = client.get_run(base_version.run_id)
     assert base.data.params["data.training_rows"] == "64"  # January only: 100 rows - 20% - 20%
-    # Each step continues from the champion, or from the newest version while there is none.
+    assert base.data.tags["warmstart.verdict"] == "learned_nothing"
+    # Such a base is not promoted (tracking.promotion), so there is no champion: each step
+    # continues from the champion, or from the newest version of the run while there is none.
     champion = "1" if base_version.tags["warmstart.promotion"] == "promoted" else None
     newest = "1"
     for row, (since, until) in zip(rows, bounds, strict=True):
