@@ -180,17 +180,18 @@ def assess(
     if published is None:
         mlflow.log_metric("evaluation_seconds", time.perf_counter() - start)
         return Assessed(evaluation, baseline)
-    metric, min_delta = promotion_metric(cfg["registry"], list(data.labels))
+    metric, _ = promotion_metric(cfg["registry"], list(data.labels))
     decision = decide(
         published,
         data.splits.test,
         evaluation,
         predicted=predicted["label"].tolist(),
         metric=metric,
-        min_delta=min_delta,
         rule=cfg["registry"].get("promotion"),
         learned_nothing=verdict.line() if verdict else None,
+        new_token_mask=None if added_tokens is None else new_token_mask(data, added_tokens),
     )
+    mlflow.log_dict(decision.to_dict(), "promotion/decision.json")
     describe(published, decision, {**(facts or {}), **baseline_facts(baseline)})
     mlflow.log_metric("evaluation_seconds", time.perf_counter() - start)
     print(f"{published.name} v{published.version}: {decision.sentence()}")

@@ -86,7 +86,7 @@ CHECKED_TOKEN_TAG = "warmstart.checked_token"
 
 # Learned-nothing and similar warnings a stage prints, kept on its run.
 WARNING_TAG = "warmstart.warning"
-# Did training learn? `learned` or `learned_nothing` (modeling.verdict), on every trained run.
+# Did training learn? `learned` or `learned_nothing` (core.verdict), on every trained run.
 VERDICT_TAG = "warmstart.verdict"
 LEARNED, LEARNED_NOTHING = "learned", "learned_nothing"
 
