@@ -15,7 +15,22 @@ def test_default_is_the_embedded_corpus_with_a_drift_between_base_and_update():
     assert cfg.data.name == "synthetic"
     base = with_overlay(cfg, "base")
     assert base.data.generation == 0 and cfg.data.generation == 1
-    assert base.vocab.max_tokens == 10000 and cfg.vocab.max_tokens == 10200
+    # Each stage learns its vocabulary and sequence length from its own training rows.
+    assert base.vocab.max_tokens == cfg.vocab.max_tokens == "auto"
+    assert base.vocab.sequence_length == cfg.vocab.sequence_length == "auto"
+
+
+def test_defaults_learn_on_small_tables_and_the_seed_tutorial_keeps_the_tutorials_settings():
+    train = compose_config("data=files", "data.path=t.csv").train
+    assert train.batch_size == "auto" and train.learning_rate == 0.005
+    assert train.early_stopping.enabled and train.early_stopping.monitor == "val_loss"
+    assert compose_config("data=files", "data.path=t.csv").model.mask_padding
+    tutorial = compose_config("experiment=seed_tutorial")
+    assert (tutorial.train.epochs, tutorial.train.batch_size) == (15, 1024)
+    assert tutorial.train.learning_rate == 0.001 and not tutorial.train.early_stopping.enabled
+    assert tutorial.model.embedding_dim == 16 and not tutorial.model.mask_padding
+    assert (tutorial.vocab.max_tokens, tutorial.vocab.sequence_length) == (10200, 100)
+    assert with_overlay(tutorial, "base").vocab.max_tokens == 10000
 
 
 def test_default_store_is_an_absolute_sqlite_uri_at_the_project_root():
@@ -49,8 +64,9 @@ def test_overlay_with_an_unknown_key_is_an_error_naming_the_key():
 
 def test_flatten_gives_dotted_keys_and_no_hydra_node():
     flat = flatten(compose_config())
-    assert flat["train.epochs"] == 15
-    assert flat["vocab.max_tokens"] == 10200
+    assert flat["train.epochs"] == 20
+    assert flat["train.early_stopping.patience"] == 2
+    assert flat["vocab.max_tokens"] == "auto"
     assert not any(key.startswith("hydra") for key in flat)
 
 
@@ -74,7 +90,7 @@ def test_yaml_artifact_never_holds_a_credential():
     cfg = compose_config("tracking.uri=http://bob:pa55word@127.0.0.1:5000")
     text = to_yaml(cfg)
     assert "pa55word" not in text and "***@127.0.0.1" in text
-    assert OmegaConf.create(text).train.epochs == 15
+    assert OmegaConf.create(text).train.epochs == 20
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,8 @@ def test_unknown_key_fails_at_composition(overrides, key, schema):
         ("train.epochs=2.5", "'2.5'", "Integer"),
         ("seed=abc", "'abc'", "Integer"),
         ("train.learning_rate=fast", "'fast'", "Float"),
-        ("base.vocab.max_tokens=lots", "'lots'", "Integer"),
+        ("base.train.epochs=lots", "'lots'", "Integer"),
+        ("train.early_stopping.patience=long", "'long'", "Integer"),
         ("base.data.n_train=many", "'many'", "Integer"),
     ],
 )
@@ -112,7 +113,11 @@ def _every_base_key(cfg) -> list[str]:
     for group, (schema, node) in groups.items():
         for key in schema.__dataclass_fields__:
             value = node[key]
-            out.append(f"base.{group}.{key}=" + ("null" if value is None else f"'{value}'"))
+            nested = value.items() if hasattr(value, "items") else [(None, value)]
+            for inner, leaf in nested:  # train.early_stopping.* are set key by key
+                name = f"base.{group}.{key}" + (f".{inner}" if inner else "")
+                shown = f"'{leaf}'" if isinstance(leaf, str) else str(leaf).lower()
+                out.append(f"{name}=" + ("null" if leaf is None else shown))
     return out
 
 
