@@ -218,7 +218,7 @@ def craft_bad_sources(good_uri: str, bad: str, tmp: Path, server_root: Path) -> 
         "no_embedding_file": lambda: ours(omit=[EMBEDDING]),
         "tampered_embedding": lambda: ours(),
         "vocabulary_longer_than_matrix": lambda: ours(embedding=matrix[:-5]),
-        "dim_8_for_head_16": lambda: ours(embedding=matrix[:, :8].copy()),
+        "dim_8_for_head_64": lambda: ours(embedding=matrix[:, :8].copy()),
         "nan_in_matrix": lambda: ours(embedding=poisoned(np.nan)),
         "inf_in_matrix": lambda: ours(embedding=poisoned(np.inf)),
         "duplicate_tokens": lambda: ours(vocabulary=duplicated),

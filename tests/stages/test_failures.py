@@ -47,7 +47,7 @@ CASES: dict[str, tuple[type[WarmstartError], str]] = {
     "no_embedding_file": (RegistryError, "has no embedding.npy"),
     "tampered_embedding": (RegistryError, "altered after publishing"),
     "vocabulary_longer_than_matrix": (RemapError, "tokens but base_embeddings has"),
-    "dim_8_for_head_16": (RemapError, "expects 16-dimensional token vectors"),
+    "dim_8_for_head_64": (RemapError, "expects 64-dimensional token vectors"),
     "nan_in_matrix": (RemapError, "NaN/inf"),
     "inf_in_matrix": (RemapError, "NaN/inf"),
     "duplicate_tokens": (RegistryError, "duplicated token"),
@@ -254,6 +254,7 @@ def test_server_restart_during_training_loses_no_epoch_metric(base: dict, tmp_pa
     overrides = [
         SMOKE,
         f"train.epochs={epochs}",
+        "train.early_stopping.enabled=false",  # every one of the 40 epochs is trained
         "reuse=false",
         f"registry.model_name={name}",
         f"paths.cache_dir={base['cache']}",

@@ -114,7 +114,8 @@ def test_source_resolves_by_version_alias_model_id_and_run(pipeline_run, form, t
     }[form]
     source = resolve_source(uri, tmp_path)
     assert source.model_id == model_id_of(base_v)
-    assert source.embedding.shape == (len(source.vocabulary), 16)
+    dim = pipeline_run["cfg"].model.embedding_dim
+    assert source.embedding.shape == (len(source.vocabulary), dim)
     assert source.vocabulary[:2] == ["", "[UNK]"]
 
 

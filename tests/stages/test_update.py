@@ -131,10 +131,13 @@ def test_learning_nothing_is_reported_not_hidden(chain, data_cache, capsys):
         cache_dir=data_cache,
     )  # fmt: skip
     run_id = cold_start.run(cfg)
-    line = chain["client"].get_run(run_id).data.tags["warmstart.warning"]
+    run = chain["client"].get_run(run_id)
+    line = run.data.tags["warmstart.warning"]
     assert "train.batch_size" in line and "train.epochs" in line
+    assert "1 epoch(s) of 1 step(s) at batch 1024" in line
+    assert run.data.tags["warmstart.verdict"] == "learned_nothing"
     printed = [x for x in capsys.readouterr().out.splitlines() if x.startswith("warning:")]
-    assert printed == [f"warning: {line}"]
+    assert printed == [f"warning: {reason}" for reason in line.split(" | ")]
 
 
 FILES = (
