@@ -238,3 +238,31 @@ def test_warm_start_resumes_where_the_base_left_off_and_cold_starts_over(pipelin
         return next(p.value for p in history if p.step == 0)
 
     assert first_epoch("warm") > first_epoch("cold") + 0.1
+
+
+def test_an_identical_rerun_registers_nothing_and_moves_no_alias(pipeline_run):
+    """`make run` twice, or a sweep job repeated: the base and the warm start are reused (same
+    resolved config, data, code and source), so the registry does not churn and `champion`
+    does not move on a tie with itself."""
+    from mlflow_fixtures import tracking_env, versions_of
+
+    from warmstart.stages import pipeline
+    from warmstart.tracking.version_format import REUSED_FROM_TAG
+
+    client, first = pipeline_run["client"], pipeline_run["ids"]
+    aliases = {a: client.get_model_version_by_alias("pipeline-test", a).version
+               for a in ("champion", "current", "warm", "base")}  # fmt: skip
+    before = versions_of("pipeline-test")
+    with tracking_env(mlflow.get_tracking_uri(), "pipeline-test"):
+        again = pipeline.run(pipeline_run["cfg"])
+    assert versions_of("pipeline-test") == before
+    assert {a: client.get_model_version_by_alias("pipeline-test", a).version
+            for a in aliases} == aliases  # fmt: skip
+    # The stages hand on the runs they reused; their own runs point at them.
+    assert (again["base"], again["warm"]) == (first["base"], first["warm"])
+    children = client.search_runs(
+        [pipeline_run["runs"]["pipeline"].info.experiment_id],
+        f"tags.`mlflow.parentRunId` = '{again['pipeline']}'",
+    )
+    reused = {r.data.tags.get(STAGE_TAG): r.data.tags.get(REUSED_FROM_TAG) for r in children}
+    assert reused["train_base"] == first["base"] and reused["warm_start"] == first["warm"]
