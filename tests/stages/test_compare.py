@@ -15,6 +15,8 @@ def test_summary_counts_epochs_and_seconds_until_the_cold_final_accuracy():
             "val_accuracy": [0.80, 0.84, 0.86],
             "epoch_seconds": [2.0, 1.0, 1.0],
             "test_accuracy": [0.85],
+            "test_macro_f1": [0.84],
+            "baseline_test_macro_f1": [0.9],
         },
         "cold": {"val_accuracy": [0.50, 0.70, 0.84], "epoch_seconds": [1.5, 1.0, 1.0]},
     }
@@ -26,6 +28,8 @@ def test_summary_counts_epochs_and_seconds_until_the_cold_final_accuracy():
     assert table.loc["cold", "epochs_to_cold_final"] == 3
     assert table.loc["warm", "test_accuracy"] == 0.85
     assert math.isnan(table.loc["cold", "test_accuracy"])
+    assert table.loc["warm", "test_macro_f1"] == 0.84
+    assert table.loc["warm", "baseline_test_macro_f1"] == 0.9
 
 
 def test_a_run_that_never_reaches_the_target_has_no_epoch_count():

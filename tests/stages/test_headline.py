@@ -23,6 +23,19 @@ def test_the_pipeline_parent_carries_the_headline_metrics(pipeline_run):
     )
 
 
+def test_the_headline_sets_both_test_scores_beside_the_tfidf_baseline(pipeline_run):
+    """A user sees at once whether the neural model earns its keep: the parent shows warm's
+    and cold's test macro-F1 beside the baseline's, fitted on the same split."""
+    runs = pipeline_run["runs"]
+    metrics = runs["pipeline"].data.metrics
+    for role in ("warm", "cold"):
+        assert metrics[f"{role}_test_macro_f1"] == runs[role].data.metrics["test_macro_f1"]
+    baseline = metrics["baseline_test_macro_f1"]
+    assert baseline == runs["cold"].data.metrics["baseline_test_macro_f1"]
+    assert baseline == runs["warm"].data.metrics["baseline_test_macro_f1"]  # the same split
+    assert 0.5 < baseline <= 1.0
+
+
 def test_runs_are_named_for_what_they_are_and_the_first_version_is_champion(pipeline_run):
     client, runs = pipeline_run["client"], pipeline_run["runs"]
     # The versions these runs registered (later tests may move the aliases on).

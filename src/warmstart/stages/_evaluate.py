@@ -194,5 +194,8 @@ def assess(
     mlflow.log_dict(decision.to_dict(), "promotion/decision.json")
     describe(published, decision, {**(facts or {}), **baseline_facts(baseline)})
     mlflow.log_metric("evaluation_seconds", time.perf_counter() - start)
-    print(f"{published.name} v{published.version}: {decision.sentence()}")
+    print(
+        f"{published.name} v{published.version}: {decision.sentence()} TF-IDF baseline: "
+        f"{metric} {baseline.macro_f1 if metric == 'macro_f1' else baseline.accuracy:.4f}."
+    )
     return Assessed(evaluation, baseline, decision)

@@ -24,6 +24,8 @@ from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import COMPARE, ROLE_STAGES, STAGE_TAG, compare_run_tag
 
 ROLES = tuple(ROLE_STAGES)  # base, warm, cold
+# Test scores in the summary: the run's own, and the TF-IDF baseline's on the same texts.
+TEST_KEYS = ("test_accuracy", "test_macro_f1", "baseline_test_macro_f1")
 
 
 def history(run_id: str, key: str) -> list[float]:
@@ -52,9 +54,7 @@ def summarize(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> pd.DataFra
                 "epoch1_val_accuracy": float(val[0]),
                 "best_val_accuracy": float(val.max()),
                 "final_val_accuracy": float(val[-1]),
-                "test_accuracy": float(curve["test_accuracy"][-1])
-                if curve.get("test_accuracy")
-                else np.nan,
+                **{key: float(curve[key][-1]) if curve.get(key) else np.nan for key in TEST_KEYS},
                 "cold_final_val_accuracy": target,
                 "epochs_to_cold_final": None if first is None else first + 1,
                 "seconds_to_cold_final": None if first is None else float(seconds[first]),
@@ -65,13 +65,19 @@ def summarize(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> pd.DataFra
 
 def headline(table: pd.DataFrame) -> list[Metric]:
     """Warm against cold for the pipeline's parent run: epoch-1 and final val accuracy, the
-    epoch-1 gap, and the epochs warm saved reaching the cold run's final val accuracy."""
+    epoch-1 gap, the epochs warm saved reaching the cold run's final val accuracy, and both
+    test macro-F1s beside the TF-IDF baseline's (does the neural model earn its keep?)."""
     rows = table.set_index("run")
     values: dict[str, float] = {}
     for role in ("warm", "cold"):
         if role in rows.index:
             values[f"{role}_epoch1_val_accuracy"] = float(rows.loc[role, "epoch1_val_accuracy"])
             values[f"{role}_final_val_accuracy"] = float(rows.loc[role, "final_val_accuracy"])
+            if pd.notna(rows.loc[role, "test_macro_f1"]):
+                values[f"{role}_test_macro_f1"] = float(rows.loc[role, "test_macro_f1"])
+    baseline = rows.get("baseline_test_macro_f1", pd.Series(dtype=float)).dropna()
+    if len(baseline):
+        values["baseline_test_macro_f1"] = float(baseline.iloc[-1])
     if {"warm", "cold"} <= set(rows.index):
         values["epoch1_gap"] = (
             values["warm_epoch1_val_accuracy"] - values["cold_epoch1_val_accuracy"]
@@ -145,7 +151,7 @@ def run(
     curves = {
         role: {
             key: history(run_id, key)
-            for key in ("val_accuracy", "accuracy", "epoch_seconds", "test_accuracy")
+            for key in ("val_accuracy", "accuracy", "epoch_seconds", *TEST_KEYS)
         }
         for role, run_id in ids.items()
     }
