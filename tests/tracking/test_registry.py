@@ -151,3 +151,31 @@ def test_racing_alias_writes_all_succeed_and_the_alias_names_one_of_them(
         assert not [r for r in results if isinstance(r, Exception)], results
         for alias in ("warm", "current"):
             assert client.get_model_version_by_alias(name, alias).version in versions
+
+
+def test_a_version_whose_assessment_fails_is_withdrawn_and_one_that_passes_takes_its_aliases(
+    tracking: Server,
+) -> None:
+    """Registered first, evaluated and judged after: a failure there (the evaluator refusing
+    a metric name, the server going away) deletes the version, so a FAILED run leaves none
+    behind; success gives it `base`/`current` only then."""
+    from warmstart.tracking.publish import kept_if_assessed
+
+    name = f"assessed-{uuid.uuid4().hex[:6]}"
+    connect(compose_config())
+    client = MlflowClient()
+    model = tiny_model()
+    with mlflow.start_run():
+        kept = publish_model(model, VOCAB, matrix_of(model), sequence_length=8,
+                             registered_name=name, aliases=())  # fmt: skip
+        with kept_if_assessed(kept, aliases=("base", "current")):
+            assert versions_of(name) == ["1"]
+    assert client.get_model_version_by_alias(name, "current").version == "1"
+    with mlflow.start_run(), pytest.raises(RuntimeError, match="evaluation broke"):
+        failed = publish_model(model, VOCAB, matrix_of(model), sequence_length=8,
+                               registered_name=name, aliases=())  # fmt: skip
+        with kept_if_assessed(failed, aliases=("base", "current")):
+            assert versions_of(name) == ["1", "2"]
+            raise RuntimeError("evaluation broke")
+    assert versions_of(name) == ["1"]
+    assert client.get_model_version_by_alias(name, "current").version == "1"
