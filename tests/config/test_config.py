@@ -28,7 +28,8 @@ def test_defaults_learn_on_small_tables_and_the_seed_tutorial_keeps_the_tutorial
     tutorial = compose_config("experiment=seed_tutorial")
     assert (tutorial.train.epochs, tutorial.train.batch_size) == (15, 1024)
     assert tutorial.train.learning_rate == 0.001 and not tutorial.train.early_stopping.enabled
-    assert tutorial.model.embedding_dim == 16 and not tutorial.model.mask_padding
+    assert tutorial.model.embedding_dim == tutorial.model.hidden_units == 16
+    assert not tutorial.model.mask_padding
     assert (tutorial.vocab.max_tokens, tutorial.vocab.sequence_length) == (10200, 100)
     assert with_overlay(tutorial, "base").vocab.max_tokens == 10000
 
