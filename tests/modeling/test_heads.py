@@ -123,3 +123,11 @@ def test_family_settings_are_checked_before_training():
     for family, bad, fix in cases:
         with pytest.raises(ConfigError, match=fix):
             validate(compose_config(f"model={family}", bad))
+
+
+@pytest.mark.parametrize(("classes", "units"), [(2, 16), (4, 16), (20, 80), (40, 128)])
+def test_auto_hidden_units_grow_with_the_classes(classes, units):
+    """16 units before 20 logits is a bottleneck; two classes keep the tutorial's 16."""
+    cfg = family_cfg("tutorial", "model.hidden_units=auto")
+    model = build_model(vocab_size=30, sequence_length=6, model_cfg=cfg, num_classes=classes)
+    assert head_of(model).get_layer("hidden").units == units

@@ -91,7 +91,7 @@ class ModelSchema:
 
     family: str = "tutorial"
     embedding_dim: int = MISSING
-    hidden_units: int = MISSING
+    hidden_units: Any = MISSING  # int, or "auto": from the number of classes
     mask_padding: bool = MISSING
 
 
