@@ -35,9 +35,7 @@ from warmstart.tracking.version_format import (
 )
 
 
-def judge_training(
-    model: keras.Model, data: Prepared, result: FitResult, train_cfg: Mapping
-) -> Verdict:
+def judge_training(model: keras.Model, data: Prepared, result: FitResult) -> Verdict:
     """Did the model learn? (core.verdict, on the validation texts.) Logs the evidence as
     metrics and the tag `warmstart.verdict`; each reason is one `warning:` line and goes into
     `warmstart.warning`. A model that learned nothing is never promoted (tracking.promotion)."""

@@ -95,5 +95,5 @@ def train_tracked(
     mlflow.log_metrics(
         {**result.test, "best_epoch": result.best_epoch, "stopped_epoch": result.stopped_epoch}
     )
-    result.verdict = judge_training(model, data, result, cfg["train"])
+    result.verdict = judge_training(model, data, result)
     return result
