@@ -30,8 +30,8 @@ from mlflow_fixtures import Server, tracking_env
 from warmstart.core.errors import ConfigError
 from warmstart.core.paired_test import PairedInterval
 from warmstart.tracking import promotion
+from warmstart.tracking.decision import Decision, Rule, SliceScores, passes
 from warmstart.tracking.evaluation import Evaluation, result_of
-from warmstart.tracking.promotion import Decision, Rule, SliceScores, passes
 from warmstart.tracking.version_format import Published
 
 N = 2000

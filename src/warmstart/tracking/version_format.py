@@ -100,11 +100,29 @@ PROMOTION_SCORE_TAG = "warmstart.promotion.score"
 PROMOTION_CHAMPION_SCORE_TAG = "warmstart.promotion.champion_score"
 PROMOTION_CHAMPION_VERSION_TAG = "warmstart.promotion.champion_version"
 PROMOTION_REASON_TAG = "warmstart.promotion.reason"
+# The evidence beside the decision: the rule, the texts compared, the paired interval.
+PROMOTION_RULE_TAG = "warmstart.promotion.rule"
+PROMOTION_TEXTS_TAG = "warmstart.promotion.texts"
+PROMOTION_DIFFERENCE_TAG = "warmstart.promotion.difference"
+PROMOTION_INTERVAL_LOW_TAG = "warmstart.promotion.interval_low"
+PROMOTION_INTERVAL_HIGH_TAG = "warmstart.promotion.interval_high"
+PROMOTION_CONFIDENCE_TAG = "warmstart.promotion.confidence"
+PROMOTION_RESAMPLES_TAG = "warmstart.promotion.resamples"
+PROMOTION_SEED_TAG = "warmstart.promotion.seed"
+PROMOTION_MARGIN_TAG = "warmstart.promotion.margin"  # rule non_inferior only
+PROMOTION_MIN_DELTA_TAG = "warmstart.promotion.min_delta"  # rule point only
+# Both models on the new-token slice (`warmstart.promotion.slice.texts`, `.slice.accuracy`).
+PROMOTION_SLICE_TAG = "warmstart.promotion.slice"
 
 
 def champion_lock_model(name: str) -> str:
     """The registered model that exists only while a promotion moves `champion` of `name`."""
     return f"{name}.champion-lock"
+
+
+def promotion_slice_tag(score: str) -> str:
+    """The tag holding one score of the new-token slice (`warmstart.promotion.slice.texts`)."""
+    return f"{PROMOTION_SLICE_TAG}.{score}"
 
 
 def remap_count_tag(count: str) -> str:
