@@ -11,7 +11,8 @@ from compose import compose_config
 from mlflow.tracking import MlflowClient
 
 from warmstart.config import PROJECT_ROOT, validate
-from warmstart.config.validation import TIME_FORMS, check_data
+from warmstart.config.time_bounds import TIME_FORMS
+from warmstart.config.validation import check_data
 from warmstart.core.errors import ConfigError
 
 PRESETS = sorted(p.stem for p in (PROJECT_ROOT / "conf" / "experiment").glob("*.yaml"))

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from warmstart.config.validation import (
+from warmstart.config.time_bounds import (
     TIME_FORMAT_FIX,
     check_time_bound,
     parse_times,
