@@ -48,7 +48,7 @@ RULES = [
     (("vocab.sequence_length=0",), "vocab.sequence_length=0", "must be auto or an integer >= 1"),
     (("vocab.max_tokens=lots",), "vocab.max_tokens='lots'", "must be auto or an integer >= 1"),
     (("model.embedding_dim=0",), "model.embedding_dim=0", "must be an integer >= 1"),
-    (("model.hidden_units=-4",), "model.hidden_units=-4", "must be an integer >= 1"),
+    (("model.hidden_units=-4",), "model.hidden_units=-4", "must be auto or an integer >= 1"),
     (("train.epochs=0",), "train.epochs=0", "must be an integer >= 1"),
     (("train.batch_size=-1",), "train.batch_size=-1", "must be auto or an integer >= 1"),
     (("train.learning_rate=0",), "train.learning_rate=0.0", "must be a positive number"),

@@ -104,7 +104,7 @@ def check_model(model: Mapping[str, Any], where: str = "model") -> None:
     family = str(model.get("family", "tutorial"))
     check_one_of(model, where, "family", MODEL_FAMILIES, "model=" + ", model=".join(MODEL_FAMILIES))
     check_integer(model, where, "embedding_dim", 1)
-    check_integer(model, where, "hidden_units", 1)
+    _integer_or_auto(model, where, "hidden_units", 1)
     if family == "cnn":
         check_integer(model, where, "filters", 1)
         check_integer(model, where, "kernel_size", 1)
