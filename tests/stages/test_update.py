@@ -28,7 +28,7 @@ from mlflow_fixtures import Server, free_port, tracking_env
 
 from warmstart.config import validate
 from warmstart.core.errors import ConfigError, DataError
-from warmstart.data.windows import TimeWindow
+from warmstart.data.windows import TimeWindow, history_window
 from warmstart.stages import _continual as update_report
 from warmstart.stages import cold_start, train_base, update
 from warmstart.tracking.connection import connect
@@ -294,7 +294,7 @@ MONTHS = [
 )
 def test_history_chooses_the_windows_a_step_trains_on(history, months):
     """Months (since, until) of each step's rows; the last window is open-ended."""
-    steps = [update.training_window(MONTHS, k + 1, history) for k in range(3)]
+    steps = [history_window(MONTHS, k + 1, history) for k in range(3)]
     day = "2024-{:02d}-01".format
     assert [(w.since, w.until) for w in steps] == [
         (day(a), None if b is None else day(b)) for a, b in months

@@ -12,13 +12,13 @@ ISO 8601 or `data.time_format`), so they read back through the ordinary
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from warmstart.config.validation import check_update
+from warmstart.config.validation import check_update, history_length
 from warmstart.core.errors import ConfigError, DataError
 from warmstart.data.paths import user_path
 from warmstart.data.settings import setting
@@ -91,3 +91,12 @@ def successive_windows(
             "update.steps, or set update.period to a finer period (Y, Q, M, W, D or null)"
         )
     return windows[: steps + 1]
+
+
+def history_window(windows: Sequence[TimeWindow], index: int, history: str) -> TimeWindow:
+    """The rows the step whose newest window is `windows[index]` trains on (`update.history`):
+    that window alone, the last N ending at it, or all from window 0. Windows are contiguous
+    (each ends where the next begins), so a span of them is one since/until."""
+    length = history_length(history)
+    first = 0 if length is None else max(0, index - length + 1)
+    return TimeWindow(windows[index].label, windows[first].since, windows[index].until)

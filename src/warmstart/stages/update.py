@@ -25,9 +25,8 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, open_dict
 
-from warmstart.config.validation import history_length
 from warmstart.core.errors import ConfigError
-from warmstart.data.windows import TimeWindow, successive_windows
+from warmstart.data.windows import TimeWindow, history_window, successive_windows
 from warmstart.stages import cold_start, train_base, vocab_diff, warm_start
 from warmstart.stages._continual import log_continual
 from warmstart.stages._entry import hydra_app
@@ -73,15 +72,6 @@ class Step:
     # Only for a promoted warm model that learned, against a cold one that learned: anything
     # else saved no time worth the name.
     seconds_saved: float | None
-
-
-def training_window(windows: Sequence[TimeWindow], index: int, history: str) -> TimeWindow:
-    """The rows the step whose newest window is `windows[index]` trains on (`update.history`):
-    that window alone, the last N ending at it, or all from window 0. Windows are contiguous
-    (each ends where the next begins), so a span of them is one since/until."""
-    length = history_length(history)
-    first = 0 if length is None else max(0, index - length + 1)
-    return TimeWindow(windows[index].label, windows[first].since, windows[index].until)
 
 
 def effective_history(cfg: DictConfig) -> str:
@@ -274,7 +264,7 @@ def run(
             )
             registered.append(base.published.version)
         for k in range(steps):
-            window = None if windows[k + 1] is None else training_window(windows, k + 1, span)
+            window = None if windows[k + 1] is None else history_window(windows, k + 1, span)
             generation = None if first is None or window else int(first) + k
             source, warm_from = warm_source(cfg, registered)
             step_cfg = _step_cfg(cfg, generation, window, source)
