@@ -498,7 +498,7 @@ def print_summary(results: list[CaseResult]) -> None:
           "warm's epochs to cold's F1 - 0.005 over cold's epochs, per seed)")  # fmt: skip
     print(f"{'case':<6}{'anchor':>7}{'cold F1':>13}{'warm F1':>13}{'warm-cold':>10}"
           f"{'+/0/-':>7}{'slice n':>8}{'slice warm/cold':>17}{'epochs w/c':>12}"
-          f"{'seconds w/c':>14}{'time ratio per seed':>21}{'reach ep/cold':>16}"
+          f"{'seconds w/c':>14}{'time ratio per seed':>21}{'reach ep/cold':>22}"
           f"{'goal':>6}")  # fmt: skip
     for r in results:
         s = r.seeds
@@ -516,7 +516,7 @@ def print_summary(results: list[CaseResult]) -> None:
               f"{statistics.fmean([x.warm.seconds for x in s]):>8.1f}/"
               f"{statistics.fmean([x.cold.seconds for x in s]):<5.1f}"
               f"{' '.join(maybe(x.ratio()) for x in s):>21}"
-              f"{' '.join(x.reach_epochs() for x in s):>16}"
+              f"{' '.join(x.reach_epochs() for x in s):>22}"
               f"{f'{met}/{len(s)}':>6}")  # fmt: skip
 
 
