@@ -19,16 +19,13 @@ from omegaconf import DictConfig
 from warmstart.config import with_overlay
 from warmstart.modeling import optimizer_state
 from warmstart.modeling.model import embedding_matrix_of
-from warmstart.modeling.multi_worker import MULTI_WORKER
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._evaluate import assess, base_facts
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked, train_untracked
 from warmstart.tracking.publish import kept_if_assessed, publish_model
-from warmstart.tracking.reuse import find_reusable, reuse_key
+from warmstart.tracking.reuse import reuse_finished, reuse_key
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import (
-    REUSE_KEY_TAG,
-    REUSED_FROM_TAG,
     TRAIN_BASE,
     Published,
 )
@@ -49,18 +46,9 @@ def run(
     ) as active:
         data = prepare(base_cfg)
         key = reuse_key(base_cfg, TRAIN_BASE, data.splits.digest(), ignore=("warmstart.",))
-        mlflow.set_tag(REUSE_KEY_TAG, key)
-        # A multi-worker chief always trains: its workers are already training with it.
-        reusable = cfg.get("reuse", True) and base_cfg.train.strategy != MULTI_WORKER
-        previous = find_reusable(TRAIN_BASE, key) if reusable else None
+        previous = reuse_finished(base_cfg, TRAIN_BASE, key, role="base")
         if previous is not None:
-            mlflow.set_tags({REUSED_FROM_TAG: previous.info.run_id})
-            published = Published.from_run_tags(previous.info.run_id, previous.data.tags)
-            print(
-                f"base: reused run {previous.info.run_id} (models:/{published.name}/"
-                f"{published.version}); set reuse=false to train again"
-            )
-            return TrainBaseOutcome(previous.info.run_id, published)
+            return TrainBaseOutcome(*previous)
         model = new_model(base_cfg, data)
         result = train_tracked(model, data, base_cfg)
         published = publish_model(

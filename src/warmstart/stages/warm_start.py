@@ -29,20 +29,17 @@ from warmstart.modeling import optimizer_state
 from warmstart.modeling.fit import strategy
 from warmstart.modeling.heads import check_same_family
 from warmstart.modeling.model import embedding_matrix_of, embedding_row
-from warmstart.modeling.multi_worker import MULTI_WORKER
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._evaluate import assess, warm_facts
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked
 from warmstart.stages._warm_head import warm_head
 from warmstart.tracking.publish import kept_if_assessed, publish_model
 from warmstart.tracking.resolve import ResolvedSource, resolve_source
-from warmstart.tracking.reuse import find_reusable, reuse_key
+from warmstart.tracking.reuse import reuse_finished, reuse_key
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import (
     CHECKED_TOKEN_TAG,
     REMAP_TAG,
-    REUSE_KEY_TAG,
-    REUSED_FROM_TAG,
     WARM_START,
     Published,
     remap_count_tag,
@@ -117,19 +114,8 @@ def reused(cfg: DictConfig, source: ResolvedSource, data_digest: str) -> WarmSta
     this one need not repeat: re-running `make run` or a sweep then registers no identical
     version and moves no alias. None when there is none (or `reuse=false`)."""
     key = reuse_key(cfg, WARM_START, f"{data_digest}:{source.model_id}")
-    mlflow.set_tag(REUSE_KEY_TAG, key)
-    if not cfg.get("reuse", True) or cfg.train.strategy == MULTI_WORKER:
-        return None
-    previous = find_reusable(WARM_START, key)
-    if previous is None:
-        return None
-    mlflow.set_tags({REUSED_FROM_TAG: previous.info.run_id})
-    published = Published.from_run_tags(previous.info.run_id, previous.data.tags)
-    print(
-        f"warm: reused run {previous.info.run_id} (models:/{published.name}/"
-        f"{published.version}, same config, data, code and source); set reuse=false to train again"
-    )
-    return WarmStartOutcome(previous.info.run_id, published)
+    previous = reuse_finished(cfg, WARM_START, key, role="warm")
+    return None if previous is None else WarmStartOutcome(*previous)
 
 
 def with_source_length(cfg: DictConfig, source: ResolvedSource) -> DictConfig:

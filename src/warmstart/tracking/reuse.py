@@ -17,12 +17,14 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from warmstart import config as config_mod
+from warmstart.modeling.multi_worker import MULTI_WORKER
 from warmstart.tracking.version_format import (
     REGISTERED_NAME_TAG,
     REGISTERED_VERSION_TAG,
     REUSE_KEY_TAG,
     REUSED_FROM_TAG,
     STAGE_TAG,
+    Published,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the warmstart package
@@ -72,3 +74,22 @@ def find_reusable(stage: str, key: str) -> mlflow.entities.Run | None:
             client.get_model_version(tags[REGISTERED_NAME_TAG], tags[REGISTERED_VERSION_TAG])
             return run
     return None
+
+
+def reuse_finished(cfg: Mapping, stage: str, key: str, role: str) -> tuple[str, Published] | None:
+    """Record `key` on the active run, then the run id and version of the newest finished run
+    of `stage` with it, tagged as reused from and announced (None: train, because there is none,
+    `reuse=false`, or a multi-worker chief, whose workers are already training with it)."""
+    mlflow.set_tag(REUSE_KEY_TAG, key)
+    if not cfg.get("reuse", True) or cfg["train"].get("strategy") == MULTI_WORKER:
+        return None
+    previous = find_reusable(stage, key)
+    if previous is None:
+        return None
+    mlflow.set_tags({REUSED_FROM_TAG: previous.info.run_id})
+    published = Published.from_run_tags(previous.info.run_id, previous.data.tags)
+    print(
+        f"{role}: reused run {previous.info.run_id} (models:/{published.name}/"
+        f"{published.version}, same config, data and code); set reuse=false to train again"
+    )
+    return previous.info.run_id, published
