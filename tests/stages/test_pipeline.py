@@ -264,5 +264,9 @@ def test_an_identical_rerun_registers_nothing_and_moves_no_alias(pipeline_run):
         [pipeline_run["runs"]["pipeline"].info.experiment_id],
         f"tags.`mlflow.parentRunId` = '{again['pipeline']}'",
     )
-    reused = {r.data.tags.get(STAGE_TAG): r.data.tags.get(REUSED_FROM_TAG) for r in children}
-    assert reused["train_base"] == first["base"] and reused["warm_start"] == first["warm"]
+    reused = {r.data.tags.get(STAGE_TAG): r.data.tags for r in children}
+    assert reused["train_base"][REUSED_FROM_TAG] == first["base"]
+    assert reused["warm_start"][REUSED_FROM_TAG] == first["warm"]
+    for stage, role in (("train_base", "base"), ("warm_start", "warm")):  # names its version
+        version = client.get_run(first[role]).data.tags["warmstart.registered_version"]
+        assert reused[stage]["warmstart.registered_version"] == version

@@ -19,6 +19,7 @@ from mlflow.tracking import MlflowClient
 from warmstart import config as config_mod
 from warmstart.modeling.multi_worker import MULTI_WORKER
 from warmstart.tracking.version_format import (
+    MODEL_ID_TAG,
     REGISTERED_NAME_TAG,
     REGISTERED_VERSION_TAG,
     REUSE_KEY_TAG,
@@ -86,8 +87,15 @@ def reuse_finished(cfg: Mapping, stage: str, key: str, role: str) -> tuple[str, 
     previous = find_reusable(stage, key)
     if previous is None:
         return None
-    mlflow.set_tags({REUSED_FROM_TAG: previous.info.run_id})
     published = Published.from_run_tags(previous.info.run_id, previous.data.tags)
+    mlflow.set_tags(  # the run names the version it stands for, as the run it reuses does
+        {
+            REUSED_FROM_TAG: previous.info.run_id,
+            REGISTERED_NAME_TAG: published.name,
+            REGISTERED_VERSION_TAG: published.version,
+            MODEL_ID_TAG: published.model_id,
+        }
+    )
     print(
         f"{role}: reused run {previous.info.run_id} (models:/{published.name}/"
         f"{published.version}, same config, data and code); set reuse=false to train again"
