@@ -246,7 +246,7 @@ def test_an_identical_rerun_registers_nothing_and_moves_no_alias(pipeline_run):
     does not move on a tie with itself."""
     from mlflow_fixtures import tracking_env, versions_of
 
-    from warmstart.stages import pipeline
+    from warmstart.stages import compare, pipeline
     from warmstart.tracking.version_format import REUSED_FROM_TAG
 
     client, first = pipeline_run["client"], pipeline_run["ids"]
@@ -255,6 +255,8 @@ def test_an_identical_rerun_registers_nothing_and_moves_no_alias(pipeline_run):
     before = versions_of("pipeline-test")
     with tracking_env(mlflow.get_tracking_uri(), "pipeline-test"):
         again = pipeline.run(pipeline_run["cfg"])
+        # `compare` run on its own reads the runs that hold the curves, not the reuse records.
+        assert compare.latest_run("warm", again["pipeline"]) == first["warm"]
     assert versions_of("pipeline-test") == before
     assert {a: client.get_model_version_by_alias("pipeline-test", a).version
             for a in aliases} == aliases  # fmt: skip

@@ -21,7 +21,13 @@ from omegaconf import DictConfig
 from warmstart.core.errors import TrackingError
 from warmstart.stages._entry import hydra_app
 from warmstart.tracking.runs import stage_run
-from warmstart.tracking.version_format import COMPARE, ROLE_STAGES, STAGE_TAG, compare_run_tag
+from warmstart.tracking.version_format import (
+    COMPARE,
+    REUSED_FROM_TAG,
+    ROLE_STAGES,
+    STAGE_TAG,
+    compare_run_tag,
+)
 
 ROLES = tuple(ROLE_STAGES)  # base, warm, cold
 # Test scores in the summary: the run's own, and the TF-IDF baseline's on the same texts.
@@ -115,7 +121,8 @@ def plot(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
 
 
 def latest_run(role: str, parent_run_id: str | None) -> str:
-    """The newest finished run in `role` in the experiment (under `parent_run_id` if given)."""
+    """The newest finished run in `role` in the experiment (under `parent_run_id` if given);
+    a run that reused an earlier one stands for it, so the earlier one (with the curves) is read."""
     stage = ROLE_STAGES[role]
     query = f"tags.`{STAGE_TAG}` = '{stage}' and attributes.status = 'FINISHED'"
     if parent_run_id:
@@ -131,7 +138,7 @@ def latest_run(role: str, parent_run_id: str | None) -> str:
             f"no finished '{stage}' run to compare in this experiment; run the pipeline, or "
             f"set compare.{role}_run=RUN_ID"
         )
-    return runs[0].info.run_id
+    return runs[0].data.tags.get(REUSED_FROM_TAG, runs[0].info.run_id)
 
 
 def run(
