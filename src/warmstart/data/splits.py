@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,19 @@ class Splits:
     source: str
     name: str
     dropped_texts: int = 0  # rows the source left out for an empty or null text
+    _digest: str | None = field(default=None, init=False, repr=False)
 
     def digest(self) -> str:
         """sha256 hex of the texts and labels of all three splits, in order.
 
         Lets runs record exactly which data they saw, independent of where it was read from.
+        Computed once per object: reuse keys, the baseline and the logged datasets all ask.
         """
+        if self._digest is None:
+            object.__setattr__(self, "_digest", self._hash())
+        return self._digest
+
+    def _hash(self) -> str:
         h = hashlib.sha256()
         for part, df in (("train", self.train), ("val", self.val), ("test", self.test)):
             h.update(f"{part}:{len(df)}\n".encode())

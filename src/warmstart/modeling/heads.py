@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 import keras
 from keras import layers
 
+from warmstart.config.schema import AUTO
 from warmstart.core.errors import RemapError
 from warmstart.modeling.layers import (
     EncoderBlock,
@@ -49,7 +50,7 @@ def hidden_units(model_cfg: Mapping, num_classes: int) -> int:
     train split scores test macro-F1 0.686 with 16 units, 0.736 with 64; two classes learn as
     well with 16, and a small head keeps what the warm start carries over decisive."""
     value = model_cfg["hidden_units"]
-    if value != "auto":
+    if value != AUTO:
         return int(value)
     low, high = AUTO_HIDDEN_BOUNDS
     return int(min(max(AUTO_HIDDEN_PER_CLASS * int(num_classes), low), high))

@@ -3,13 +3,12 @@
 MLflow infers a pandas dataset's schema and digest from the whole frame each time one is
 built (0.2-0.5 s per IMDB split), and a pipeline logs the same splits in every stage. So the
 dataset entities are built once per data content per process (keyed by `Splits.digest()`,
-itself computed once per `Splits` object) and every stage logs the same entities in one call.
+which each `Splits` object computes once) and every stage logs the same entities in one call.
 """
 
 from __future__ import annotations
 
 import warnings
-import weakref
 
 import mlflow
 from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunTag
@@ -23,14 +22,6 @@ from warmstart.tracking.write_retry import retry_conflicts
 CONTEXTS = ("training", "validation", "test")
 _KEEP = 8  # data contents whose entities are kept (a sweep reads a few)
 _entities_by_digest: dict[str, tuple[Dataset, ...]] = {}
-_digests: weakref.WeakKeyDictionary[Splits, str] = weakref.WeakKeyDictionary()
-
-
-def splits_digest(splits: Splits) -> str:
-    """`splits.digest()`, computed once per `Splits` object."""
-    if splits not in _digests:
-        _digests[splits] = splits.digest()
-    return _digests[splits]
 
 
 def _entities(digest: str, splits: Splits) -> tuple[Dataset, ...]:
@@ -55,7 +46,7 @@ def _entities(digest: str, splits: Splits) -> tuple[Dataset, ...]:
 
 def log_splits(splits: Splits) -> None:
     """Log train/val/test as MLflow datasets with their digests and sizes (on the active run)."""
-    digest = splits_digest(splits)
+    digest = splits.digest()
     inputs = [
         DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])
         for context, dataset in zip(CONTEXTS, _entities(digest, splits), strict=True)
