@@ -26,7 +26,13 @@ from warmstart.modeling.model import build_model
 from warmstart.tracking.connection import connect
 from warmstart.tracking.publish import publish_model
 from warmstart.tracking.resolve import resolve_source
-from warmstart.tracking.version_format import DIGEST_TAGS, KERAS_MODEL, VERSION_FILES
+from warmstart.tracking.version_format import (
+    KERAS_MODEL,
+    RECORD_TAG,
+    VERSION_FILES,
+    VERSION_TAGS,
+    read_record,
+)
 from warmstart.tracking.write_retry import retry_conflicts
 
 MODEL_CFG = {"embedding_dim": 16, "hidden_units": 16}
@@ -119,9 +125,11 @@ def test_a_published_version_holds_verified_files_and_no_pickle(
             f"models:/{name}/{published.version}", dst_path=str(tmp_path / "model")
         )
     )
-    for filename in VERSION_FILES:  # every file of the version, digested
+    record = read_record(version.tags)
+    for filename in VERSION_FILES:  # every file of the version, digested in its record
         (stored,) = local.rglob(filename)
-        assert sha256_file(stored) == version.tags[DIGEST_TAGS[filename]]
+        assert sha256_file(stored) == record.files[filename] == published.digests[filename]
+    assert set(version.tags) <= set(VERSION_TAGS) and RECORD_TAG in version.tags
     assert not list(local.rglob(KERAS_MODEL))  # the matrix is stored once, in embedding.npy
     files = [p.name for p in local.rglob("*") if p.is_file()]
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".cloudpickle"))], files

@@ -6,7 +6,8 @@ confidence; a tie passes), `superior` (lower bound above 0) or `point` (candidat
 min_delta, by MLflow's `validate_evaluation_results`, the interval reported beside it). A
 point comparison alone promotes noise: on a few thousand texts two equal models differ by a
 point either way. The `Decision` carries the evidence (rule, both scores, interval, texts, the
-new-token slice) as tags, as a plain sentence and as a JSON-ready dict; judging against the
+new-token slice) as run tags, as a plain sentence and as a JSON-ready dict (a version keeps
+that dict in its record, with only the decision word as a tag); judging against the
 champion and recording the decision is `tracking.promotion`'s.
 """
 
@@ -186,6 +187,11 @@ class Decision:
             "reason": self.reason,
             "sentence": self.sentence(),
         }
+
+    def evidence(self) -> dict[str, Any]:
+        """What a version's record keeps of the decision: all but the sentence (which is in
+        the version's description)."""
+        return {k: v for k, v in self.to_dict().items() if k != "sentence"}
 
     def sentence(self) -> str:
         """The decision in plain words (version description, stage output)."""

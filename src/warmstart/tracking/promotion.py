@@ -7,10 +7,11 @@ candidate - champion, and `registry.promotion.rule` decides (`tracking.decision`
 and the `Decision` record with its evidence).
 
 The decision and its evidence (rule, both scores, interval, texts, the new-token slice) are
-tagged on the run and the version. A rejected version stays registered (it is evidence)
-without `champion`; `current` always names the newest. A version that learned nothing is
-rejected whatever the comparison says (it is still compared with a champion, as evidence),
-even as a model's first version (which then has no champion).
+tagged on the run; the version shows the decision, the verdict and any warning as tags and
+keeps the evidence in its record (`version_format.RECORD_TAG`). A rejected version stays
+registered (it is evidence) without `champion`; `current` always names the newest. A version
+that learned nothing is rejected whatever the comparison says (it is still compared with a
+champion, as evidence), even as a model's first version (which then has no champion).
 
 Concurrent promotions of one model (two update jobs finishing together) are made safe by
 compare-and-set: the champion is scored outside any lock (seconds), then, holding the champion
@@ -48,7 +49,17 @@ from warmstart.core.paired_test import paired_bootstrap
 from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.decision import Decision, Rule, SliceScores, passes
 from warmstart.tracking.evaluation import PREFIX, PROMOTION_METRICS, Evaluation, quiet_mlflow, score
-from warmstart.tracking.version_format import CHAMPION_ALIAS, Published
+from warmstart.tracking.version_format import (
+    CHAMPION_ALIAS,
+    LEARNED,
+    LEARNED_NOTHING,
+    PROMOTION_TAG,
+    RECORD_TAG,
+    VERDICT_TAG,
+    WARNING_TAG,
+    Published,
+    read_record,
+)
 from warmstart.tracking.write_retry import retry_conflicts
 
 # What MLflow answers for a model that does not exist, and for an alias it does not have.
@@ -243,10 +254,23 @@ def decide(
 
 
 def record(published: Published, decision: Decision) -> None:
-    """Tag run and version; move `champion` if promoted."""
+    """Tag run and version; move `champion` if promoted.
+
+    The version's record is read, given the evidence and written back: only this version's
+    own job writes it, under the champion lock.
+    """
     client = MlflowClient()
-    tags = decision.tags()
-    mlflow.set_tags(tags)
+    mlflow.set_tags(decision.tags())
+    run_tags = client.get_run(published.run_id).data.tags
+    version = client.get_model_version(published.name, published.version)
+    verdict = LEARNED if decision.learned else LEARNED_NOTHING
+    tags = {
+        PROMOTION_TAG: decision.word,
+        VERDICT_TAG: run_tags.get(VERDICT_TAG) or verdict,
+        RECORD_TAG: read_record(version.tags).with_promotion(decision.evidence()).to_json(),
+    }
+    if run_tags.get(WARNING_TAG):
+        tags[WARNING_TAG] = run_tags[WARNING_TAG]
     for key, value in tags.items():
         retry_conflicts(
             lambda k=key, v=value: client.set_model_version_tag(

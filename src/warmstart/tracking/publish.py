@@ -1,7 +1,8 @@
 """Publishing a trained model as a registered version that always holds a verified set.
 
-A version carries what a later warm start needs (see `version_format`) with each file's
-sha256 as a tag. It is registered last, after every file is logged and read back verified, so
+A version carries what a later warm start needs (see `version_format`): a few tags a person
+reads, and one JSON tag, the record, holding each file's sha256 and the lineage that resolving
+reads. It is registered last, after every file is logged and read back verified, so
 a version always holds a complete set, and a failed registration leaves no version behind.
 The embedding matrix is written once (embedding.npy, beside the head alone), never copied:
 publishing a 1M-token version costs about one matrix of memory over the caller's own.
@@ -35,10 +36,8 @@ from warmstart.core.vocab import check_vocabulary, save_vocabulary
 from warmstart.modeling.model import EMBEDDING_LAYER, head_of, masks_padding, model_family
 from warmstart.tracking.pyfunc import output_columns
 from warmstart.tracking.version_format import (
-    DIGEST_TAGS,
     EMBEDDING,
     HEAD_MODEL,
-    LABEL_COUNT_TAG,
     LABELS,
     MODEL_ID_TAG,
     OPTIMIZER_STATE,
@@ -47,8 +46,8 @@ from warmstart.tracking.version_format import (
     SETTINGS,
     VERSION_FILES,
     VOCABULARY,
-    VOCABULARY_SIZE_TAG,
     Published,
+    version_tags,
 )
 from warmstart.tracking.write_retry import retry_conflicts
 
@@ -86,6 +85,8 @@ def publish_model(
     their sha256 before `register_model`, so every version holds a complete, verified set.
     `labels` are the model's classes in output order (`labels.txt`, served as `label`).
     `optimizer_state` (name -> numeric array) is stored as optimizer.npz, without pickle.
+    `lineage` is a warm start's run tags (source, remap, label diff): the version shows the
+    source, initializer and token counts as tags and keeps the rest in its record.
     """
     run = mlflow.active_run()
     if run is None:
@@ -110,13 +111,14 @@ def publish_model(
         if optimizer_state is not None:
             _save_optimizer_state(optimizer_state, folder / OPTIMIZER_STATE)
             files.append(OPTIMIZER_STATE)
-        digests = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in files if f in DIGEST_TAGS}
-        tags = {
-            **digests,
-            **(lineage or {}),
-            VOCABULARY_SIZE_TAG: str(len(vocabulary)),
-            LABEL_COUNT_TAG: str(len(labels)),
-        }
+        digests = {f: sha256_file(folder / f) for f in files}
+        tags = version_tags(
+            digests,
+            lineage or {},
+            registered_name=registered_name,
+            vocabulary_size=len(vocabulary),
+            label_count=len(labels),
+        )
         # No input_example: MLflow would load the whole model in this process to validate
         # it (the matrix twice more); the signature still checks what a server is sent.
         with warnings.catch_warnings():
@@ -258,11 +260,9 @@ def _verify_logged(model_id: str, digests: Mapping[str, str]) -> None:
     """
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=tmp))
-        for name, tag in DIGEST_TAGS.items():
-            if tag not in digests:
-                continue
+        for name, digest in digests.items():
             found = next(local.rglob(name), None)
-            if found is None or sha256_file(found) != digests[tag]:
+            if found is None or sha256_file(found) != digest:
                 raise TrackingError(
                     f"logged model {model_id} did not store {name} intact; nothing was "
                     "registered: check the artifact store and run the stage again"

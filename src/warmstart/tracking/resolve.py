@@ -1,7 +1,8 @@
 """Resolving a warm-start source to verified files: any version, alias, logged model or run.
 
-Every file is checked against the digests recorded when it was published before anything is
-loaded, and loading uses no pickle: a missing or altered file is an error, never a fallback.
+Every file is checked against the sha256 its version's record (`version_format.read_record`,
+either layout) holds before anything is loaded, and loading uses no pickle: a missing or
+altered file is an error, never a fallback.
 A version holds its head (head.keras) and its embedding (embedding.npy) apart, so a warm
 start reads the matrix once; versions from before that hold the whole model (model.keras).
 """
@@ -34,7 +35,6 @@ from warmstart.tracking.version_format import (
     LEGACY_LABELS,
     MODEL_ID_TAG,
     OPTIMIZER_STATE,
-    OPTIONAL_DIGESTS,
     SETTINGS,
     SOURCE_MODEL_ID_TAG,
     SOURCE_NAME_TAG,
@@ -42,8 +42,11 @@ from warmstart.tracking.version_format import (
     SOURCE_URI_TAG,
     SOURCE_VERSION_TAG,
     VOCABULARY,
+    read_record,
     source_tag,
 )
+
+LIST_VERSIONS = "python -m warmstart.tracking.versions"  # lists a model's versions
 
 _VERSION = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)/?$")
 _ALIAS = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)/?$")
@@ -57,6 +60,7 @@ class ResolvedSource:
 
     `head_path` is the version's head.keras; a version from before it has `keras_model_path`
     (the whole model) instead. `optimizer_state_path` is its optimizer.npz, if published.
+    `digests` maps each verified file's name to its sha256.
     """
 
     uri: str
@@ -108,14 +112,15 @@ class ResolvedSource:
         )
 
     def lineage_tags(self) -> dict[str, str]:
-        """Tags a warm run and its version record so a chain v1 -> v2 -> v3 can be walked."""
+        """Tags a warm run records so a chain v1 -> v2 -> v3 can be walked (its version keeps
+        them in its record: `version_format.version_tags`)."""
         return {
             SOURCE_URI_TAG: self.uri,
             SOURCE_NAME_TAG: self.name or "",
             SOURCE_VERSION_TAG: self.version or "",
             SOURCE_MODEL_ID_TAG: self.model_id,
             SOURCE_RUN_ID_TAG: self.run_id,
-            **{source_tag(k): v for k, v in self.digests.items()},
+            **{source_tag(DIGEST_TAGS[f]): v for f, v in self.digests.items() if f in DIGEST_TAGS},
         }
 
 
@@ -141,13 +146,18 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
     """
     client = MlflowClient()
     name = version = None
-    hint = "list versions with `mlflow models` / the MLflow UI and set warmstart.source"
+    hint = (
+        f"list registered models in the MLflow UI, or a model's versions with `{LIST_VERSIONS} "
+        "NAME`, and set warmstart.source"
+    )
     try:
         if m := _VERSION.match(uri):
             name, version = m["name"], m["version"]
+            hint = f"list its versions with `{LIST_VERSIONS} {name}` and set warmstart.source"
             model_id = model_id_of(client.get_model_version(name, version))
         elif m := _ALIAS.match(uri):
             name = m["name"]
+            hint = f"list its versions with `{LIST_VERSIONS} {name}` and set warmstart.source"
             mv = client.get_model_version_by_alias(name, m["alias"])
             version, model_id = str(mv.version), model_id_of(mv)
         elif m := _MODEL_ID.match(uri):
@@ -173,10 +183,9 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         logged = client.get_logged_model(model_id)
     except MlflowException as exc:
         raise _registry_error(uri, exc, hint) from None
-    expected = {tag: logged.tags.get(tag) for tag in DIGEST_TAGS.values()}
-    required = [DIGEST_TAGS[f] for f in DIGEST_TAGS if f not in OPTIONAL_DIGESTS]
-    has_head = any(expected[DIGEST_TAGS[f]] for f in HEAD_FILES)
-    if not (has_head and all(expected[tag] for tag in required)):
+    expected = read_record(logged.tags).files
+    has_head = any(expected.get(f) for f in HEAD_FILES)
+    if not (has_head and expected.get(VOCABULARY) and expected.get(EMBEDDING)):
         raise RegistryError(
             f"{uri} (model {model_id}) carries no vocabulary/embedding digests: it was not "
             "published by warmstart; warm-start from a version that train_base or warm_start "
@@ -212,7 +221,7 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         vocabulary=vocabulary,
         embedding=embedding,
         keras_model_path=files.get(KERAS_MODEL),
-        digests={k: v for k, v in expected.items() if v},
+        digests=dict(expected),
         tags=dict(logged.tags),
         labels=labels,
         family=family,
@@ -242,9 +251,7 @@ def _verified_files(
 ) -> dict[str, Path]:
     """Each digested file of the downloaded version, refused if missing or altered."""
     files: dict[str, Path] = {}
-    for filename, tag in DIGEST_TAGS.items():
-        if filename in OPTIONAL_DIGESTS and not expected[tag]:
-            continue
+    for filename, digest in expected.items():
         found = next(local.rglob(filename), None)
         if found is None:
             raise RegistryError(
@@ -252,10 +259,10 @@ def _verified_files(
                 "register a complete version with train_base"
             )
         got = sha256_file(found)
-        if got != expected[tag]:
+        if got != digest:
             raise RegistryError(
                 f"{filename} of {uri} (model {model_id}) was altered after publishing: sha256 "
-                f"{got[:12]}… != recorded {expected[tag][:12]}…; re-register the model, do not "
+                f"{got[:12]}… != recorded {digest[:12]}…; re-register the model, do not "
                 "warm-start from a tampered artifact"
             )
         files[filename] = found
