@@ -20,6 +20,7 @@ from omegaconf import DictConfig
 
 from warmstart.core.errors import TrackingError
 from warmstart.stages._entry import hydra_app
+from warmstart.tracking import headline as headline_mod
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import (
     COMPARE,
@@ -62,6 +63,7 @@ def summarize(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> pd.DataFra
                 "final_val_accuracy": float(val[-1]),
                 **{key: float(curve[key][-1]) if curve.get(key) else np.nan for key in TEST_KEYS},
                 "cold_final_val_accuracy": target,
+                "seconds": float(seconds[-1]) if len(seconds) else np.nan,
                 "epochs_to_cold_final": None if first is None else first + 1,
                 "seconds_to_cold_final": None if first is None else float(seconds[first]),
             }
@@ -70,9 +72,10 @@ def summarize(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> pd.DataFra
 
 
 def headline(table: pd.DataFrame) -> list[Metric]:
-    """Warm against cold for the pipeline's parent run: epoch-1 and final val accuracy, the
-    epoch-1 gap, the epochs warm saved reaching the cold run's final val accuracy, and both
-    test macro-F1s beside the TF-IDF baseline's (does the neural model earn its keep?)."""
+    """Warm against cold for the pipeline's parent run, rounded to 4 digits: epoch-1 and final
+    val accuracy, the epoch-1 gap, the epochs and seconds warm saved reaching the cold run's
+    final val accuracy (against cold's whole training), and both test macro-F1s beside the
+    TF-IDF baseline's (does the neural model earn its keep?)."""
     rows = table.set_index("run")
     values: dict[str, float] = {}
     for role in ("warm", "cold"):
@@ -91,8 +94,11 @@ def headline(table: pd.DataFrame) -> list[Metric]:
         reached = rows.loc["warm", "epochs_to_cold_final"]
         if pd.notna(reached):
             values["epochs_saved"] = float(rows.loc["cold", "epochs"] - reached)
+            seconds = rows.loc["warm", "seconds_to_cold_final"]
+            if pd.notna(seconds) and pd.notna(rows.loc["cold", "seconds"]):
+                values["seconds_saved"] = float(rows.loc["cold", "seconds"] - seconds)
     now = int(time.time() * 1000)
-    return [Metric(k, v, now, 0) for k, v in values.items()]
+    return [Metric(k, v, now, 0) for k, v in headline_mod.rounded(values).items()]
 
 
 def plot(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:

@@ -2,6 +2,8 @@
 
 A stage checks the server before it spends minutes on data and training, never shows a
 credential from the URI, and opens its experiment safely when processes race to create it.
+The experiment is marked as model training (`mlflow.experimentKind`), which MLflow 3's UI
+reads to open it on its training runs rather than on the GenAI traces overview.
 """
 
 from __future__ import annotations
@@ -18,9 +20,16 @@ from mlflow.tracking import MlflowClient
 
 from warmstart import config as config_mod
 from warmstart.core.errors import TrackingError
+from warmstart.tracking import headline
 from warmstart.tracking.write_retry import is_already_created, is_write_conflict, retry
 
 _EXPERIMENT_ATTEMPTS = 5
+# MLflow's own experiment tag and value for classic model training (the UI's "Machine learning"
+# kind; its GenAI kind is "genai_development"). MLflow 3.17 has no API for it, only the tag.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+TRAINING_KIND = "custom_model_development"
+# The UI's own switch between its GenAI and model-training pages (a URL parameter).
+UI_TRAINING_VIEW = "workflowType=machine_learning"
 
 
 def tracking_uri(cfg: Mapping) -> str:
@@ -55,6 +64,7 @@ def connect(cfg: Mapping) -> str:
         if os.environ.get("MLFLOW_EXPERIMENT_ID") and not os.environ.get("MLFLOW_EXPERIMENT_NAME"):
             # `mlflow run` names its experiment by id: children must land beside their parent.
             mlflow.set_experiment(experiment_id=os.environ["MLFLOW_EXPERIMENT_ID"])
+            mark_training(os.environ["MLFLOW_EXPERIMENT_ID"])
         else:
             mlflow.set_experiment(experiment_id=open_experiment(experiment_name(cfg)))
     except MlflowException as exc:
@@ -80,13 +90,15 @@ def open_experiment(name: str) -> str:
     def find_or_create() -> str:
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
-            return client.create_experiment(name)
+            tags = {EXPERIMENT_KIND_TAG: TRAINING_KIND, headline.VIEW_TAG: headline.view_state()}
+            return client.create_experiment(name, tags=tags)
         if experiment.lifecycle_stage != "active":
             raise TrackingError(
                 f"experiment '{name}' is deleted; restore it (`mlflow experiments restore "
                 f"--experiment-id {experiment.experiment_id}`) or choose another name "
                 "(MLFLOW_EXPERIMENT_NAME or tracking.experiment_name)"
             )
+        mark_training(experiment.experiment_id, experiment.tags)
         return experiment.experiment_id
 
     try:
@@ -101,3 +113,32 @@ def open_experiment(name: str) -> str:
         if not _lost_creation_race(exc):
             raise
     raise TrackingError(f"experiment '{name}' could not be created or found; retry the stage")
+
+
+def mark_training(experiment_id: str, tags: Mapping[str, str] | None = None) -> None:
+    """Mark the experiment as model training unless it already has a kind (one a user chose
+    stays), and give it the headline's runs-list view; `tags` are its tags when the caller has
+    just read them."""
+    client = MlflowClient()
+    if tags is None:
+        tags = client.get_experiment(experiment_id).tags
+    if not tags.get(EXPERIMENT_KIND_TAG):
+        client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, TRAINING_KIND)
+    headline.ensure_view(experiment_id, tags)
+
+
+def ui_link(experiment_id: str, run_id: str | None = None, uri: str | None = None) -> str:
+    """Where a browser shows the experiment's training runs (or one run) in MLflow's UI.
+
+    MLflow 3.17's UI ignores the experiment's kind tag when it chooses its pages: it follows
+    its sidebar switch, GenAI by default, unless the link carries `UI_TRAINING_VIEW`; the
+    experiment's link opens the runs list with the headline's columns (`headline.VIEW`). A local
+    store has no web address: the link then assumes `mlflow ui` on its default port.
+    """
+    uri = uri or mlflow.get_tracking_uri()
+    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else "http://127.0.0.1:5000"
+    base = str(config_mod.redact("uri", base))
+    if run_id:
+        return f"{base}/#/experiments/{experiment_id}/runs/{run_id}?{UI_TRAINING_VIEW}"
+    view = f"viewStateShareKey={headline.VIEW}"
+    return f"{base}/#/experiments/{experiment_id}/runs?{UI_TRAINING_VIEW}&{view}"

@@ -1,7 +1,9 @@
 """The MLflow run of one stage: its config and tags in, its end status out, never left RUNNING.
 
 A run that fails is ended FAILED (KILLED on Ctrl-C/SIGTERM) with the reason in a tag, so the
-UI never shows a dead stage as running; no secret reaches its params or tags.
+UI never shows a dead stage as running; no secret reaches its params or tags. A top-level run or
+a sweep job is named for what sets it apart, its stage and the overrides the user gave
+(`pipeline initializer=zeros seed=2`), since every one of them would otherwise read `pipeline`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,41 @@ from warmstart.tracking.write_retry import retry
 # Set by the sweep callback: each multirun job's top-level run becomes a child of this run.
 PARENT_ENV = "WARMSTART_PARENT_RUN_ID"
 _TAG_CHARS = 5000  # what a long tag (overrides, an error) keeps
+NAME_CHARS = 60  # a run name the runs list shows without cutting
+# Overrides that say where a run writes or how Hydra runs it, not what the run is.
+_UNNAMED = ("hydra.", "hydra/", "paths.", "tracking.", "registry.", "description")
+
+
+def _shown_overrides(overrides: Sequence[str]) -> list[tuple[str, str]]:
+    """(short key, value) of each override that says what the run is, secrets redacted.
+
+    A key is shortened to its last part (`warmstart.initializer` -> `initializer`) unless two
+    overrides would then read alike.
+    """
+    pairs = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        key = key.lstrip("+~")
+        if not sep or item.startswith("-") or key.startswith(_UNNAMED):
+            continue
+        pairs.append((key, str(config_mod.redact(key, value))))
+    short = [key.rsplit(".", 1)[-1] for key, _ in pairs]
+    return [
+        (name if short.count(name) == 1 else key, value)
+        for name, (key, value) in zip(short, pairs, strict=True)
+    ]
+
+
+def fit_name(name: str, limit: int = NAME_CHARS) -> str:
+    """`name` cut to `limit` characters, with an ellipsis where it was cut."""
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
+def run_label(stage: str, overrides: Sequence[str]) -> str:
+    """The stage and the overrides the user gave, short keys, at most `NAME_CHARS` characters:
+    `pipeline initializer=zeros seed=2`, or just `pipeline` without overrides."""
+    words = [f"{key}={value}" for key, value in _shown_overrides(overrides)]
+    return fit_name(" ".join([stage, *words]))
 
 
 class StageInterrupted(BaseException):
@@ -57,8 +94,11 @@ def stage_run(
     on error.
 
     Outside any parent, the first run resumes the run `mlflow run` created (MLFLOW_RUN_ID);
-    in a multirun job, the run is a child of the sweep parent (`PARENT_ENV`).
+    in a multirun job, the run is a child of the sweep parent (`PARENT_ENV`). Without
+    `run_name`, a run outside a parent is named by `run_label` (a sweep job too).
     """
+    if run_name is None and parent_run_id is None:
+        run_name = run_label(stage, overrides)
     if parent_run_id is None and os.environ.get(PARENT_ENV):
         parent_run_id = os.environ[PARENT_ENV]
         job = config_mod.multirun_job()
