@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import mlflow
 import pandas as pd
 import pytest
 from compose import compose_config
+from docs_blocks import commands
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import free_port
 
@@ -29,8 +31,21 @@ pytestmark = pytest.mark.slow
 PYTHON = str(Path(sys.executable))
 
 
+def documented_worker() -> tuple[dict, list[str]]:
+    """(TF_CONFIG, the stage's arguments after `python`) of docs/operations.md's command."""
+    (command,) = commands("multi-worker")
+    tf_config, python, *stage_args = shlex.split(command)
+    assert tf_config.startswith("TF_CONFIG=") and python == "python"
+    assert "train.strategy=multi_worker" in stage_args
+    return json.loads(tf_config.removeprefix("TF_CONFIG=")), stage_args
+
+
 def start_workers(server, data_cache, name: str, tmp: Path, *extra: str) -> list:
-    """Two `train_base` processes, each with its TF_CONFIG; worker 0 is the chief."""
+    """Two `train_base` processes, each with its TF_CONFIG; worker 0 is the chief: the command
+    of docs/operations.md, its hosts on the loopback, plus where this test keeps its files."""
+    documented, stage_args = documented_worker()
+    hosts = documented["cluster"]["worker"]
+    assert len(hosts) == 2 and documented["task"] == {"type": "worker", "index": 0}
     cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env.update(
@@ -40,8 +55,7 @@ def start_workers(server, data_cache, name: str, tmp: Path, *extra: str) -> list
         TF_CPP_MIN_LOG_LEVEL="2",
     )
     args = [
-        PYTHON, "-m", "warmstart.stages.train_base", "experiment=smoke",
-        "train.strategy=multi_worker", f"paths.cache_dir={data_cache}",
+        PYTHON, *stage_args, "experiment=smoke", f"paths.cache_dir={data_cache}",
         f"registry.model_name={name}", f"hydra.run.dir={tmp}/run", *extra,
     ]  # fmt: skip
     workers = []

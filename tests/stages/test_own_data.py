@@ -17,6 +17,7 @@ import mlflow
 import pandas as pd
 import pytest
 from compose import compose_config
+from docs_blocks import commands
 from faults import run_of_experiment, stage_env
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import versions_of
@@ -26,16 +27,19 @@ from warmstart.core.errors import DataError
 from warmstart.data.example_table import example_table
 from warmstart.stages import pipeline, train_base
 from warmstart.tracking.connection import connect
-from warmstart.tracking.version_format import REMAP_TAG, label_diff_tag, remap_count_tag
+from warmstart.tracking.version_format import (
+    TOKENS_NEW_TAG,
+    label_diff_tag,
+    read_record,
+    remap_count_tag,
+)
 
 pytestmark = pytest.mark.slow
 
 
 def readme_example() -> list[str]:
-    """The shell lines of README's "Your own data" example."""
-    text = (PROJECT_ROOT / "README.md").read_text()
-    block = text.split("<!-- own-data-example", 1)[1].split("```bash\n", 1)[1].split("```")[0]
-    return [line for line in block.splitlines() if line.strip()]
+    """The shell lines of README's "Your own data" example (after activating the venv)."""
+    return [line for line in commands("own-data") if not line.startswith("source ")]
 
 
 def epoch1(client: MlflowClient, run_id: str) -> float:
@@ -50,9 +54,12 @@ def test_readme_example_warm_starts_across_new_words_and_a_new_class(mlflow_serv
                     PWD=str(tmp_path))  # fmt: skip
     make, run = readme_example()
     subprocess.run(shlex.split(make), cwd=tmp_path, env=env, check=True, capture_output=True)
-    command = run.replace("$PWD", str(tmp_path)).replace(
-        "mlflow run .", f"mlflow run {PROJECT_ROOT}"
+    command = (
+        run.replace("$PWD", str(tmp_path))
+        .replace("mlflow run .", f"mlflow run {PROJECT_ROOT}")
+        .replace("--experiment-name warmstart", f"--experiment-name {experiment}")
     )
+    assert experiment in command  # the README names the experiment (else runs land in Default)
     done = subprocess.run(shlex.split(command), cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -69,9 +76,9 @@ def test_readme_example_warm_starts_across_new_words_and_a_new_class(mlflow_serv
 
     version = client.get_model_version("warmstart-own-data", warm.data.tags[
         "warmstart.registered_version"])  # fmt: skip
-    assert json.loads(version.tags[label_diff_tag("added")]) == ["refund"]
-    assert json.loads(version.tags[label_diff_tag("removed")]) == []
-    assert json.loads(version.tags[REMAP_TAG])["added"] > 0  # new words
+    record = read_record(version.tags)  # the label and vocabulary diffs, in one record
+    assert record.labels["added"] == ["refund"] and record.labels["removed"] == []
+    assert record.remap["added"] > 0 and int(version.tags[TOKENS_NEW_TAG]) > 0  # new words
     assert int(warm.data.tags[remap_count_tag("added")]) > 0
     assert runs["vocab_diff"].data.metrics["labels_n_added"] == 1
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from docs_blocks import commands
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import free_port
 from test_sweep import run_cli, sweep_env, tree
@@ -117,6 +119,22 @@ def check_sweep(uri: str, experiment: str, tmp_path: Path, seeds: int) -> None:
     assert len(summary) == 2 and set(summary["warm_epoch1_val_accuracy_count"]) == {seeds}
 
 
+def documented_sweep(launcher: str) -> list[str]:
+    """The sweep command of docs/operations.md that picks `launcher`, without its server URI
+    (the test's own server is in the environment)."""
+    (command,) = [c for c in commands("cluster-sweeps") if launcher in c.split()]
+    argv = shlex.split(command)
+    assert argv[0].startswith("MLFLOW_TRACKING_URI=") and argv[1] == "python"
+    assert "experiment=smoke" in argv
+    return argv[1:]
+
+
+def test_the_documented_ray_head_listens_on_loopback_only() -> None:
+    (start,) = [c for c in commands("cluster-sweeps") if c.startswith("ray start")]
+    assert "--node-ip-address=127.0.0.1" in start.split()
+    assert "export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0" in commands("cluster-sweeps")
+
+
 def sweep_args(experiment: str, data_cache: Path, tmp_path: Path, seeds: str) -> list[str]:
     return [
         "experiment=smoke", "train.epochs=1", f"paths.cache_dir={data_cache}",
@@ -131,12 +149,11 @@ def test_ray_sweep_on_a_loopback_head_groups_its_jobs_under_one_parent(
     experiment = f"ray-sweep-{uuid.uuid4().hex[:8]}"
     address, group = ray_head
     env = {**sweep_env(mlflow_server.uri, experiment), **LOOPBACK_ONLY}
-    # The README's command, plus where this test keeps its files and a second seed.
-    command = (
-        f"python -m warmstart.stages.pipeline -m hydra/launcher=ray "
-        f"hydra.launcher.ray.init.address={address} experiment=smoke "
-        "warmstart.initializer=uniform,zeros"
-    ).split()
+    # docs/operations.md's command, on this head, plus where this test keeps its files and a
+    # second seed.
+    command = documented_sweep("hydra/launcher=ray")
+    command = [a.replace("127.0.0.1:6379", address) for a in command]
+    assert any(a == f"hydra.launcher.ray.init.address={address}" for a in command)
     before = group_pids(group)
     extra = sweep_args(experiment, data_cache, tmp_path, "1,2")[1:]  # experiment=smoke is in
     run_cli([str(BIN / "python"), *command[1:], *extra], env)
@@ -149,15 +166,12 @@ def test_ray_sweep_on_a_loopback_head_groups_its_jobs_under_one_parent(
 
 def test_submitit_local_sweep_groups_its_jobs_under_one_parent(mlflow_server, data_cache, tmp_path):
     experiment = f"submitit-sweep-{uuid.uuid4().hex[:8]}"
-    run_cli(
-        [
-            str(BIN / "python"), "-m", "warmstart.stages.pipeline", "-m",
-            "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=15",
-            "warmstart.initializer=uniform,zeros",
-            *sweep_args(experiment, data_cache, tmp_path, "1"),
-        ],
-        sweep_env(mlflow_server.uri, experiment),
-    )  # fmt: skip
+    command = documented_sweep("hydra/launcher=submitit_local")
+    extra = [
+        "hydra.launcher.timeout_min=15",
+        *sweep_args(experiment, data_cache, tmp_path, "1")[1:],
+    ]
+    run_cli([str(BIN / "python"), *command[1:], *extra], sweep_env(mlflow_server.uri, experiment))
     check_sweep(mlflow_server.uri, experiment, tmp_path, seeds=1)
     logs = list((tmp_path / "sweep" / ".submitit").glob("*/*_log.out"))
     assert len(logs) == 2, "two submitit jobs ran"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from compose import compose_config
+from docs_blocks import commands
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import free_port, start_server
 
@@ -72,6 +74,15 @@ def postgres():
 def test_base_and_warm_start_through_a_postgres_backed_server(
     postgres, tmp_path, data_cache, monkeypatch
 ):
+    # docs/operations.md's command, its placeholders filled: this cluster for db-host, the
+    # loopback for 0.0.0.0 (tests never listen elsewhere), a local folder for the bucket.
+    (command,) = commands("team-server")
+    argv = shlex.split(command)
+    assert argv[:2] == ["mlflow", "server"]
+    documented = dict(zip(argv[2::2], argv[3::2], strict=True))
+    assert set(documented) == {"--host", "--port", "--backend-store-uri", "--artifacts-destination"}
+    scheme = documented["--backend-store-uri"].split("://")[0]
+    assert postgres.startswith(f"{scheme}://")
     server = start_server(tmp_path / "server", backend=postgres)
     try:
         name = f"team-{uuid.uuid4().hex[:6]}"
