@@ -33,6 +33,7 @@ from warmstart.stages import _continual as update_report
 from warmstart.stages import cold_start, train_base, update
 from warmstart.tracking.connection import connect
 from warmstart.tracking.resolve import model_id_of
+from warmstart.tracking.version_format import read_record
 
 pytestmark = pytest.mark.slow
 
@@ -74,12 +75,10 @@ def test_a_good_update_is_promoted_and_says_why(chain):
     assert chain["good"].promoted and chain["good"].source == "1"
     assert client.get_model_version_by_alias(name, "champion").version == chain["good"].version
     tags = _version(chain, chain["good"].version).tags
-    assert tags["warmstart.promotion"] == "promoted"
-    assert tags["warmstart.promotion.metric"] == "accuracy"
-    assert tags["warmstart.promotion.champion_version"] == "1"
-    assert float(tags["warmstart.promotion.score"]) >= float(
-        tags["warmstart.promotion.champion_score"]
-    )
+    assert tags["warmstart.promotion"] == "promoted" and tags["warmstart.source"] == "v1"
+    evidence = read_record(tags).promotion
+    assert evidence["metric"] == "accuracy" and evidence["champion_version"] == "1"
+    assert evidence["score"] >= evidence["champion_score"]
     description = _version(chain, chain["good"].version).description
     assert "Warm-started from" in description and "Promoted to champion" in description
     assert _warm_run(chain, chain["good"].version).data.tags["warmstart.promotion"] == "promoted"
@@ -90,11 +89,11 @@ def test_a_bad_update_is_rejected_stays_registered_and_champion_does_not_move(ch
     assert not bad.promoted
     version = _version(chain, bad.version)
     assert version.tags["warmstart.promotion"] == "rejected"
-    assert version.tags["warmstart.promotion.champion_version"] == chain["good"].version
-    assert float(version.tags["warmstart.promotion.score"]) < float(
-        version.tags["warmstart.promotion.champion_score"]
-    )
-    assert version.tags["warmstart.source_version"] == chain["good"].version  # v1 -> v2 -> v3
+    evidence = read_record(version.tags).promotion
+    assert evidence["champion_version"] == chain["good"].version
+    assert evidence["score"] < evidence["champion_score"]
+    assert version.tags["warmstart.source"] == f"v{chain['good'].version}"  # v1 -> v2 -> v3
+    assert read_record(version.tags).source["version"] == chain["good"].version
     assert client.get_model_version_by_alias(name, "champion").version == chain["good"].version
     assert client.get_model_version_by_alias(name, "current").version == bad.version
     assert "Rejected" in version.description
@@ -109,7 +108,8 @@ def test_evaluation_artifacts_are_on_the_run_and_the_logged_model(chain):
     on_model = client.list_logged_model_artifacts(model_id, "evaluation")
     assert {Path(f.path).name for f in on_model} >= EVALUATION_FILES
     model_metrics = {m.key for m in client.get_logged_model(model_id).metrics}
-    assert {"test_accuracy_score", "test_roc_auc", "test_f1_0", "test_macro_f1"} <= model_metrics
+    wanted = {"test_accuracy_score", "test_roc_auc", "test_f1_negative", "test_macro_f1"}
+    assert wanted <= model_metrics
     assert 0.5 < run.data.metrics["test_accuracy_score"] <= 1.0
 
 
@@ -120,7 +120,8 @@ def test_warm_and_cold_of_an_update_log_identical_metric_keys(chain):
     runs = client.search_runs([warm.info.experiment_id], f"tags.`mlflow.parentRunId` = '{parent}'")
     cold = next(r for r in runs if r.data.tags["warmstart.stage"] == "cold_start")
     assert set(warm.data.metrics) == set(cold.data.metrics)
-    assert {"test_precision_1", "test_recall_0", "evaluation_seconds"} <= set(cold.data.metrics)
+    per_class = {"test_precision_positive", "test_recall_negative", "evaluation_seconds"}
+    assert per_class <= set(cold.data.metrics)
     assert client.get_run(parent).info.run_name.startswith("update gen")
     assert warm.info.run_name == f"warm_start v1->v{chain['good'].version}"
 
@@ -225,13 +226,13 @@ def test_own_data_and_continual_step_through_time_windows_of_ones_table(continua
         assert warm.data.params["data.training_rows"] == "128"  # two months
         assert warm.data.params["train.learning_rate"] == "0.02"  # own_data's train, overridden
         step_run = _parent(client, warm.info.run_id)
-        assert step_run.info.run_name == f"update window {row.window}"
+        assert step_run.info.run_name == f"update {row.window}"
         assert step_run.data.params["update.effective_history"] == "last_2"
         assert step_run.data.params["update.warm_from"] == row.warm_from
     if champion is not None:
         assert client.get_model_version_by_alias(name, "champion").version == champion
     parent = _parent(client, step_run.info.run_id)
-    assert parent.info.run_name == "continual 2 updates"
+    assert parent.info.run_name == f"update {rows[0].window}..{rows[-1].window}"
     assert parent.data.params["update.effective_history"] == "last_2"
     assert {"seconds_saved_total", "promoted_steps", "learned_nothing_steps"} <= set(
         parent.data.metrics

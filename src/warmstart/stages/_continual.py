@@ -21,6 +21,24 @@ def _flags(table: pd.DataFrame, column: str) -> np.ndarray:
     return table[column].astype(object).where(table[column].notna(), True).to_numpy(dtype=bool)
 
 
+def step_labels(table: pd.DataFrame) -> list[str]:
+    """What each step trained on, for the x axis: its newest window, else its rows' `since..until`,
+    else its generation (`gen 3`), else the step number."""
+    labels = []
+    for _, row in table.iterrows():
+        window, since, until = row.get("window"), row.get("since"), row.get("until")
+        generation = row.get("generation")
+        if pd.notna(window) and window:
+            labels.append(str(window))
+        elif (pd.notna(since) and since) or (pd.notna(until) and until):
+            labels.append(f"{since if pd.notna(since) else ''}..{until if pd.notna(until) else ''}")
+        elif pd.notna(generation):
+            labels.append(f"gen {int(generation)}")
+        else:
+            labels.append(str(row["step"]))
+    return labels
+
+
 def plot(table: pd.DataFrame) -> Figure:
     """Warm and cold test accuracy per step (promoted steps filled, learned-nothing ones crossed),
     and seconds per step (learned-nothing bars hatched)."""
@@ -48,7 +66,7 @@ def plot(table: pd.DataFrame) -> Figure:
         left.scatter(
             nothing, accuracy, marker="x", s=90, color=NOTHING, label="learned nothing", zorder=4
         )
-    left.set_xlabel("update step (0 first)")
+    left.set_xlabel("update (data it trained on)")
     left.set_ylabel("test accuracy")
     left.legend()
     width = 0.4
@@ -66,12 +84,13 @@ def plot(table: pd.DataFrame) -> Figure:
         keys.append(
             Patch(facecolor="white", edgecolor=NOTHING, hatch="xx", label="learned nothing")
         )
-    right.set_xlabel("update step (0 first)")
+    right.set_xlabel("update (data it trained on)")
     right.set_ylabel("training seconds")
     right.legend(handles=keys)
+    labels = step_labels(table)
     for ax in (left, right):
         ax.grid(alpha=0.3)
-        ax.set_xticks(steps)
+        ax.set_xticks(steps, labels, rotation=30 if max(map(len, labels)) > 8 else 0)
     fig.tight_layout()
     return fig
 

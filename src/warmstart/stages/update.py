@@ -1,8 +1,9 @@
 """Entry point `update`: the recurring job. New data arrives, the vocabulary is rebuilt, the model
 in production (`update.source`, default `models:/NAME@champion`) is warm-started on it,
 evaluated, and promoted only if at least as good; `update.cold=true` also trains the cold
-baseline. One parent run per update (`update gen 3`), a child per stage; lineage tags chain the
-versions v1 -> v2 -> v3.
+baseline. One parent run per update (`update gen 3`, `update 2024-03`), a child per stage, the
+parent carrying the headline (warm against cold, decision, champion, in one sentence too);
+lineage tags chain the versions v1 -> v2 -> v3.
 
 `update.steps=K` (`experiment=continual`) runs K updates in a row on successive generations of
 the embedded corpus, or with `data=files` on successive time windows of the table
@@ -28,9 +29,11 @@ from omegaconf import DictConfig, open_dict
 from warmstart.core.errors import ConfigError
 from warmstart.data.windows import TimeWindow, history_window, successive_windows
 from warmstart.stages import cold_start, train_base, vocab_diff, warm_start
-from warmstart.stages._continual import log_continual
+from warmstart.stages._continual import log_continual, summary_line
 from warmstart.stages._entry import hydra_app
-from warmstart.stages.compare import history, summarize
+from warmstart.stages.compare import headline, history, summarize
+from warmstart.tracking import headline as headline_mod
+from warmstart.tracking.headline import warm_sentence
 from warmstart.tracking.promotion import champion_of
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.version_format import (
@@ -151,7 +154,7 @@ def one_update(
     generation = cfg.data.get("generation") if cfg.data.name == "synthetic" else None
     name = f"{UPDATE} gen {generation}" if generation is not None else UPDATE
     if window is not None:
-        name = f"{UPDATE} window {window}"
+        name = f"{UPDATE} {window}"
     with stage_run(
         cfg, UPDATE, overrides=overrides, parent_run_id=parent_run_id, run_name=name
     ) as parent:
@@ -183,6 +186,7 @@ def one_update(
             warm_seconds_to_cold_final=None,
             seconds_saved=None,
         )
+        values: dict[str, float] = {}
         if cold_id:
             cold_run = client.get_run(cold_id)
             row.cold_test_accuracy = float(cold_run.data.metrics["test_accuracy_score"])
@@ -192,19 +196,21 @@ def one_update(
                 role: {k: history(rid, k) for k in ("val_accuracy", "epoch_seconds")}
                 for role, rid in (("warm", warm.run_id), ("cold", cold_id))
             }
-            table = summarize(curves).set_index("run")
+            summary = summarize(curves)
+            values = {m.key: m.value for m in headline(summary)}
+            table = summary.set_index("run")
             reached = table.loc["warm", "seconds_to_cold_final"]
             if pd.notna(reached):
                 row.warm_seconds_to_cold_final = float(reached)
                 if promoted and row.learned and row.cold_learned:
                     row.seconds_saved = row.cold_seconds - float(reached)
-        mlflow.log_metrics(
-            {
-                k: float(v)
-                for k, v in asdict(row).items()
-                if isinstance(v, int | float) and v is not None
-            }
-        )
+        numbers = {
+            k: float(v)
+            for k, v in asdict(row).items()
+            if isinstance(v, int | float) and v is not None
+        }
+        mlflow.log_metrics(headline_mod.rounded(numbers))
+        _update_headline(pid, row, {k: v for k, v in values.items() if k not in asdict(row)}, cfg)
         origin = f"v{row.source}" + (
             " (no champion: the newest version this run registered)"
             if warm_from == FROM_NEWEST
@@ -216,6 +222,41 @@ def one_update(
             f"(test accuracy {row.warm_test_accuracy:.4f})"
         )
         return row
+
+
+def _update_headline(run_id: str, row: Step, values: Mapping[str, float], cfg: DictConfig) -> None:
+    """The update parent's headline: warm against cold (when trained), the decision and the
+    champion, and the same in one sentence."""
+    outcome = (
+        f"v{row.version} was promoted to champion"
+        if row.promoted
+        else f"v{row.version} was rejected"
+    )
+    if not row.learned:
+        outcome += " (it learned nothing)"
+    sentence = warm_sentence(
+        values,
+        warm=f"v{row.version}",
+        source=f"v{row.source}",
+        outcome=outcome,
+        test_accuracy=row.warm_test_accuracy,
+    )
+    decision = PROMOTED if row.promoted else "rejected"
+    headline_mod.write(
+        run_id,
+        metrics=values,
+        tags=headline_mod.champion_tags(str(cfg.registry.model_name), decision),
+        description=headline_mod.note(sentence, user=cfg.get("description")),
+    )
+
+
+def _span(first: int | None, labels: Sequence[str | None], steps: int) -> str:
+    """What a continual run covers: `gen 2..4`, or its first and last windows."""
+    if labels and labels[0] is not None:
+        return f"{labels[0]}..{labels[-1]}"
+    if first is not None:
+        return f"gen {int(first)}..{int(first) + steps - 1}"
+    return f"{steps} steps"
 
 
 def run(
@@ -249,12 +290,16 @@ def run(
     effective = {"update.effective_history": effective_history(cfg)}
     rows: list[Step] = []
     registered: list[str] = []  # the versions this run registered, oldest first
+    labels = [
+        None if windows[k + 1] is None else history_window(windows, k + 1, span).label
+        for k in range(steps)
+    ]
     with stage_run(
         cfg,
         UPDATE,
         overrides=overrides,
         parent_run_id=parent_run_id,
-        run_name=f"continual {steps} updates",
+        run_name=f"{UPDATE} {_span(first, labels, steps)}",
     ) as parent:
         pid = parent.info.run_id
         mlflow.log_params(effective)
@@ -281,6 +326,16 @@ def run(
             rows.append(row)
             registered.append(row.version)
         log_continual(pd.DataFrame([asdict(r) for r in rows]))
+        picture = headline_mod.picture(pid, "continual/steps.png", "warm and cold per update")
+        line = summary_line(pd.DataFrame([asdict(r) for r in rows])).removeprefix("continual: ")
+        headline_mod.write(
+            pid,
+            metrics={},
+            tags=headline_mod.champion_tags(str(cfg.registry.model_name), None),
+            description=headline_mod.note(
+                f"{steps} updates, {line}.", user=cfg.get("description"), image=picture
+            ),
+        )
     return rows
 
 

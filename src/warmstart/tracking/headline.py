@@ -103,14 +103,26 @@ def champion_tags(model_name: str, decision: str | None) -> dict[str, str]:
     return tags
 
 
-def warm_sentence(values: Mapping[str, float], *, warm: str, source: str, outcome: str) -> str:
+def warm_sentence(
+    values: Mapping[str, float],
+    *,
+    warm: str,
+    source: str,
+    outcome: str,
+    test_accuracy: float | None = None,
+) -> str:
     """One sentence on warm against cold, in the style of the versions' descriptions.
 
     `warm` and `source` name the versions (`v2`, `v1`); `outcome` ends it (`promoted to
-    champion`); `values` are the headline metrics (`compare.headline`'s keys).
+    champion`); `values` are the headline metrics (`compare.headline`'s keys), any missing
+    (no cold run) left out of the sentence.
     """
     v = rounded(values)
     parts = [f"Warm start {warm} (from {source})"]
+    if test_accuracy is not None:
+        parts.append(f" scored test accuracy {test_accuracy:.4f}")
+        if "warm_epoch1_val_accuracy" in v:
+            parts.append(",")
     if {"warm_epoch1_val_accuracy", "cold_epoch1_val_accuracy"} <= set(v):
         parts.append(
             f" scored val accuracy {v['warm_epoch1_val_accuracy']:.4f} after epoch 1 against "
@@ -121,7 +133,9 @@ def warm_sentence(values: Mapping[str, float], *, warm: str, source: str, outcom
             f" and {v['warm_final_val_accuracy']:.4f} against "
             f"{v['cold_final_val_accuracy']:.4f} after the last"
         )
-    if "epochs_saved" in v:
+    if "cold_final_val_accuracy" not in v:
+        pass  # no cold baseline to reach
+    elif "epochs_saved" in v:
         seconds = f" and {v['seconds_saved']:.1f} s" if "seconds_saved" in v else ""
         epochs = f"{v['epochs_saved']:g} epoch{'' if v['epochs_saved'] == 1 else 's'}"
         parts.append(f", reaching cold's final score {epochs}{seconds} sooner")

@@ -6,8 +6,10 @@ become unrelated top-level runs. Here the sweep parent is made before any job st
 the `mlflow run` run itself), `MLFLOW_RUN_ID` is withdrawn from the jobs, and every job's
 top-level run is created as a child of the parent through `WARMSTART_PARENT_RUN_ID`, which
 launchers pass on in the environment (joblib, submitit) or in the runtime_env that
-conf/hydra/launcher/ray.yaml declares (Ray). At the end the
-parent gets a table and a plot: mean and spread of the results per setting across seeds.
+conf/hydra/launcher/ray.yaml declares (Ray). The parent is named for the keys swept
+(`sweep initializer, seed`); at the end it gets a table and a plot (mean and spread of the
+results per setting across seeds) and a headline over its jobs (best setting, mean warm-cold
+gaps), and the terminal a table narrow enough to read.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
 from warmstart.core.errors import TrackingError
+from warmstart.tracking import headline
 from warmstart.tracking.connection import connect, experiment_name, open_experiment
-from warmstart.tracking.runs import PARENT_ENV
+from warmstart.tracking.runs import PARENT_ENV, fit_name
 from warmstart.tracking.version_format import (
     ERROR_TAG,
     REUSED_FROM_TAG,
@@ -83,16 +87,15 @@ class MlflowSweepCallback(Callback):
         client = MlflowClient()
         overrides = " ".join(config.hydra.overrides.task)
         tags = {STAGE_TAG: SWEEP, SWEEP_OVERRIDES_TAG: overrides}
+        name = sweep_label(list(config.hydra.overrides.task))
         inherited = os.environ.pop("MLFLOW_RUN_ID", None)
         if inherited:  # inside `mlflow run`: its run is the sweep parent, jobs must not take it
             self.parent_id, self.owned = inherited, False
-            for key, value in tags.items():
+            for key, value in {**tags, "mlflow.runName": name}.items():
                 client.set_tag(inherited, key, value)
         else:
             run = client.create_run(
-                open_experiment(experiment_name(config)),
-                run_name=f"sweep {overrides}"[:250],
-                tags=tags,
+                open_experiment(experiment_name(config)), run_name=name, tags=tags
             )
             self.parent_id, self.owned = run.info.run_id, True
         os.environ[PARENT_ENV] = self.parent_id
@@ -114,7 +117,9 @@ class MlflowSweepCallback(Callback):
                 client.log_table(self.parent_id, summary, "sweep/summary.json")
                 figure = plot(summary)
                 client.log_figure(self.parent_id, figure, "sweep/summary.png")
-                print(summary.to_string(index=False))
+                log_headline(self.parent_id, table, summary)
+                print(narrow(summary).to_string(index=False))
+                print("sweep: every column in the parent run's sweep/summary.csv")
         finally:
             os.environ.pop(PARENT_ENV, None)
             failed = [r for r in children(self.parent_id) if r.info.status != "FINISHED"]
@@ -216,3 +221,67 @@ def plot(summary: pd.DataFrame) -> Figure:
     axes[0].legend()
     fig.tight_layout()
     return fig
+
+
+def sweep_label(overrides: list[str]) -> str:
+    """`sweep` and the short names of the keys the multirun sweeps: `sweep initializer, seed`."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception:  # Hydra refuses them itself, with its own message
+        return "sweep"
+    keys = [o.key_or_group.rsplit(".", 1)[-1] for o in parsed if o.is_sweep_override()]
+    return fit_name(f"sweep {', '.join(keys)}" if keys else "sweep")
+
+
+# What a person reads of the summary: per setting, warm against cold (the CSV keeps the rest).
+NARROW = {
+    "warm_epoch1_val_accuracy_mean": "warm ep1",
+    "cold_epoch1_val_accuracy_mean": "cold ep1",
+    "warm_final_val_accuracy_mean": "warm final",
+    "cold_final_val_accuracy_mean": "cold final",
+}
+
+
+def narrow(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary's setting, job count, warm and cold means and the epoch-1 gap, 4 digits."""
+    columns = {k: v for k, v in NARROW.items() if k in summary}
+    table = summary[["setting", *columns]].rename(columns=columns)
+    counts = [c for c in summary if c.endswith("_count")]
+    if counts:
+        table.insert(1, "jobs", summary[counts].max(axis=1).astype(int))
+    if {"warm ep1", "cold ep1"} <= set(table):
+        table["ep1 gap"] = table["warm ep1"] - table["cold ep1"]
+    return table.round(headline.DIGITS)
+
+
+def log_headline(parent_id: str, table: pd.DataFrame, summary: pd.DataFrame) -> None:
+    """The sweep parent's headline over its jobs: job count, the mean warm-cold gaps, the best
+    setting by mean warm final val accuracy, a sentence and the summary plot."""
+    metrics: dict[str, float] = {"sweep_jobs": float(len(table))}
+    gaps = {}
+    for point in ("epoch1", "final"):
+        warm, cold = f"warm_{point}_val_accuracy", f"cold_{point}_val_accuracy"
+        if {warm, cold} <= set(table):
+            gaps[point] = float((table[warm] - table[cold]).mean())
+            metrics[f"sweep_mean_{point}_gap"] = gaps[point]
+    tags, parts = {}, [f"{len(table)} jobs in {len(summary)} settings"]
+    if gaps:
+        parts.append(
+            "warm start led cold by "
+            + " and ".join(f"{gap:+.4f} at {point}" for point, gap in gaps.items())
+            + " on average"
+        )
+    best_column = "warm_final_val_accuracy_mean"
+    if best_column in summary and summary[best_column].notna().any():
+        best = summary.loc[summary[best_column].idxmax()]
+        tags["warmstart.sweep.best_setting"] = str(best["setting"])
+        metrics["sweep_best_warm_final_val_accuracy"] = float(best[best_column])
+        parts.append(
+            f"best setting {best['setting']} (warm final val accuracy "
+            f"{best[best_column]:.4f} on average)"
+        )
+    sentence = "Sweep of " + "; ".join(parts) + "."
+    image = headline.picture(parent_id, "sweep/summary.png", "warm and cold per setting")
+    headline.write(
+        parent_id, metrics=metrics, tags=tags, description=headline.note(sentence, image=image)
+    )
