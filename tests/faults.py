@@ -1,8 +1,9 @@
 """Craft broken model versions and faults, through the real MLflow APIs (no mocks).
 
 `publish_model` refuses inconsistent inputs, so the bad versions a warm start must reject are
-logged here the way a careless or hostile publisher would: our file names and digest tags,
-with whatever content the case needs. The benchmark reuses these helpers.
+logged here the way a careless or hostile publisher would: our file names and record of
+digests (`version_format.version_tags`), with whatever content the case needs. The benchmark
+reuses these helpers.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from mlflow.tracking import MlflowClient
 from warmstart.core.digests import sha256_file
 from warmstart.tracking.resolve import model_id_of, resolve_source
 from warmstart.tracking.version_format import (
-    DIGEST_TAGS,
+    DIGESTED_FILES,
     EMBEDDING,
     HEAD_MODEL,
     LABELS,
     SETTINGS,
     VERSION_FILES,
     VOCABULARY,
+    version_tags,
 )
 
 _PLAIN_MODEL = """
@@ -65,10 +67,10 @@ def publish_unchecked(
     omit: Sequence[str] = (),
     allow_pickle: bool = False,
 ) -> str:
-    """Register a version with our files and matching digest tags, whatever their content.
+    """Register a version with our files and a record of their digests, whatever their content.
 
     `keras_model` is saved (or copied) as the version's head.keras; `omit` leaves files out
-    (their digest tags stay); `allow_pickle` saves an object array.
+    (their digests stay in the record); `allow_pickle` saves an object array.
     Needs an active run; returns the new version.
     """
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,7 +83,10 @@ def publish_unchecked(
         np.save(folder / EMBEDDING, embedding, allow_pickle=allow_pickle)
         (folder / SETTINGS).write_text('{"sequence_length": 48}')
         (folder / LABELS).write_text("0\n1\n")
-        tags = {t: sha256_file(folder / f) for f, t in DIGEST_TAGS.items() if (folder / f).exists()}
+        digests = {f: sha256_file(folder / f) for f in DIGESTED_FILES if (folder / f).exists()}
+        tags = version_tags(
+            digests, {}, registered_name=name, vocabulary_size=len(vocabulary), label_count=2
+        )
         for filename in omit:
             (folder / filename).unlink()
         (folder / "model.py").write_text(_PLAIN_MODEL)
@@ -96,7 +101,7 @@ def publish_unchecked(
 
 
 def publish_plain_pyfunc(name: str) -> str:
-    """Register a pyfunc that has none of our files or digest tags (not ours to warm-start)."""
+    """Register a pyfunc that has none of our files or records (not ours to warm-start)."""
     with tempfile.TemporaryDirectory() as tmp:
         code = Path(tmp) / "model.py"
         code.write_text(_PLAIN_MODEL)

@@ -32,7 +32,7 @@ from warmstart.core.paired_test import PairedInterval
 from warmstart.tracking import promotion
 from warmstart.tracking.decision import Decision, Rule, SliceScores, passes
 from warmstart.tracking.evaluation import Evaluation, result_of
-from warmstart.tracking.version_format import Published
+from warmstart.tracking.version_format import Published, read_record
 
 N = 2000
 TEST = pd.DataFrame({"text": [f"text {i}" for i in range(N)], "label": [i % 2 for i in range(N)]})
@@ -187,14 +187,14 @@ def test_each_rule_promotes_the_candidates_the_interval_says(
     }
     assert place[candidate], got
     tags = MlflowClient().get_model_version(champion, published.version).tags
-    assert tags["warmstart.promotion"] == decision.word
-    assert tags["warmstart.promotion.rule"] == rule
-    assert tags["warmstart.promotion.texts"] == str(N)
-    assert float(tags["warmstart.promotion.interval_low"]) == pytest.approx(got.low, abs=1e-6)
-    assert float(tags["warmstart.promotion.interval_high"]) == pytest.approx(got.high, abs=1e-6)
-    assert tags["warmstart.promotion.confidence"] == "0.95"
-    run_tags = MlflowClient().get_run(published.run_id).data.tags
-    assert run_tags["warmstart.promotion.interval_low"] == tags["warmstart.promotion.interval_low"]
+    assert tags["warmstart.promotion"] == decision.word  # the decision is a tag, ...
+    evidence = read_record(tags).promotion  # ... its evidence is in the version's record
+    assert evidence["rule"] == rule and evidence["texts"] == N
+    assert evidence["interval_low"] == pytest.approx(got.low, abs=1e-6)
+    assert evidence["interval_high"] == pytest.approx(got.high, abs=1e-6)
+    assert evidence["confidence"] == 0.95
+    run_tags = MlflowClient().get_run(published.run_id).data.tags  # the run keeps one tag each
+    assert float(run_tags["warmstart.promotion.interval_low"]) == pytest.approx(got.low, abs=1e-6)
 
 
 def test_min_delta_given_to_decide_raises_the_point_rules_bar(tracking, champion):
@@ -205,7 +205,7 @@ def test_min_delta_given_to_decide_raises_the_point_rules_bar(tracking, champion
         "difference +0.0000, below min_delta 0.001 (95% interval [+0.0000, +0.0000])."
     )
     tags = MlflowClient().get_model_version(champion, published.version).tags
-    assert tags["warmstart.promotion.min_delta"] == "0.001"
+    assert read_record(tags).promotion["min_delta"] == 0.001
     assert champion_now(champion) == "1"
 
 
@@ -230,9 +230,8 @@ def test_the_new_token_slice_scores_both_models_and_says_so(tracking, champion):
         champion_macro_f1=0.0,
     )
     tags = MlflowClient().get_model_version(champion, published.version).tags
-    assert tags["warmstart.promotion.slice.texts"] == "200"
-    assert tags["warmstart.promotion.slice.accuracy"] == "0.500000"
-    assert tags["warmstart.promotion.slice.champion_accuracy"] == "0.000000"
+    found = read_record(tags).promotion["slice"]
+    assert (found["texts"], found["accuracy"], found["champion_accuracy"]) == (200, 0.5, 0.0)
     sentence = decision.sentence()
     assert sentence.startswith("Promoted to champion (non-inferior): accuracy 0.9500 against")
     assert "champion v1's 0.9000 on 2,000 test texts; difference +0.0500, 95% interval [" in (
@@ -259,7 +258,9 @@ def test_a_model_that_learned_nothing_is_rejected_even_as_the_first_version(trac
     assert champion_now(name) is None  # no champion at all
     tags = client.get_model_version(name, str(version)).tags
     assert tags["warmstart.promotion"] == "rejected"
-    assert tags["warmstart.promotion.reason"] == f"learned nothing: {reason}"
+    assert tags["warmstart.verdict"] == "learned_nothing"
+    assert tags["warmstart.warning"] == f"learned nothing: {reason}"
+    assert read_record(tags).promotion["reason"] == f"learned nothing: {reason}"
     assert client.get_run(run.info.run_id).data.tags["warmstart.promotion"] == "rejected"
     assert decision.sentence() == f"Rejected (accuracy 0.9000): learned nothing: {reason}."
 
@@ -272,8 +273,9 @@ def test_a_better_model_that_learned_nothing_leaves_the_champion_where_it_is(tra
     assert champion_now(champion) == "1"
     tags = MlflowClient().get_model_version(champion, published.version).tags
     assert tags["warmstart.promotion"] == "rejected"
-    assert tags["warmstart.promotion.reason"] == "learned nothing: 1 step per epoch"
-    assert tags["warmstart.promotion.champion_version"] == "1"  # compared, as evidence
+    evidence = read_record(tags).promotion
+    assert evidence["reason"] == "learned nothing: 1 step per epoch"
+    assert evidence["champion_version"] == "1"  # compared, as evidence
     assert decision.sentence().startswith(
         "Rejected, champion unchanged (learned nothing: 1 step per epoch): accuracy 0.9500 "
         "against champion v1's 0.9000 on 2,000 test texts; difference +0.0500, 95% interval ["

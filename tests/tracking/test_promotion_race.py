@@ -20,7 +20,7 @@ from warmstart.tracking import champion_lock as lock_mod
 from warmstart.tracking import promotion
 from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.evaluation import Evaluation, result_of
-from warmstart.tracking.version_format import Published, champion_lock_model
+from warmstart.tracking.version_format import Published, champion_lock_model, read_record
 
 TEST = pd.DataFrame({"text": [f"text {i}" for i in range(20)], "label": [i % 2 for i in range(20)]})
 
@@ -107,8 +107,9 @@ def test_two_concurrent_promotions_end_as_a_sequential_order_would(model):
     for published, decision in ((v2, d2), (v3, d3)):
         tags = _tags(model, published)
         assert tags["warmstart.promotion"] == decision.word
-        assert tags["warmstart.promotion.champion_version"] == decision.champion_version
-        assert float(tags["warmstart.promotion.champion_score"]) == decision.champion_score
+        evidence = read_record(tags).promotion
+        assert evidence["champion_version"] == decision.champion_version
+        assert evidence["champion_score"] == decision.champion_score
         assert client.get_run(published.run_id).data.tags["warmstart.promotion"] == decision.word
     with pytest.raises(mlflow.exceptions.MlflowException):
         client.get_registered_model(champion_lock_model(name))  # released
@@ -136,7 +137,7 @@ def test_a_champion_moved_while_judging_is_judged_against_again(model, monkeypat
     (decision,) = out
     assert not decision.promoted and decision.champion_version == v2.version
     assert client.get_model_version_by_alias(name, "champion").version == v2.version
-    assert _tags(model, v3)["warmstart.promotion.champion_version"] == v2.version
+    assert read_record(_tags(model, v3)).promotion["champion_version"] == v2.version
 
 
 def test_a_lock_left_by_a_dead_holder_is_broken_after_its_lease(model, monkeypatch):

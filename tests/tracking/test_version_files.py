@@ -34,11 +34,15 @@ from warmstart.tracking.resolve import resolve_source
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
+    HEAD_MODEL,
     KERAS_MODEL,
     LABELS,
     OPTIMIZER_STATE,
+    RECORD_TAG,
     SETTINGS,
+    VERSION_FILES,
     VOCABULARY,
+    read_record,
 )
 
 LENGTH = 6
@@ -146,13 +150,13 @@ def test_an_optimizer_state_round_trips_through_resolve_with_its_digest_checked(
     }
     name = f"optimizer-{uuid.uuid4().hex[:6]}"
     published = publish(trained_like_model(), name, optimizer_state=state)
-    tag = DIGEST_TAGS[OPTIMIZER_STATE]
     version = MlflowClient().get_model_version(name, published.version)
-    assert version.tags[tag] == published.digests[tag]
+    recorded = read_record(version.tags).files[OPTIMIZER_STATE]
+    assert recorded == published.digests[OPTIMIZER_STATE]
     source = resolve_source(f"models:/{name}/{published.version}", tmp_path / "good")
     assert source.optimizer_state_path is not None
-    assert sha256_file(source.optimizer_state_path) == version.tags[tag]
-    assert source.digests[tag] == version.tags[tag]
+    assert sha256_file(source.optimizer_state_path) == recorded
+    assert source.digests[OPTIMIZER_STATE] == recorded
     with np.load(source.optimizer_state_path, allow_pickle=False) as stored:
         assert sorted(stored.files) == sorted(state)
         for key, value in state.items():
@@ -160,6 +164,53 @@ def test_an_optimizer_state_round_trips_through_resolve_with_its_digest_checked(
     tamper(tracking.root / "artifacts", published.model_id, OPTIMIZER_STATE)
     with pytest.raises(RegistryError, match=r"optimizer\.npz of .* was altered after publishing"):
         resolve_source(f"models:/{name}/{published.version}", tmp_path / "tampered")
+
+
+def publish_in_the_old_tag_layout(model, name: str) -> str:
+    """A version as registered before the record: today's files, each digest a tag of its own
+    (`warmstart.head_sha256`, ...) on the logged model and the version."""
+    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run() as run:
+        folder = Path(tmp)
+        head_of(model).save(folder / HEAD_MODEL)
+        (folder / VOCABULARY).write_text("".join(f"{t}\n" for t in VOCAB), encoding="utf-8")
+        np.save(folder / EMBEDDING, embedding_matrix_of(model), allow_pickle=False)
+        (folder / LABELS).write_text("0\n1\n")
+        settings = {"sequence_length": LENGTH, "label_kind": "int", "family": "cnn"}
+        (folder / SETTINGS).write_text(json.dumps(settings))
+        tags = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in VERSION_FILES}
+        tags["warmstart.source_uri"] = "models:/older/1"  # layout-1 lineage, one tag each
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PYFUNC_ENTRY),
+            artifacts={f: str(folder / f) for f in VERSION_FILES},
+            code_paths=[str(PACKAGE_DIR)],
+            pip_requirements=["mlflow"],
+            tags=tags,
+        )
+        client = MlflowClient()
+        client.create_registered_model(name)
+        version = client.create_model_version(
+            name, info.model_uri, run_id=run.info.run_id, tags=tags, model_id=info.model_id
+        )
+    return str(version.version)
+
+
+def test_a_version_in_the_old_tag_layout_resolves_verified_and_refuses_a_tampered_file(
+    tracking: Server, tmp_path: Path
+) -> None:
+    connect(compose_config())
+    model = trained_like_model()
+    name = f"old-tags-{uuid.uuid4().hex[:6]}"
+    version = publish_in_the_old_tag_layout(model, name)
+    stored = MlflowClient().get_model_version(name, version)
+    assert RECORD_TAG not in stored.tags  # the old layout, as registered then
+    uri = f"models:/{name}/{version}"
+    source = resolve_source(uri, tmp_path / "good")
+    assert source.digests == {f: stored.tags[DIGEST_TAGS[f]] for f in VERSION_FILES}
+    np.testing.assert_allclose(scores(source.load_keras_model()), scores(model), atol=1e-6)
+    tamper(tracking.root / "artifacts", source.model_id, VOCABULARY)
+    with pytest.raises(RegistryError, match=r"vocabulary\.txt of .* was altered after publishing"):
+        resolve_source(uri, tmp_path / "tampered")
 
 
 @pytest.mark.parametrize(

@@ -269,8 +269,9 @@ def record(published: Published, decision: Decision) -> None:
         VERDICT_TAG: run_tags.get(VERDICT_TAG) or verdict,
         RECORD_TAG: read_record(version.tags).with_promotion(decision.evidence()).to_json(),
     }
-    if run_tags.get(WARNING_TAG):
-        tags[WARNING_TAG] = run_tags[WARNING_TAG]
+    warning = run_tags.get(WARNING_TAG) or (None if decision.learned else decision.reason)
+    if warning:
+        tags[WARNING_TAG] = warning[:5000]
     for key, value in tags.items():
         retry_conflicts(
             lambda k=key, v=value: client.set_model_version_tag(
