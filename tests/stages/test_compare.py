@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from warmstart.stages.compare import summarize
+from warmstart.stages.compare import headline, summarize
 
 
 def test_summary_counts_epochs_and_seconds_until_the_cold_final_accuracy():
@@ -40,3 +40,15 @@ def test_a_run_that_never_reaches_the_target_has_no_epoch_count():
     table = summarize(curves).set_index("run")
     assert pd.isna(table.loc["base", "epochs_to_cold_final"])
     assert table.loc["base", "cold_final_val_accuracy"] == 0.8
+
+
+def test_the_headline_rounds_to_4_digits_and_counts_the_seconds_warm_saved():
+    curves = {
+        "warm": {"val_accuracy": [0.812345, 0.86], "epoch_seconds": [1.25, 1.0]},
+        "cold": {"val_accuracy": [0.5, 0.8123], "epoch_seconds": [2.0, 2.123456]},
+    }
+    values = {m.key: m.value for m in headline(summarize(curves))}
+    assert values["warm_epoch1_val_accuracy"] == 0.8123
+    assert values["epoch1_gap"] == 0.3123
+    assert values["epochs_saved"] == 1  # warm reached cold's final 0.8123 at epoch 1 of 2
+    assert values["seconds_saved"] == round(4.123456 - 1.25, 4)

@@ -23,9 +23,16 @@ from mlflow_fixtures import Server, free_port, race, start_server, versions_of
 
 from warmstart.core.errors import TrackingError
 from warmstart.stages import train_base
-from warmstart.tracking.connection import connect, open_experiment
+from warmstart.tracking import headline
+from warmstart.tracking.connection import (
+    EXPERIMENT_KIND_TAG,
+    TRAINING_KIND,
+    connect,
+    open_experiment,
+    ui_link,
+)
 from warmstart.tracking.metrics import MetricsLogger
-from warmstart.tracking.runs import StageInterrupted, stage_run
+from warmstart.tracking.runs import NAME_CHARS, StageInterrupted, run_label, stage_run
 
 
 def all_text_of(run: mlflow.entities.Run, artifacts: Path) -> str:
@@ -59,6 +66,47 @@ def test_processes_racing_to_create_one_experiment_all_open_it(tracking: Server)
         ids = race(lambda name=name: open_experiment(name), writers=4)
         assert not [i for i in ids if isinstance(i, Exception)], ids
         assert set(ids) == {mlflow.get_experiment_by_name(name).experiment_id}
+
+
+def test_an_experiment_is_opened_as_model_training_with_the_headline_view(
+    tracking: Server,
+) -> None:
+    """MLflow's UI reads `mlflow.experimentKind`; an experiment made elsewhere (as `mlflow run`
+    makes it) gets the kind when first used, and a kind the user chose stays."""
+    client = MlflowClient(tracking.uri)
+    created = client.get_experiment(open_experiment(f"new-{uuid.uuid4().hex[:8]}"))
+    assert created.tags[EXPERIMENT_KIND_TAG] == TRAINING_KIND == "custom_model_development"
+    assert '"metrics.`epoch1_gap`"' in created.tags[headline.VIEW_TAG]
+    bare = f"bare-{uuid.uuid4().hex[:8]}"
+    client.create_experiment(bare)
+    assert client.get_experiment(open_experiment(bare)).tags[EXPERIMENT_KIND_TAG] == TRAINING_KIND
+    chosen = f"genai-{uuid.uuid4().hex[:8]}"
+    client.create_experiment(chosen, tags={EXPERIMENT_KIND_TAG: "genai_development"})
+    kept = client.get_experiment(open_experiment(chosen)).tags[EXPERIMENT_KIND_TAG]
+    assert kept == "genai_development"
+
+
+def test_the_ui_link_opens_the_training_view_without_credentials() -> None:
+    link = ui_link("3", uri="http://user:secret@host:5000/")
+    assert link == (
+        "http://***@host:5000/#/experiments/3/runs?workflowType=machine_learning"
+        "&viewStateShareKey=warmstart-headline"
+    )
+    run = ui_link("3", "abc", uri="sqlite:////tmp/mlflow.db")
+    assert run == "http://127.0.0.1:5000/#/experiments/3/runs/abc?workflowType=machine_learning"
+
+
+def test_run_names_carry_the_users_overrides_with_short_keys() -> None:
+    given = "-m experiment=smoke warmstart.initializer=zeros seed=2 paths.cache_dir=/tmp/c"
+    overrides = [*given.split(), "hydra.sweep.dir=/tmp/s", "registry.model_name=m"]
+    assert run_label("pipeline", overrides) == "pipeline experiment=smoke initializer=zeros seed=2"
+    assert run_label("pipeline", []) == "pipeline"
+    # Keys that would read alike keep their full names; a secret never shows.
+    both = run_label("train_base", ["data.since=2024", "base.data.since=2023"])
+    assert both == "train_base data.since=2024 base.data.since=2023"
+    assert "pw" not in run_label("pipeline", ["data.password=pw"])
+    long = run_label("pipeline", [f"vocab.max_tokens={'9' * 80}"])
+    assert len(long) == NAME_CHARS and long.endswith("…")
 
 
 def test_a_deleted_experiment_is_refused_naming_how_to_restore_it(tracking: Server) -> None:
