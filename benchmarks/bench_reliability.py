@@ -11,6 +11,11 @@ Then it prints one table:
 
     python benchmarks/bench_reliability.py
 
+A version is half-registered when a failure left it behind incomplete: its files do not all
+resolve and verify against the digests its record holds (`version_format.read_record`), or it
+was never assessed (no promotion decision: a failed run deletes its version, so one without a
+decision is what a run that died between registering and deciding leaves).
+
 Exits non-zero if runs were lost, left RUNNING or a version is half-registered (or a case was
 not handled as specified). Takes a few minutes: each stage subprocess imports TensorFlow.
 """
@@ -50,7 +55,7 @@ from warmstart.stages import train_base, warm_start
 from warmstart.tracking.connection import connect
 from warmstart.tracking.resolve import resolve_source
 from warmstart.tracking.runs import stage_run
-from warmstart.tracking.version_format import DIGEST_TAGS
+from warmstart.tracking.version_format import PROMOTION_TAG
 
 SMOKE = "experiment=smoke"
 SECRET = "s3cr3t-bench"
@@ -249,13 +254,15 @@ def count_store(ledger: Ledger, server: Server, tmp: Path) -> tuple[int, int, in
         if model.name.endswith("-bad"):  # crafted on purpose by the bad-source cases
             continue
         for version in client.search_model_versions(f"name = '{model.name}'"):
-            try:
-                tags_ok = all(version.tags.get(tag) for tag in DIGEST_TAGS.values())
-                uri = f"models:/{model.name}/{version.version}"
+            uri = f"models:/{model.name}/{version.version}"
+            problem = None if version.tags.get(PROMOTION_TAG) else "never assessed"
+            try:  # every file present and matching its recorded sha256
                 resolve_source(uri, Path(tempfile.mkdtemp(dir=tmp)))
-            except WarmstartError:
-                tags_ok = False
-            half += not tags_ok
+            except WarmstartError as exc:
+                problem = str(exc)
+            if problem:
+                print(f"  half-registered {uri}: {problem}", flush=True)
+            half += problem is not None
     return lost, running, half
 
 
