@@ -37,8 +37,8 @@ def test_shared_rows_are_copied_exactly_and_shape_dtype_hold(base, new, dtype, i
     new_idx, base_idx = shared_pairs(base, new)
     np.testing.assert_array_equal(result.matrix[new_idx], emb[base_idx])
     report = result.report
-    assert report.copied + report.added == len(new)
-    assert report.copied + report.dropped == len(base)
+    assert report.kept + report.added == len(new)
+    assert report.kept + report.removed == len(base)
     assert sum(report.source_counts.values()) == len(new)
     assert report.source_counts.get("copied", 0) == len(new_idx)
 
@@ -115,7 +115,7 @@ def test_special_tokens_are_copied_and_distinct_oov_rows_stay_distinct():
 def test_bytes_base_and_str_new_overlap_fully():
     emb = embeddings(len(BASE))
     out = remap_embeddings([t.encode() for t in BASE], NEW, emb, min_overlap=0.7)
-    assert out.report.copied == 6
+    assert out.report.kept == 6
 
 
 # --------------------------------------------------------------------------- apply_plan

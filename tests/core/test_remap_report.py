@@ -16,9 +16,14 @@ def test_report_summary_and_table():
     assert json.loads(json.dumps(summary)) == summary
     assert summary | {"overlap": 0, "retained": 0} == {
         "base_size": 7, "new_size": 8, "axis": 0, "shape": [8, 4], "dtype": "float32",
-        "copied": 6, "added": 2, "dropped": 1, "moved": 4, "overlap": 0, "retained": 0,
-        "initializer": "zeros", "sources": {"copied": 6, "zeros": 2},
+        "kept": 6, "same_row": 2, "moved": 4, "added": 2, "removed": 1, "overlap": 0,
+        "retained": 0, "initializer": "zeros", "sources": {"copied": 6, "zeros": 2},
     }  # fmt: skip
+    # the report's counts are the diff's, word for word: kept rows are the copied ones
+    diff = result.report.diff.to_dict()
+    assert {k: summary[k] for k in ("kept", "same_row", "moved", "added", "removed")} == {
+        k: diff[k] for k in ("kept", "same_row", "moved", "added", "removed")
+    }
     assert summary["overlap"] == pytest.approx(6 / 8)
     frame = result.report.to_frame()
     assert frame.columns.tolist() == [

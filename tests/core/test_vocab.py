@@ -182,14 +182,17 @@ def test_diff_classifies_every_token():
     base = ["", "[UNK]", "a", "b", "c", "d"]
     new = ["", "[UNK]", "c", "a", "x", "b"]
     diff = diff_vocabularies(base, new)
-    np.testing.assert_array_equal(diff.kept, [0, 1])
+    np.testing.assert_array_equal(diff.same_row, [0, 1])
     np.testing.assert_array_equal(diff.moved_new, [2, 3, 5])
     np.testing.assert_array_equal(diff.moved_base, [4, 2, 3])
     np.testing.assert_array_equal(diff.added, [4])
     np.testing.assert_array_equal(diff.removed, [5])
     summary = diff.to_dict()
     assert json.loads(json.dumps(summary)) == summary
-    assert summary["shared"] == 5 and summary["kept"] == 2 and summary["moved"] == 3
+    # kept = every token in both (each keeps its trained row) = same_row + moved
+    assert summary["kept"] == 5 and summary["same_row"] == 2 and summary["moved"] == 3
+    assert "shared" not in summary  # one word for one count
+    assert summary["moved_share_of_kept"] == pytest.approx(3 / 5)
     assert summary["overlap_of_new"] == pytest.approx(5 / 6)
     assert summary["retained_of_base"] == pytest.approx(5 / 6)
     frames = diff.to_frames()
@@ -200,13 +203,15 @@ def test_diff_classifies_every_token():
     }
     assert frames["added"].to_dict("list") == {"token": ["x"], "new_index": [4]}
     assert frames["removed"].to_dict("list") == {"token": ["d"], "base_index": [5]}
-    assert frames["kept"]["token"].tolist() == ["", "[UNK]"]
+    assert frames["same_row"].to_dict("list") == {"token": ["", "[UNK]"], "index": [0, 1]}
+    assert set(frames) == {"same_row", "moved", "added", "removed"}
 
 
 @FAST
 @given(base=VOCAB, new=VOCAB)
 def test_diff_counts_add_up(base, new):
     d = diff_vocabularies(base, new).to_dict()
-    assert d["kept"] + d["moved"] + d["added"] == len(new)
-    assert d["kept"] + d["moved"] + d["removed"] == len(base)
-    assert d["shared"] == len(set(base) & set(new))
+    assert d["same_row"] + d["moved"] == d["kept"]
+    assert d["kept"] + d["added"] == len(new)
+    assert d["kept"] + d["removed"] == len(base)
+    assert d["kept"] == len(set(base) & set(new))

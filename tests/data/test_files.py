@@ -210,7 +210,7 @@ def _bad(tmp_path: Path, case: str) -> tuple[dict, str]:
     if case == "null_labels":
         frame.loc[[3, 4], "label"] = None
         write(frame, csv)
-        return cfg(csv), "2 row(s) without a label"
+        return cfg(csv), "2 row(s) without a label in column 'label' (lines 6, 7)"
     if case == "one_class":
         write(frame.assign(label="billing"), csv)
         return cfg(csv), "one class only"
@@ -253,20 +253,22 @@ BAD = [
     "unseen_test_label", "unparsable_time", "unparsable_time_open_window", "ambiguous_time",
     "partly_numeric_time", "time_not_in_format", "missing_file",
 ]  # fmt: skip
-# What a bad time column's line says beyond the counts: the first bad value, its row, the fix.
+# What a bad time column's line says beyond the counts: the first bad value, where it is in the
+# file as an editor shows it (the header is line 1; every 4th text holds a quoted CRLF, so data
+# row 7 starts on line 11), the fix.
 TIME_SAYS = {
     "unparsable_time": (
-        "are not an ISO date, e.g. 'last tuesday' (row 2)",
+        "are not an ISO date, e.g. 'last tuesday' (line 5)",
         "set data.time_format",
     ),
-    "unparsable_time_open_window": ("e.g. 'today' (row 2)", "write them as ISO 8601 (2024-06-01"),
+    "unparsable_time_open_window": ("e.g. 'today' (line 5)", "write them as ISO 8601 (2024-06-01"),
     "ambiguous_time": (
-        "e.g. '01/01/2024' (row 0, day/month or month/day?)",
+        "e.g. '01/01/2024' (line 2, day/month or month/day?)",
         "data.time_format=%d/%m/%Y",
     ),
-    "partly_numeric_time": ("are not a number, e.g. 'ten' (row 4)", "fix those rows"),
+    "partly_numeric_time": ("are not a number, e.g. 'ten' (line 7)", "fix those rows"),
     "time_not_in_format": (
-        "are not a date in data.time_format='%d/%m/%Y', e.g. '2024-08-15' (row 7)",
+        "are not a date in data.time_format='%d/%m/%Y', e.g. '2024-08-15' (line 11)",
         "fix those rows",
     ),
 }
@@ -283,3 +285,27 @@ def test_bad_table_is_one_line_naming_the_fix_and_never_says_delete(tmp_path, ca
     assert "; " in message or "set data." in message
     for fragment in TIME_SAYS.get(case, ()):
         assert fragment in message, message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "place"),
+    [
+        # a quoted line break and a blank line move the row down the file: counted as lines
+        ("t.csv", 'text,label\n"two\nlines",a\n\nok,b\nblank,\n', "(line 6)"),
+        ("t.tsv", "text\tlabel\nok\ta\nblank\t\n", "(line 3)"),
+        ("t.jsonl", '{"text": "ok", "label": "a"}\n\n{"text": "x", "label": null}\n', "(line 3)"),
+    ],
+)
+def test_a_row_without_a_label_is_named_by_its_line_in_the_file(tmp_path, name, content, place):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=r"1 row\(s\) without a label") as raised:
+        load_splits(cfg(path))
+    assert place in str(raised.value), raised.value
+
+
+def test_a_parquet_row_without_a_label_is_named_by_its_1_based_row(tmp_path):
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "y", None]}).to_parquet(path)
+    with pytest.raises(DataError, match=r"without a label in column 'label' \(row 3\);"):
+        load_splits(cfg(path))

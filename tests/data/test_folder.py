@@ -44,10 +44,13 @@ def test_fewer_than_two_class_folders_is_one_line_naming_the_fix(tmp_path, class
 
 
 def test_an_acl_tree_as_folders_gives_imdbs_splits_on_a_capped_subset(tmp_path):
-    """Same texts in the same order in every split; labels neg/pos for 0/1."""
+    """Same texts in the same order in every split; labels neg/pos (the folders) for
+    negative/positive (the acl layout's words)."""
     acl = make_tree(tmp_path, n=40)
     imdb = load_splits({"name": "imdb", "path": str(acl), "max_reviews": 50})
     folder = load_splits({"name": "folder", "path": str(acl), "max_reviews": 50})
     for a, b in ((imdb.train, folder.train), (imdb.val, folder.val), (imdb.test, folder.test)):
         assert a["text"].tolist() == b["text"].tolist() and len(a)
-        assert a["label"].map({0: "neg", 1: "pos"}).tolist() == b["label"].tolist()
+        assert (
+            a["label"].map({"negative": "neg", "positive": "pos"}).tolist() == b["label"].tolist()
+        )

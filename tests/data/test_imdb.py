@@ -14,7 +14,9 @@ from conftest import IMDB_ARCHIVE_SHA256
 
 from warmstart.core.digests import sha256_file
 from warmstart.core.errors import DataError
+from warmstart.core.labels import learn_labels
 from warmstart.data import load_splits
+from warmstart.data.acl_layout import legacy_labels_renamed, read_acl_dir
 
 
 @pytest.fixture
@@ -25,6 +27,36 @@ def tree(tmp_path: Path) -> Path:
 @pytest.fixture
 def archive(tmp_path: Path, tree: Path) -> Path:
     return make_tar(tmp_path / "corpus.tar.gz", tree)
+
+
+def test_reviews_are_labeled_negative_and_positive_with_negative_first(tree: Path) -> None:
+    train, test = read_acl_dir(tree)
+    for frame, split in ((train, "train"), (test, "test")):
+        by_folder = frame.groupby("label")["text"].apply(set).to_dict()
+        neg = {(tree / split / "neg" / n).read_text() for n in sorted(
+            p.name for p in (tree / split / "neg").iterdir())}  # fmt: skip
+        assert by_folder["negative"] == neg  # the neg/ folder's reviews say negative
+        assert set(by_folder) == {"negative", "positive"}
+    # sorted, negative is class 0: a binary model's logit and `probability` are p(positive)
+    assert learn_labels(train["label"]) == ["negative", "positive"]
+
+
+@pytest.mark.parametrize("old", [[0, 1], ["0", "1"]])  # labels.txt read as int or as text
+def test_a_version_of_the_old_0_1_labels_is_read_as_negative_positive(old) -> None:
+    assert legacy_labels_renamed(old, ["negative", "positive"]) == ["negative", "positive"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ([0, 1], ["bad", "good"]),  # other words: label drift, matched by text
+        ([0, 1, 2], ["negative", "positive"]),  # not the layout's old labels
+        (["negative", "positive"], ["negative", "positive"]),  # already words
+        ([1, 0], ["negative", "positive"]),  # not in the layout's order
+    ],
+)
+def test_any_other_change_of_label_names_is_left_to_the_label_diff(old, new) -> None:
+    assert legacy_labels_renamed(old, new) == old
 
 
 def test_directory_itself_or_its_parent(tmp_path: Path, tree: Path) -> None:
@@ -112,8 +144,8 @@ def test_real_imdb_archive(imdb_archive: Path, imdb_cache: Path) -> None:
     first = time.perf_counter() - start
     assert (len(splits.train), len(splits.val), len(splits.test)) == (20_000, 5_000, 25_000)
     for df in (splits.train, splits.val, splits.test):
-        assert set(df["label"].unique().tolist()) == {0, 1}
-    assert splits.test["label"].value_counts().to_dict() == {0: 12_500, 1: 12_500}
+        assert set(df["label"].unique().tolist()) == {"negative", "positive"}
+    assert splits.test["label"].value_counts().to_dict() == {"negative": 12_500, "positive": 12_500}
     assert Path(splits.source).resolve() == imdb_archive.resolve()
     (target,) = (imdb_cache / "extracted").iterdir()
     assert not (target / "aclImdb" / "train" / "unsup").exists()

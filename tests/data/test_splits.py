@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 from acl_trees import imdb_cfg, leftovers, make_tree, synthetic_cfg
@@ -29,8 +28,9 @@ def test_synthetic_splits_sizes_and_columns(tmp_path: Path) -> None:
     assert (len(splits.train), len(splits.val), len(splits.test)) == (160, 40, 80)
     for df in (splits.train, splits.val, splits.test):
         assert list(df.columns) == ["text", "label"]
-        assert set(df["label"].tolist()) == {0, 1}
-        assert df["label"].dtype == np.int64
+        # words that say what they mean, sorted with negative first (p(positive) is the logit)
+        assert set(df["label"].tolist()) == {"negative", "positive"}
+        assert all(isinstance(v, str) for v in df["label"].tolist())
         assert all(isinstance(t, str) and t for t in df["text"].tolist())
         assert list(df.index) == list(range(len(df)))
     key_dir = Path(splits.source).parent
@@ -51,7 +51,9 @@ def test_digest_is_content_sensitive(tmp_path: Path) -> None:
     changed = Splits(edited, base.val, base.test, base.source, base.name)
     assert changed.digest() != base.digest()
     flipped = base.test.copy()
-    flipped.loc[0, "label"] = 1 - flipped.loc[0, "label"]
+    flipped.loc[0, "label"] = {"negative": "positive", "positive": "negative"}[
+        flipped.loc[0, "label"]
+    ]
     assert Splits(base.train, base.val, flipped, "x", "y").digest() != base.digest()
     # Where the data came from does not matter, only the content.
     assert Splits(base.train, base.val, base.test, "elsewhere", "imdb").digest() == base.digest()
@@ -85,7 +87,7 @@ def test_split_fraction_seed_and_test_order(tmp_path: Path) -> None:
     assert (len(splits.train), len(splits.val), len(splits.test)) == (80, 20, 100)
     assert not set(splits.train["text"]) & set(splits.val["text"])
     # test/ stays in path order: neg before pos, file names sorted as strings
-    assert splits.test["label"].tolist() == [0] * 50 + [1] * 50
+    assert splits.test["label"].tolist() == ["negative"] * 50 + ["positive"] * 50
     names = sorted(p.name for p in (acl / "test" / "neg").iterdir())  # "10_3.txt" < "1_2.txt"
     assert names[:2] == ["0_1.txt", "10_3.txt"]
     expected = [(acl / "test" / "neg" / n).read_text() for n in names]
@@ -106,9 +108,9 @@ def test_max_reviews_is_balanced_and_deterministic(tmp_path: Path) -> None:
     assert len(splits.train) + len(splits.val) == 40
     assert len(splits.val) == 8
     assert len(splits.test) == 40
-    assert splits.test["label"].value_counts().to_dict() == {0: 20, 1: 20}
+    assert splits.test["label"].value_counts().to_dict() == {"negative": 20, "positive": 20}
     pool = pd.concat([splits.train, splits.val])
-    assert pool["label"].value_counts().to_dict() == {0: 20, 1: 20}
+    assert pool["label"].value_counts().to_dict() == {"negative": 20, "positive": 20}
     assert load_splits(cfg).digest() == splits.digest()
     assert (
         load_splits({**cfg, "max_reviews": 1000}).digest()

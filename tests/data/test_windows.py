@@ -91,5 +91,5 @@ def test_a_bound_or_a_column_that_is_no_time_is_refused_where_windows_are_cut(tm
     path = _write(tmp_path, ["2024-01-02", "2024-01-20", "01/02/2024", "2024-02-10"])
     with pytest.raises(ConfigError, match=r"data\.since='March' is not a time: use ISO 8601"):
         time_windows(_cfg(path, since="March"), "M")
-    with pytest.raises(DataError, match=r"1 of 4 value\(s\) .* e\.g\. '01/02/2024' \(row 2, day"):
+    with pytest.raises(DataError, match=r"1 of 4 value\(s\) .* e\.g\. '01/02/2024' \(line 4, day"):
         time_windows(_cfg(path), "M")

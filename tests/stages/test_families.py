@@ -71,8 +71,8 @@ def test_each_family_warm_starts_registers_and_predicts_raw_text(family, bases, 
     assert int(warm_run.data.tags["warmstart.remap.added"]) > 0  # the vocabulary grew
     model = mlflow.pyfunc.load_model(uri)
     out = model.predict(pd.DataFrame({"text": ["a moving, wonderful film", "dull and bad"]}))
-    assert list(out.columns) == ["label", "p_0", "p_1", "probability"]
-    np.testing.assert_allclose(out[["p_0", "p_1"]].sum(axis=1), 1.0, atol=1e-6)
+    assert list(out.columns) == ["label", "p_negative", "p_positive", "probability"]
+    np.testing.assert_allclose(out[["p_negative", "p_positive"]].sum(axis=1), 1.0, atol=1e-6)
 
 
 def test_a_warm_start_across_families_fails_the_run_with_the_fix(bases, tracking):

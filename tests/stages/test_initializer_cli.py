@@ -54,7 +54,7 @@ def test_constant_value_from_the_command_line_fills_every_new_row(
         ).read_text()
     )
     assert report["added"] > 0 and report["sources"] == {
-        "copied": report["copied"], "constant": report["added"],
+        "copied": report["kept"], "constant": report["added"],
     }  # fmt: skip
 
     base = resolve_source(base_uri, tmp_path / "base")

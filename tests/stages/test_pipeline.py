@@ -85,10 +85,12 @@ def test_registered_version_predicts_on_raw_review_text(pipeline_run):
     model = mlflow.pyfunc.load_model(f"models:/pipeline-test/{version.version}")
     reviews = ["a wonderful film, moving and brilliant", "awful, boring, a waste of time", "ok"]
     out = model.predict(pd.DataFrame({"text": reviews}))
-    assert list(out.columns) == ["label", "p_0", "p_1", "probability"] and len(out) == 3
+    assert list(out.columns) == ["label", "p_negative", "p_positive", "probability"]
+    assert len(out) == 3
     assert ((out["probability"] >= 0) & (out["probability"] <= 1)).all()
-    assert np.allclose(out["p_0"] + out["p_1"], 1.0) and (out["probability"] == out["p_1"]).all()
-    assert (out["label"] == (out["probability"] > 0.5).astype(int)).all()
+    assert np.allclose(out["p_negative"] + out["p_positive"], 1.0)
+    assert (out["probability"] == out["p_positive"]).all()
+    assert (out["label"] == np.where(out["probability"] > 0.5, "positive", "negative")).all()
 
 
 @pytest.mark.parametrize("bad", [None, "", "   "])

@@ -1,9 +1,11 @@
 """What a remap did: counts, ratios and the provenance of every new row.
 
 The counts are read from the plan's `VocabDiff`, never copied, so a report cannot drift
-from the diff it was made from. The row provenance ("copied" or the initializer that filled
-the row) is what lets a reviewer see which embeddings were trained and which were guessed;
-rows composed by `subword` also name the base tokens they were composed from.
+from the diff it was made from, and they use its words: `kept` (every shared token; its row
+is copied from the base matrix) = `same_row` + `moved`, then `added` and `removed`.
+The row provenance ("copied" for a kept token's row, or the initializer that filled the row)
+is what lets a reviewer see which embeddings were trained and which were guessed; rows
+composed by `subword` also name the base tokens they were composed from.
 """
 
 from __future__ import annotations
@@ -85,20 +87,25 @@ class RemapReport:
         return self.plan.diff
 
     @property
-    def copied(self) -> int:
-        return self.diff.n_shared
+    def kept(self) -> int:
+        """Rows copied from the base matrix: one per token in both vocabularies."""
+        return self.diff.n_kept
+
+    @property
+    def same_row(self) -> int:
+        return self.diff.n_same_row
+
+    @property
+    def moved(self) -> int:
+        return self.diff.n_moved
 
     @property
     def added(self) -> int:
         return self.diff.n_added
 
     @property
-    def dropped(self) -> int:
+    def removed(self) -> int:
         return self.diff.n_removed
-
-    @property
-    def moved(self) -> int:
-        return self.diff.n_moved
 
     @property
     def overlap(self) -> float:
@@ -126,10 +133,11 @@ class RemapReport:
             "axis": self.axis,
             "shape": list(self.shape),
             "dtype": self.dtype,
-            "copied": self.copied,
-            "added": self.added,
-            "dropped": self.dropped,
+            "kept": self.kept,
+            "same_row": self.same_row,
             "moved": self.moved,
+            "added": self.added,
+            "removed": self.removed,
             "overlap": self.overlap,
             "retained": self.retained,
             "initializer": self.initializer,

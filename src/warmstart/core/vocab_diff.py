@@ -1,8 +1,11 @@
-"""How a new vocabulary differs from a base one: kept, moved, added and removed tokens.
+"""How a new vocabulary differs from a base one: kept, added and removed tokens.
 
-`VocabDiff` is the single description of that difference: the remap plan and report read
-their counts from it, so a diff logged by the vocab-diff stage and the remap that follows
-can never disagree.
+One vocabulary everywhere (printed line, metrics, tables, remap report, version description):
+`kept` is every token in both vocabularies, each of which keeps its trained row; it splits into
+`same_row` (at the same index in both) and `moved` (at another index). `added` tokens are new,
+`removed` ones are dropped. `VocabDiff` is the single description of that difference: the
+remap plan and report read their counts from it, so a diff logged by the vocab-diff stage and
+the remap that follows can never disagree.
 """
 
 from __future__ import annotations
@@ -54,8 +57,8 @@ class VocabDiff:
         return self.shared_new != self.shared_base
 
     @property
-    def kept(self) -> np.ndarray:
-        """Indices of tokens kept at the same index in both vocabularies."""
+    def same_row(self) -> np.ndarray:
+        """Indices of kept tokens at the same index in both vocabularies."""
         return self.shared_new[~self._moved_mask]
 
     @property
@@ -70,10 +73,16 @@ class VocabDiff:
 
     @property
     def n_shared(self) -> int:
+        """Tokens in both vocabularies: the kept ones (`n_kept`)."""
         return int(self.shared_new.size)
 
     @property
     def n_kept(self) -> int:
+        """Tokens that keep their trained row: `n_same_row + n_moved`."""
+        return self.n_shared
+
+    @property
+    def n_same_row(self) -> int:
         return self.n_shared - self.n_moved
 
     @property
@@ -100,12 +109,12 @@ class VocabDiff:
 
     def to_dict(self) -> dict[str, int | float]:
         """JSON-serialisable counts and ratios (e.g. for mlflow.log_metrics/log_dict)."""
-        shared = self.n_shared
+        kept = self.n_kept
         return {
             "base_size": len(self.base),
             "new_size": len(self.new),
-            "shared": shared,
-            "kept": self.n_kept,
+            "kept": kept,
+            "same_row": self.n_same_row,
             "moved": self.n_moved,
             "added": self.n_added,
             "removed": self.n_removed,
@@ -113,16 +122,17 @@ class VocabDiff:
             "retained_of_base": self.retained,
             "added_share_of_new": self.n_added / len(self.new),
             "removed_share_of_base": self.n_removed / len(self.base),
-            "moved_share_of_shared": self.n_moved / shared if shared else 0.0,
+            "moved_share_of_kept": self.n_moved / kept if kept else 0.0,
         }
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
-        """Token-level tables "kept", "moved", "added", "removed" (e.g. for mlflow.log_table)."""
+        """Token-level tables "same_row", "moved" (together the kept tokens), "added" and
+        "removed" (e.g. for mlflow.log_table)."""
         new = object_array(self.new)
         base = object_array(self.base)
-        kept, moved_new, moved_base = self.kept, self.moved_new, self.moved_base
+        same, moved_new, moved_base = self.same_row, self.moved_new, self.moved_base
         return {
-            "kept": pd.DataFrame({"token": new[kept], "index": kept}),
+            "same_row": pd.DataFrame({"token": new[same], "index": same}),
             "moved": pd.DataFrame(
                 {"token": new[moved_new], "base_index": moved_base, "new_index": moved_new}
             ),

@@ -3,12 +3,19 @@
 Every source that ends up as such a tree (the IMDB archive, a local copy, the synthetic corpus)
 is read here, so they all share one code path. Only the labeled `*.txt` reviews are read:
 `train/unsup`, `*.feat` and url lists are ignored even where they exist.
+
+Labels are the words `negative` and `positive`, so a prediction says what it means; sorted,
+`negative` stays first, so a binary model's one logit (and `probability`) is p(positive).
+Versions registered before the words were read with 0 and 1 in the same order
+(`LEGACY_NAMES`), which lets a warm start from them keep its trained head.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +24,9 @@ from warmstart.core.errors import DataError
 
 ACL_DIR = "aclImdb"
 SPLIT_DIRS = ("train", "test")
-CLASSES = (("neg", 0), ("pos", 1))
+CLASSES = (("neg", "negative"), ("pos", "positive"))  # (folder, label), in label order
+# The labels this layout had before they were words: 0 was negative and 1 positive.
+LEGACY_NAMES = {0: "negative", 1: "positive"}
 EXPECTED = [f"{s}/{c}" for s in SPLIT_DIRS for c, _ in CLASSES]
 
 
@@ -47,21 +56,21 @@ def _read_text(path: str) -> str:
 
 
 def read_acl_dir(acl: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, test) DataFrames of text and label, rows in path order (neg before pos).
+    """(train, test) DataFrames of text and label (`negative`, `positive`), rows in path order.
 
     A plain serial loop: for 50,000 small files it beats a thread pool (GIL hand-offs dominate).
     """
     frames = []
     for split in SPLIT_DIRS:
         texts: list[str] = []
-        labels: list[int] = []
+        labels: list[str] = []
         for cls, label in CLASSES:
             cls_dir = acl / split / cls
             names = sorted(
                 e.name for e in os.scandir(cls_dir) if e.name.endswith(".txt") and e.is_file()
             )
             if not names:
-                other = CLASSES[1 - label][0]
+                other = next(c for c, _ in CLASSES if c != cls)
                 raise DataError(
                     f"{cls_dir} holds no reviews: the {split} split has only {other} reviews, "
                     "but a classifier needs both classes; point data.path at a complete "
@@ -70,5 +79,20 @@ def read_acl_dir(acl: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             base = str(cls_dir)
             texts.extend(_read_text(os.path.join(base, n)) for n in names)
             labels.extend([label] * len(names))
-        frames.append(pd.DataFrame({"text": texts, "label": np.asarray(labels, dtype=np.int64)}))
+        frames.append(pd.DataFrame({"text": texts, "label": np.asarray(labels, dtype=object)}))
     return frames[0], frames[1]
+
+
+def legacy_labels_renamed(source: Sequence[Any], new: Sequence[Any]) -> list[Any]:
+    """`source`'s classes as `new` names them, when `source` is this layout's old 0/1 and `new`
+    its words (0 -> negative, 1 -> positive); any other `source` as it is.
+
+    A version trained on aclImdb-layout data before its labels were words keeps its trained
+    head through a warm start on the same kind of data, as it did when both said 0/1. Any
+    other change of names is label drift, matched by text.
+    """
+    if [str(v) for v in source] == [str(k) for k in LEGACY_NAMES] and list(new) == list(
+        LEGACY_NAMES.values()
+    ):
+        return [LEGACY_NAMES[int(v)] for v in source]
+    return list(source)

@@ -19,7 +19,7 @@ from warmstart.data.holdout import stratified_holdout
 from warmstart.data.paths import user_path
 from warmstart.data.pool import Pool
 from warmstart.data.settings import setting
-from warmstart.data.table import Columns, Window, labeled_rows, read_table
+from warmstart.data.table import Columns, Window, labeled_rows, read_table, table_format
 
 
 def _rows(cfg: Mapping[str, Any], key: str) -> tuple[pd.DataFrame, int, Path]:
@@ -31,7 +31,8 @@ def _rows(cfg: Mapping[str, Any], key: str) -> tuple[pd.DataFrame, int, Path]:
     )
     window = Window(setting(cfg, "since"), setting(cfg, "until"), setting(cfg, "time_format"))
     frame = read_table(path, setting(cfg, "format"))
-    rows, dropped = labeled_rows(frame, path, columns, window)
+    fmt = table_format(path, setting(cfg, "format"))
+    rows, dropped = labeled_rows(frame, path, columns, window, fmt)
     return rows, dropped, path
 
 

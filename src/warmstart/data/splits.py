@@ -25,7 +25,7 @@ from warmstart.data.sources import read_pool
 
 @dataclass(frozen=True, eq=False)  # DataFrames do not compare or hash as values; use digest()
 class Splits:
-    """Train/validation/test texts (columns `text`, `label`; IMDB's labels are 0=neg, 1=pos)."""
+    """Train/validation/test texts (columns `text`, `label`; IMDB's are `negative`, `positive`)."""
 
     train: pd.DataFrame
     val: pd.DataFrame
@@ -75,9 +75,9 @@ def load_splits(data_cfg: Mapping[str, Any]) -> Splits:
         train_pool = _limit_balanced(train_pool, int(max_reviews), split_seed)
         test = _limit_balanced(test, int(max_reviews), split_seed)
     train, val = split_train_val(train_pool, validation_split, split_seed)
-    binary = set(train_pool["label"].tolist()) <= {0, 1}
+    binary = set(train_pool["label"].tolist()) <= {label for _, label in CLASSES}
     for split_name, df in (("train", train), ("validation", val), ("test", test)):
-        if len(df) and binary:  # IMDB-style 0/1 labels: both classes in every split
+        if len(df) and binary:  # IMDB-style negative/positive: both classes in every split
             _require_both_classes(df, split_name, pool.origin)
     _require_known_classes(train, val, test, pool.origin)
     return Splits(
@@ -107,7 +107,7 @@ def split_train_val(
 def _limit_balanced(df: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
     """At most `limit` rows, an equal share per class where possible, chosen by a seeded draw,
     order kept. Classes in sorted order; the first ones take the remainder and what a short
-    class cannot fill (for IMDB's 0/1: neg takes limit - limit // 2, pos limit // 2)."""
+    class cannot fill (for IMDB's labels: negative takes limit - limit // 2, pos limit // 2)."""
     if len(df) <= limit:
         return df
     keys = np.asarray([_label_text(v) for v in df["label"].tolist()], dtype=object)

@@ -5,12 +5,17 @@ text/label/time columns, rows outside the `since`/`until` window left out, empty
 and counted. Times are numbers or ISO 8601 (or `data.time_format`), never guessed. Everything
 a user can get wrong in a table is a `DataError` naming the file and the fix (a bound that is
 no time at all, a `ConfigError`); nothing here ever suggests deleting the user's own file.
+A bad row is named where the user finds it in an editor (`row_places`): the file line for
+csv/tsv (the header is line 1, a quoted line break counted) and jsonl, a 1-based row for
+parquet.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +72,35 @@ def table_format(path: Path, forced: str | None) -> str:
     return fmt
 
 
+def _record_lines(path: Path, fmt: str) -> list[int]:
+    """The file line each data row starts on, as pandas reads them: blank lines skipped,
+    for csv/tsv the header first and quoted line breaks inside a record."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        if fmt == "jsonl":
+            return [n for n, line in enumerate(f, start=1) if line.strip()]
+        reader = csv.reader(f, delimiter="," if fmt == "csv" else "\t")
+        starts, line = [], 1
+        for record in reader:
+            if any(record):
+                starts.append(line)
+            line = reader.line_num + 1
+        return starts[1:]  # the header is not a data row
+
+
+def row_places(path: Path, fmt: str | None, rows: Sequence[int]) -> str:
+    """Data rows `rows` (0-based, as read) as a user finds them: `lines 3, 7` of a csv, tsv
+    or jsonl file, `rows 1, 5` (1-based) of a parquet file or another table."""
+    fmt = fmt or FORMATS.get(path.suffix.lower())
+    rows = [int(r) for r in rows]
+    if fmt in ("csv", "tsv", "jsonl") and path.is_file():
+        starts = _record_lines(path, fmt)
+        if all(r < len(starts) for r in rows):
+            shown = ", ".join(str(starts[r]) for r in rows)
+            return f"line{'s' if len(rows) > 1 else ''} {shown}"
+    shown = ", ".join(str(r + 1) for r in rows)
+    return f"row{'s' if len(rows) > 1 else ''} {shown}"
+
+
 def read_table(path: Path, forced: str | None = None) -> pd.DataFrame:
     """The whole table; a file that is not a table of that format is a `DataError`."""
     if not path.is_file():
@@ -96,9 +130,12 @@ def read_table(path: Path, forced: str | None = None) -> pd.DataFrame:
 
 
 def labeled_rows(
-    frame: pd.DataFrame, path: Path, columns: Columns, window: Window
+    frame: pd.DataFrame, path: Path, columns: Columns, window: Window, fmt: str | None = None
 ) -> tuple[pd.DataFrame, int]:
-    """(`text`, `label` rows inside the window, number of rows dropped for an empty text)."""
+    """(`text`, `label` rows inside the window, number of rows dropped for an empty text).
+
+    `frame` is `read_table`'s, index untouched, and `fmt` its format (None: by suffix), so a
+    bad row is named by its line in the file."""
     wanted = [columns.text, columns.label, *([columns.time] if columns.time else [])]
     found = [str(c) for c in frame.columns]
     for key, name in zip(("text_column", "label_column", "time_column"), wanted, strict=False):
@@ -109,7 +146,7 @@ def labeled_rows(
             )
     frame = frame.rename(columns={c: str(c) for c in frame.columns})
     if columns.time:
-        frame = frame[in_window(frame[columns.time], window, path, columns.time)]
+        frame = frame[in_window(frame[columns.time], window, path, columns.time, fmt)]
     if frame.empty:
         raise DataError(
             f"no rows of {path} fall in the window since={window.since} until={window.until} "
@@ -117,10 +154,11 @@ def labeled_rows(
         )
     labels = frame[columns.label]
     if labels.isna().any():
-        rows = [int(i) for i in labels.index[labels.isna()][:5]]
+        places = row_places(path, fmt, labels.index[labels.isna()][:5].tolist())
+        more = ", ..." if labels.isna().sum() > 5 else ""
         raise DataError(
             f"{path} has {int(labels.isna().sum())} row(s) without a label in column "
-            f"{columns.label!r} (rows {rows}); fill them in or remove those rows"
+            f"{columns.label!r} ({places}{more}); fill them in or remove those rows"
         )
     texts = frame[columns.text]
     empty = texts.isna() | (texts.astype(str).str.strip() == "")
@@ -145,20 +183,22 @@ def _label_values(labels: pd.Series) -> pd.Series:
     return labels
 
 
-def in_window(values: pd.Series, window: Window, path: Path, column: str) -> pd.Series:
+def in_window(
+    values: pd.Series, window: Window, path: Path, column: str, fmt: str | None = None
+) -> pd.Series:
     """A mask of rows with `since <= time < until` (see `window_times`)."""
-    return window_times(values, window, path, column)[1]
+    return window_times(values, window, path, column, fmt)[1]
 
 
 def window_times(
-    values: pd.Series, window: Window, path: Path, column: str
+    values: pd.Series, window: Window, path: Path, column: str, fmt: str | None = None
 ) -> tuple[pd.Series, pd.Series]:
     """(the column's times, a mask of the rows with `since <= time < until`).
 
     The times are all numbers or all UTC timestamps (`column_times`); each bound is read the
     same way, so a date bound on a column of numbers (or the reverse) is a `DataError`.
     """
-    times = column_times(values, window, path, column)
+    times = column_times(values, window, path, column, fmt)
     numeric = pd.api.types.is_numeric_dtype(times)
     mask = pd.Series(True, index=values.index)
     for key, bound in (("since", window.since), ("until", window.until)):
@@ -175,7 +215,9 @@ def window_times(
     return times, mask
 
 
-def column_times(values: pd.Series, window: Window, path: Path, column: str) -> pd.Series:
+def column_times(
+    values: pd.Series, window: Window, path: Path, column: str, fmt: str | None = None
+) -> pd.Series:
     """The time column as numbers or as UTC timestamps (ISO 8601, or `window.time_format`).
 
     A column of numbers is numbers unless a bound is a date (then years such as 2024 read as
@@ -199,16 +241,22 @@ def column_times(values: pd.Series, window: Window, path: Path, column: str) -> 
             kind = "an ISO date"
     bad = dates.isna()
     if bad.any():
-        raise DataError(_bad_times(values, bad, kind, path, column, window.time_format))
+        raise DataError(_bad_times(values, bad, kind, path, column, window.time_format, fmt))
     return dates
 
 
 def _bad_times(
-    values: pd.Series, bad: pd.Series, kind: str, path: Path, column: str, fmt: str | None
+    values: pd.Series,
+    bad: pd.Series,
+    kind: str,
+    path: Path,
+    column: str,
+    time_format: str | None,
+    fmt: str | None,
 ) -> str:
     """One line: how many of how many rows are not `kind`, the first one, and the fix."""
-    row, first = values.index[bad][0], values[bad].iloc[0]
-    if fmt:
+    row, first = row_places(path, fmt, [values.index[bad][0]]), values[bad].iloc[0]
+    if time_format:
         fix = "fix those rows, or set data.time_format to the format the column uses"
     elif kind == "a number":
         fix = "fix those rows, or set data.time_column to a column of numbers or ISO 8601 dates"
@@ -218,5 +266,5 @@ def _bad_times(
         fix = f"write them as ISO 8601 (2024-06-01, 2024-06-01T12:00:00) or {TIME_FORMAT_FIX}"
     return (
         f"{int(bad.sum())} of {len(values)} value(s) in time column {column!r} of {path} are "
-        f"not {kind}, e.g. {first!r} (row {row}); {fix}"
+        f"not {kind}, e.g. {first!r} ({row}); {fix}"
     )

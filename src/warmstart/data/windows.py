@@ -53,7 +53,7 @@ def time_windows(data_cfg: Mapping[str, Any], period: str | None) -> list[TimeWi
         )
     until = setting(data_cfg, "until")
     window = Window(setting(data_cfg, "since"), until, setting(data_cfg, "time_format"))
-    times, keep = window_times(frame[column], window, path, column)
+    times, keep = window_times(frame[column], window, path, column, setting(data_cfg, "format"))
     values, times = frame[column][keep], times[keep]
     if pd.api.types.is_numeric_dtype(times):
         if period is not None:

@@ -109,8 +109,9 @@ def warm_facts(source: ResolvedSource, counts: Mapping, result: FitResult) -> di
         "Warm-started from": f"{name} ({source.uri})",
         "Initializer for new tokens": str(counts.get("initializer", "")),
         "Tokens": (
-            f"{counts.get('copied', 0):,} kept their trained rows ({counts.get('moved', 0):,} "
-            f"moved), {counts.get('added', 0):,} added, {counts.get('dropped', 0):,} removed"
+            f"{counts.get('kept', 0):,} kept their trained rows ({counts.get('same_row', 0):,} "
+            f"same row, {counts.get('moved', 0):,} moved), {counts.get('added', 0):,} added, "
+            f"{counts.get('removed', 0):,} removed"
         ),
         "Labels": ", ".join(f"{v} {k}" for k, v in labels.items()),
         "Trained": trained_fact(result),

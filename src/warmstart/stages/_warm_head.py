@@ -4,7 +4,8 @@ Same classes: the source's trained head as it is (the tutorial's warm start, unc
 Otherwise the output layer is remapped by class identity (`core.label_remap`): shared classes
 keep their column, new ones get `warmstart.label_initializer`, removed ones are dropped, and a
 one-logit base is converted exactly first. The label diff is logged and returned as tags for
-the run and the registered version.
+the run and the registered version. A version of aclImdb-layout data from before its labels
+were words (0/1) is read as negative/positive (`data.acl_layout.legacy_labels_renamed`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import mlflow
 from warmstart.core.label_remap import diff_labels, label_diff_summary, remap_output_layer
 from warmstart.core.labels import label_names
 from warmstart.core.remap_plan import RemapPlan
+from warmstart.data.acl_layout import legacy_labels_renamed
 from warmstart.modeling.output_layer import head_for_classes, output_weights
 from warmstart.modeling.prepare import Prepared
 from warmstart.tracking.resolve import ResolvedSource
@@ -42,15 +44,16 @@ def warm_head(
     cfg: Mapping, source: ResolvedSource, trained: keras.Sequential, data: Prepared
 ) -> WarmHead:
     """The head to warm-start with, from `trained`, the source's head."""
-    same = label_names(source.labels) == label_names(data.labels)
+    source_labels = legacy_labels_renamed(source.labels, data.labels)
+    same = label_names(source_labels) == label_names(data.labels)
     label_plan = None
     if same:
-        summary = label_diff_summary(diff_labels(source.labels, data.labels))
+        summary = label_diff_summary(diff_labels(source_labels, data.labels))
         head = trained
     else:
         kernel, bias = output_weights(trained)
         remapped = remap_output_layer(
-            source.labels,
+            source_labels,
             data.labels,
             kernel,
             bias,

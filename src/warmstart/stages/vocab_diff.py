@@ -1,6 +1,6 @@
 """Stage `vocab_diff`: what changes between a registered version's vocabulary and the one this
-config builds: kept, moved, added and removed tokens, as metrics, tables and a plot; and the
-classes kept, added and removed (label drift)."""
+config builds: kept tokens (same row or moved), added and removed ones, as metrics, tables and a
+plot, in the words of `core.vocab_diff`; and the classes kept, added and removed (label drift)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 
 from warmstart.core.label_remap import diff_labels, label_diff_summary
 from warmstart.core.vocab_diff import VocabDiff, diff_vocabularies
+from warmstart.data.acl_layout import legacy_labels_renamed
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import prepare
 from warmstart.stages._warm_head import label_diff_tags
@@ -24,9 +25,10 @@ from warmstart.tracking.version_format import VOCAB_DIFF
 
 
 def plot(diff: VocabDiff, moved: pd.DataFrame) -> Figure:
-    """Counts per change kind, and base rank against new rank for the tokens that moved."""
+    """Counts per change kind (kept = same row + moved), and base rank against new rank for the
+    tokens that moved."""
     summary = diff.to_dict()
-    kinds = ["kept", "moved", "added", "removed"]
+    kinds = ["same_row", "moved", "added", "removed"]
     counts = [int(summary[k]) for k in kinds]
     fig = Figure(figsize=(11, 4))
     left, right = fig.subplots(1, 2)
@@ -42,6 +44,14 @@ def plot(diff: VocabDiff, moved: pd.DataFrame) -> Figure:
     return fig
 
 
+def diff_line(summary: dict) -> str:
+    """The counts as printed: `kept=5826 (same_row=30, moved=5796), added=120, removed=100`."""
+    return (
+        f"kept={summary['kept']} (same_row={summary['same_row']}, moved={summary['moved']}), "
+        f"added={summary['added']}, removed={summary['removed']}"
+    )
+
+
 def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None) -> str:
     with stage_run(cfg, VOCAB_DIFF, overrides=overrides, parent_run_id=parent_run_id) as active:
         with tempfile.TemporaryDirectory() as tmp:
@@ -55,7 +65,8 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
         frames = diff.to_frames()
         for kind, frame in frames.items():
             mlflow.log_table(frame, f"vocab_diff/{kind}.json")
-        labels = label_diff_summary(diff_labels(source.labels, data.labels))
+        source_labels = legacy_labels_renamed(source.labels, data.labels)
+        labels = label_diff_summary(diff_labels(source_labels, data.labels))
         mlflow.log_dict(labels, "vocab_diff/labels.json")
         mlflow.log_metrics(
             {f"labels_{k}": float(v) for k, v in labels.items() if isinstance(v, int)}
@@ -63,11 +74,8 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
         mlflow.set_tags(label_diff_tags(labels))
         figure = plot(diff, frames["moved"])
         mlflow.log_figure(figure, "vocab_diff/vocab_diff.png")
-        print(
-            f"vocab_diff: run {active.info.run_id}: "
-            + ", ".join(f"{k}={summary[k]}" for k in ("kept", "moved", "added", "removed"))
-            + f"; classes added={labels['added']}, removed={labels['removed']}"
-        )
+        print(f"vocab_diff: run {active.info.run_id}: {diff_line(summary)}; classes "
+              f"added={labels['added']}, removed={labels['removed']}")  # fmt: skip
         return active.info.run_id
 
 
