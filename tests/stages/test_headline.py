@@ -19,7 +19,7 @@ def test_the_pipeline_parent_carries_the_headline_metrics(pipeline_run):
             "cold_final_val_accuracy", "epoch1_gap"}  # fmt: skip
     assert keys <= set(metrics)
     assert metrics["epoch1_gap"] == pytest.approx(
-        metrics["warm_epoch1_val_accuracy"] - metrics["cold_epoch1_val_accuracy"]
+        metrics["warm_epoch1_val_accuracy"] - metrics["cold_epoch1_val_accuracy"], abs=1e-4
     )
 
 
@@ -29,10 +29,12 @@ def test_the_headline_sets_both_test_scores_beside_the_tfidf_baseline(pipeline_r
     runs = pipeline_run["runs"]
     metrics = runs["pipeline"].data.metrics
     for role in ("warm", "cold"):
-        assert metrics[f"{role}_test_macro_f1"] == runs[role].data.metrics["test_macro_f1"]
+        assert metrics[f"{role}_test_macro_f1"] == round(
+            runs[role].data.metrics["test_macro_f1"], 4
+        )
     baseline = metrics["baseline_test_macro_f1"]
-    assert baseline == runs["cold"].data.metrics["baseline_test_macro_f1"]
-    assert baseline == runs["warm"].data.metrics["baseline_test_macro_f1"]  # the same split
+    assert baseline == round(runs["cold"].data.metrics["baseline_test_macro_f1"], 4)
+    assert baseline == round(runs["warm"].data.metrics["baseline_test_macro_f1"], 4)  # same split
     assert 0.5 < baseline <= 1.0
 
 
@@ -65,3 +67,23 @@ def test_every_metric_keras_reports_is_sent(tracking):
     logger.on_epoch_end(0, {"loss": 0.5, "a_metric_added_later": 0.25, "not_a_number": "x"})
     logger.flush()
     assert set(client.get_run(run_id).data.metrics) == {"loss", "a_metric_added_later"}
+
+
+def test_the_parent_is_named_for_its_overrides_and_says_its_headline_in_one_sentence(
+    pipeline_run,
+):
+    parent = pipeline_run["runs"]["pipeline"]
+    assert parent.info.run_name == "pipeline experiment=smoke tensorboard=true"
+    metrics = parent.data.metrics
+    assert {"epochs_saved", "seconds_saved"} <= set(metrics) or "epochs_saved" not in metrics
+    assert all(round(v, 4) == v for v in metrics.values()), metrics
+    tags = parent.data.tags
+    warm_v = pipeline_run["runs"]["warm"].data.tags["warmstart.registered_version"]
+    assert tags["warmstart.promotion"] in ("promoted", "rejected")
+    assert tags["warmstart.champion_version"].isdigit()
+    note = tags["mlflow.note.content"]
+    assert note.startswith(f"Warm start v{warm_v} (from v")
+    assert f"{metrics['warm_epoch1_val_accuracy']:.4f}" in note
+    # The learning curves show inline where the run opens (its description is markdown).
+    pid = parent.info.run_id
+    assert f"(get-artifact?path=compare%2Flearning_curves.png&run_uuid={pid})" in note
