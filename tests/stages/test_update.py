@@ -415,3 +415,18 @@ def test_the_champion_serves_raw_text_over_rest_and_refuses_bad_input(chain, mlf
         if server.poll() is None:
             os.killpg(server.pid, 15)
         server.wait(30)
+
+
+def test_the_continual_plot_names_each_update_by_its_data_not_its_step_number():
+    from warmstart.stages._continual import step_labels
+
+    windows = pd.DataFrame(
+        {"step": [0, 1], "generation": [None, None], "window": ["2024-02", "2024-03"],
+         "since": ["2024-01-01", "2024-02-01"], "until": ["2024-03-01", None]}
+    )  # fmt: skip
+    assert step_labels(windows) == ["2024-02", "2024-03"]
+    generations = pd.DataFrame(
+        {"step": [0, 1], "generation": [2, 3], "window": [None, None], "since": [None, None],
+         "until": [None, None]}
+    )  # fmt: skip
+    assert step_labels(generations) == ["gen 2", "gen 3"]

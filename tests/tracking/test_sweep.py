@@ -59,7 +59,7 @@ def test_two_by_two_sweep_is_one_parent_with_a_job_child_each_and_a_summary(
     mlflow_server, data_cache, tmp_path
 ):
     experiment = f"sweep-{uuid.uuid4().hex[:8]}"
-    run_cli(
+    done = run_cli(
         [
             str(BIN / "python"),
             "-m",
@@ -93,6 +93,18 @@ def test_two_by_two_sweep_is_one_parent_with_a_job_child_each_and_a_summary(
     assert len(summary) == 2 and set(summary["warm_epoch1_val_accuracy_count"]) == {2}
     assert set(summary["base_final_val_accuracy_count"]) == {2}, "reused bases count too"
     assert {"warm_epoch1_val_accuracy_mean", "warm_epoch1_val_accuracy_std"} <= set(summary.columns)
+    # Named for what they are; the parent carries a headline over its jobs.
+    assert parent.info.run_name == "sweep initializer, seed"
+    names = {j.info.run_name for j in jobs}
+    assert "pipeline experiment=smoke initializer=zeros seed=2" in names and len(names) == 4
+    metrics = parent.data.metrics
+    assert metrics["sweep_jobs"] == 4 and "sweep_mean_epoch1_gap" in metrics
+    best = parent.data.tags["warmstart.sweep.best_setting"]
+    assert best in set(summary["setting"]) and best in parent.data.tags["mlflow.note.content"]
+    # The terminal gets a narrow table; the CSV keeps every column.
+    header = next(line for line in done.stdout.splitlines() if line.lstrip().startswith("setting"))
+    assert header.split() == ["setting", "jobs", "warm", "ep1", "cold", "ep1", "warm", "final",
+                              "cold", "final", "ep1", "gap"]  # fmt: skip
 
 
 def test_sweep_inside_mlflow_run_uses_the_project_run_as_parent(
