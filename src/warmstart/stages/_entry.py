@@ -26,6 +26,7 @@ from warmstart.config import CONFIG_DIR, in_multirun
 from warmstart.core.errors import ConfigError, WarmstartError
 from warmstart.modeling import multi_worker
 from warmstart.modeling.fit import strategy
+from warmstart.stages._launchers import checking_launcher
 from warmstart.tracking.connection import connect
 from warmstart.tracking.runs import StageInterrupted
 
@@ -201,4 +202,4 @@ def hydra_app(
             print(f"interrupted: {exc or 'Ctrl-C'}; the run was ended KILLED", file=sys.stderr)
             sys.exit(130)
 
-    return _composed(main)
+    return checking_launcher(_composed(main))
