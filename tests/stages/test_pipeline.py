@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 
 from warmstart.tracking.resolve import model_id_of, resolve_source
-from warmstart.tracking.version_format import DIGEST_TAGS, STAGE_TAG, VERSION_FILES
+from warmstart.tracking.version_format import (
+    SOURCE_TAG,
+    STAGE_TAG,
+    VERSION_FILES,
+    VERSION_TAGS,
+    read_record,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -71,10 +77,15 @@ def test_base_and_warm_are_registered_with_digests_aliases_and_lineage(pipeline_
     assert int(warm_v.version) == int(base_v.version) + 1
     assert client.get_model_version_by_alias("pipeline-test", "current").version == warm_v.version
     for version in (base_v, warm_v):
-        # Every file a version holds (head.keras, not model.keras, since issue 13) is digested.
-        assert all(len(version.tags[DIGEST_TAGS[f]]) == 64 for f in VERSION_FILES)
-    assert warm_v.tags["warmstart.source_version"] == base_v.version
-    assert warm_v.tags["warmstart.source_model_id"] == model_id_of(base_v)
+        # Every file a version holds (head.keras, not model.keras, since issue 13) is digested,
+        # in its record; its tags are the few a person reads.
+        assert all(len(read_record(version.tags).files[f]) == 64 for f in VERSION_FILES)
+        assert set(version.tags) <= set(VERSION_TAGS), sorted(version.tags)
+    assert warm_v.tags[SOURCE_TAG] == f"v{base_v.version}" and SOURCE_TAG not in base_v.tags
+    lineage = read_record(warm_v.tags).source
+    assert lineage["version"] == base_v.version
+    assert lineage["model_id"] == model_id_of(base_v)
+    assert lineage["files"] == read_record(base_v.tags).files  # what it was warm-started from
     warm_run = pipeline_run["runs"]["warm"]
     assert warm_run.data.tags["warmstart.source_uri"] == f"models:/pipeline-test/{base_v.version}"
     assert warm_run.data.tags["warmstart.checked_token"]
@@ -125,10 +136,8 @@ def test_chain_of_versions_can_be_walked_back(pipeline_run):
     client = pipeline_run["client"]
     version = client.get_model_version_by_alias("pipeline-test", "warm")
     chain = [version.version]
-    while version.tags.get("warmstart.source_version"):
-        version = client.get_model_version(
-            "pipeline-test", version.tags["warmstart.source_version"]
-        )
+    while source := read_record(version.tags).source:
+        version = client.get_model_version(source["name"], source["version"])
         chain.append(version.version)
     assert (
         len(chain) == 2
