@@ -29,12 +29,14 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 # `make serve`: answer REST requests with a registered version from the store `make run` fills.
 MODEL ?= models:/warmstart-synthetic@champion
 PORT ?= 5001
+# `make ui`: the MLflow UI's port.
+UI_PORT ?= 5000
 LOCK_VENV := /tmp/warmstart-lock
 # `make lock` keeps every version the old lock had unless a pin needs otherwise;
 # `make lock FRESH=1` re-resolves all indirect dependencies to their newest releases.
 LOCK_CONSTRAINTS := $(if $(FRESH),,-c requirements-test.lock)
 
-.PHONY: run test serve lint lock bench docs ui-check clean
+.PHONY: run test serve ui lint lock bench docs ui-check clean
 
 # The runtime: what the demo, the stages and `make serve` need (no test tools, no cluster engines).
 $(RUNTIME_STAMP): requirements.lock pyproject.toml
@@ -54,7 +56,7 @@ $(TEST_STAMP): $(RUNTIME_STAMP) requirements-test.lock
 # ENV_MANAGER=uv builds its environment with uv, which comes with the test lock.
 run: $(if $(filter local,$(ENV_MANAGER)),$(RUNTIME_STAMP),$(TEST_STAMP))
 	PATH="$(VENV_BIN):$$PATH" $(BIN)/mlflow run . --env-manager $(ENV_MANAGER) --experiment-name $(EXPERIMENT) -e main -P overrides="$(OVERRIDES)"
-	@echo "Results: $(MLFLOW_TRACKING_URI) -- open them with: $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI)"
+	@echo "Results: $(MLFLOW_TRACKING_URI) -- open them with: make ui"
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -65,6 +67,12 @@ test: $(TEST_STAMP)
 # so this works without activating the venv. Stop it with Ctrl-C.
 serve: $(RUNTIME_STAMP)
 	PATH="$(VENV_BIN):$$PATH" $(BIN)/mlflow models serve -m "$(MODEL)" --env-manager local --host 127.0.0.1 --port $(PORT)
+
+# The MLflow UI over the store `make run` fills, on the loopback. Open the link `make run`
+# printed (its `workflowType=machine_learning` opens the training view). Stop it with Ctrl-C.
+ui: $(RUNTIME_STAMP)
+	@echo "MLflow UI on http://127.0.0.1:$(UI_PORT) -- open the link make run printed"
+	PATH="$(VENV_BIN):$$PATH" $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --host 127.0.0.1 --port $(UI_PORT)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -138,7 +138,7 @@ def test_the_served_model_answers_the_readme_request(workspace: Workspace, first
 
 def test_the_ui_opens_on_the_readme_store(workspace: Workspace, first_run: str) -> None:
     port = free_port()
-    ui = workspace.start("ui", env={"PORT": str(port)})
+    ui = workspace.start("ui", env={"UI_PORT": str(port)})
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", ui)
         url = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name?experiment_name=warmstart"

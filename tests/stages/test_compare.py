@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from warmstart.stages.compare import headline, summarize
+from warmstart.stages.compare import headline, printed, summarize
 
 
 def test_summary_counts_epochs_and_seconds_until_the_cold_final_accuracy():
@@ -52,3 +52,18 @@ def test_the_headline_rounds_to_4_digits_and_counts_the_seconds_warm_saved():
     assert values["epoch1_gap"] == 0.3123
     assert values["epochs_saved"] == 1  # warm reached cold's final 0.8123 at epoch 1 of 2
     assert values["seconds_saved"] == round(4.123456 - 1.25, 4)
+
+
+def test_the_printed_summary_is_the_few_columns_a_person_reads_in_100_characters():
+    table = pd.DataFrame({
+        "run": ["base", "warm", "cold"], "run_id": ["0" * 32] * 3, "epochs": [8, 5, 7],
+        "epoch1_val_accuracy": [0.941, 0.942, 0.727], "best_val_accuracy": [0.968, 0.959, 0.965],
+        "final_val_accuracy": [0.967, 0.959, 0.965], "test_macro_f1": [0.9615, 0.972, 0.971],
+        "baseline_test_macro_f1": [0.9645, 0.979, 0.979], "seconds": [8.54, 4.83, 6.74],
+        "epochs_to_cold_final": [4.0, float("nan"), 6.0],
+    })  # fmt: skip
+    text = printed(table)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) < 100 and "0" * 32 not in text
+    assert lines[0].split()[:3] == ["run", "epochs", "val"]
+    assert lines[2].split() == ["warm", "5", "0.942", "0.959", "0.972", "0.979", "4.8", "-"]

@@ -182,8 +182,35 @@ def run(
             )
         if parent_run_id:
             MlflowClient().log_batch(parent_run_id, metrics=headline(table))
-    print(table.to_string(index=False))
+    print(printed(table))
     return table
+
+
+# What the terminal shows (the whole table is compare/summary.csv): fits 100 columns.
+PRINTED = {
+    "run": "run",
+    "epochs": "epochs",
+    "epoch1_val_accuracy": "val acc ep1",
+    "final_val_accuracy": "val acc final",
+    "test_macro_f1": "test F1",
+    "baseline_test_macro_f1": "TF-IDF F1",
+    "seconds": "seconds",
+    "epochs_to_cold_final": "epochs to cold's final",
+}
+
+
+def printed(table: pd.DataFrame) -> str:
+    """The few columns a person reads, rounded, under 100 characters a line."""
+    shown = table[[c for c in PRINTED if c in table]]
+    formats = {c: "{:.0f}" for c in ("epochs", "epochs_to_cold_final")} | {"seconds": "{:.1f}"}
+
+    def cell(column: str, value: object) -> str:
+        if not isinstance(value, float | int) or isinstance(value, bool):
+            return str(value)
+        return "-" if pd.isna(value) else formats.get(column, "{:.3f}").format(value)
+
+    text = {PRINTED[c]: [cell(c, v) for v in shown[c]] for c in shown}
+    return pd.DataFrame(text).to_string(index=False)
 
 
 main = hydra_app(run)
