@@ -391,7 +391,7 @@ def test_the_champion_serves_raw_text_over_rest_and_refuses_bad_input(chain, mlf
         )
         assert status == 200, body
         rows = body["predictions"]
-        assert [r["label"] for r in rows] == [1, 0]
+        assert [r["label"] for r in rows] == ["positive", "negative"]
         assert rows[0]["probability"] > 0.5 > rows[1]["probability"]
         status, body = _post(
             f"{url}/invocations", {"dataframe_split": {"columns": ["review"], "data": [["good"]]}}
