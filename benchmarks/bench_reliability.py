@@ -59,6 +59,9 @@ from warmstart.tracking.version_format import PROMOTION_TAG
 
 SMOKE = "experiment=smoke"
 SECRET = "s3cr3t-bench"
+# The fault cases interrupt training mid-way: early stopping would end it first (smoke data
+# converges in a few epochs), so they train every epoch they ask for.
+LONG = "train.early_stopping.enabled=false"
 
 
 @dataclass
@@ -150,7 +153,7 @@ def interrupt_cases(ledger: Ledger, server: Server, cache: str) -> None:
 
     def overrides(signum: int, epochs: int) -> list[str]:
         model = f"registry.model_name={names[signum]}"
-        return [SMOKE, "reuse=false", model, f"train.epochs={epochs}", cache]
+        return [SMOKE, "reuse=false", model, f"train.epochs={epochs}", LONG, cache]
 
     envs = {s: stage_env(server.uri, n) for s, n in names.items()}
     processes = {s: start_stage("train_base", overrides(s, 200), envs[s]) for s in names}
@@ -183,7 +186,8 @@ def restart_case(ledger: Ledger, server: Server, port: int, cache: str) -> Serve
         MLFLOW_HTTP_REQUEST_MAX_RETRIES="1",
         MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="1",
     )
-    overrides = [SMOKE, f"train.epochs={epochs}", "reuse=false", f"registry.model_name={name}"]
+    overrides = [SMOKE, f"train.epochs={epochs}", LONG, "reuse=false"]
+    overrides.append(f"registry.model_name={name}")
     process = start_stage("train_base", [*overrides, cache], env)
     wait_for(lambda: has_metric(client, experiment, "loss"), 300, "a first epoch")
     server.stop()

@@ -97,7 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines = version_lines(name, client)
     except NoSuchModel:
         known = [m.name for m in client.search_registered_models(max_results=10)]
-        listed = f"registered models there: {', '.join(known)}" if known else "it has none"
+        listed = (
+            f"registered models there: {', '.join(known)}"
+            if known
+            else "it has no registered model yet: run train_base or the pipeline first"
+        )
         print(f"error: no registered model '{name}' in {shown}; {listed}", file=sys.stderr)
         return 2
     except MlflowException as exc:
