@@ -105,11 +105,12 @@ def stop(process: subprocess.Popen) -> str:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
     try:
-        out, _ = process.communicate(timeout=30)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        out, _ = process.communicate()
-    return out or ""
+        process.wait()
+    log = getattr(process, "log_path", None)
+    return Path(log).read_text(errors="replace") if log else ""
 
 
 class Workspace:
@@ -173,9 +174,15 @@ class Workspace:
     def start(
         self, name: str, replace: dict[str, str] | None = None, env: dict[str, str] | None = None
     ) -> subprocess.Popen:
-        """Start block `name` as a background service (its own process group)."""
+        """Start block `name` as a background service (its own process group), its output
+        into a file: a pipe nobody reads fills up and stalls a chatty server mid-request."""
         b = block(name)
-        return subprocess.Popen(
-            self._argv(b, self._text(b, replace)), cwd=self.root, env={**self.env, **(env or {})},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        )  # fmt: skip
+        log_path = self.root / f"{name}.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                self._argv(b, self._text(b, replace)), cwd=self.root,
+                env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        process.log_path = log_path  # type: ignore[attr-defined]
+        return process

@@ -46,6 +46,7 @@ from mlflow.tracking import MlflowClient
 from warmstart.core.errors import ConfigError, TrackingError
 from warmstart.core.labels import label_kind, normalize
 from warmstart.core.paired_test import paired_bootstrap
+from warmstart.data.acl_layout import legacy_labels_renamed
 from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.decision import Decision, Rule, SliceScores, passes
 from warmstart.tracking.evaluation import PREFIX, PROMOTION_METRICS, Evaluation, quiet_mlflow, score
@@ -101,6 +102,19 @@ def champion_predictions(name: str, version: str, test: pd.DataFrame) -> list:
     return model.predict(pd.DataFrame({"text": test["text"].tolist()}))["label"].tolist()
 
 
+def in_test_names(theirs: list, test: pd.DataFrame) -> list:
+    """A champion registered before the aclImdb layout's labels were words answers 0/1 where
+    the test texts say negative/positive: name its answers as the warm start names its classes
+    (`legacy_labels_renamed`), so it is judged on what it predicts, not on how it spells it."""
+    answers = sorted({str(v) for v in theirs})
+    if not set(answers) <= {"0", "1"}:
+        return theirs
+    names = dict(
+        zip(["0", "1"], legacy_labels_renamed([0, 1], sorted(set(test["label"]))), strict=True)
+    )
+    return [names[str(v)] for v in theirs]
+
+
 def _same_kind(*columns: Sequence) -> list[list]:
     """The columns' labels in one form (ints if every label is whole, else str), comparable."""
     kind = label_kind(v for column in columns for v in column)
@@ -142,7 +156,7 @@ def _judge(
         if nothing:
             return Decision(False, metric, mine, None, None, nothing, rule, texts, learned=False)
         return Decision(True, metric, mine, None, None, "first version of the model", rule, texts)
-    theirs = champion_predictions(published.name, champion, test)
+    theirs = in_test_names(champion_predictions(published.name, champion, test), test)
     truth, predicted, theirs = _same_kind(test["label"].tolist(), predicted, theirs)
     interval = paired_bootstrap(
         truth,
