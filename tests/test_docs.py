@@ -37,6 +37,7 @@ RUN_ELSEWHERE = {
     "team-server": "tests/tracking/test_team_server.py",
     "cluster-sweeps": "tests/tracking/test_cluster_sweeps.py",
     "multi-worker": "tests/stages/test_multi_worker.py",
+    "serve-path": "tests/test_serving.py",
 }
 # `make test` is the one command no test runs: CI runs it (.ci/run), and it runs this file.
 CI_ONLY = {"make test"}

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from docs_blocks import commands
 from mlflow_fixtures import free_port
 
 from warmstart.config import PROJECT_ROOT
@@ -152,12 +153,24 @@ def test_make_serve_answers_with_a_label_without_the_venv_on_path(
 def test_mlflow_models_serve_answers_with_the_venv_bin_put_first_on_path(
     pipeline_run, shell_env, tmp_path
 ):
+    # docs/operations.md's command, on this test's model and port.
+    (documented,) = commands("serve-path")
+    for part in (
+        "PATH=$PWD/.venv/bin:$PATH mlflow models serve",
+        "--env-manager local",
+        "--host 127.0.0.1",
+        "--port 5001",
+        "-m models:/warmstart-synthetic@champion",
+    ):
+        assert part in documented, part  # fmt: skip
+
     def readme_command(port: int) -> list[str]:
-        return [
-            "sh", "-c",
-            f"PATH={shlex.quote(str(BIN))}:$PATH mlflow models serve -m {MODEL} "
-            f"--env-manager local --host 127.0.0.1 --port {port}",
-        ]  # fmt: skip
+        command = (
+            documented.replace("$PWD/.venv/bin", shlex.quote(str(BIN)))
+            .replace("models:/warmstart-synthetic@champion", MODEL)
+            .replace("--port 5001", f"--port {port}")
+        )
+        return ["sh", "-c", command]
 
     with serving(readme_command, shell_env, tmp_path / "mlflow-serve.log") as url:
         _assert_labels(url)
