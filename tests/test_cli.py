@@ -108,7 +108,7 @@ def test_an_unknown_experiment_is_refused_not_skipped(value, capsys, monkeypatch
     defaults without a word."""
     code, lines = _stage_error(capsys, ["vocab_diff", f"experiment={value}",
                                         f"hydra.run.dir={tmp_path}"])  # fmt: skip
-    assert code == 1
+    assert code == 2  # a usage error, refused before Hydra sets up the job
     assert len(lines) == 1 and lines[0].startswith("error: unknown experiment "), lines
     assert "(did you mean " in lines[0] and "; choose one of experiment=" in lines[0]
     assert "smoke" in lines[0] and "continual" in lines[0]

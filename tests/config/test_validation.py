@@ -151,8 +151,8 @@ def test_data_check_refuses_what_a_plain_dict_can_hold(key, value):
 @pytest.mark.slow
 def test_a_bad_value_fails_its_run_and_a_wrong_type_fails_before_any_run(tmp_path: Path):
     """A bad value (validation) ends the stage's run FAILED with the one error line as its
-    tag; a wrong type (Hydra) stops the stage before a store or a run exists. Exit code 1 and
-    no traceback either way; both stages start at once."""
+    tag and exit 1; a wrong type (Hydra) stops the stage before a store or a run exists, with
+    exit 2 (a usage error). No traceback either way; both stages start at once."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
     started = {}
     for case, epochs in (("value", "0"), ("type", "")):
@@ -162,7 +162,8 @@ def test_a_bad_value_fails_its_run_and_a_wrong_type_fails_before_any_run(tmp_pat
         started[case] = (store, subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True))
     done = {case: (store, p.communicate(timeout=300)[1]) for case, (store, p) in started.items()}
     for case, (_, stderr) in done.items():
-        assert started[case][1].returncode == 1 and "Traceback" not in stderr, stderr
+        code = {"value": 1, "type": 2}[case]
+        assert started[case][1].returncode == code and "Traceback" not in stderr, stderr
 
     store, stderr = done["value"]
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
@@ -175,6 +176,7 @@ def test_a_bad_value_fails_its_run_and_a_wrong_type_fails_before_any_run(tmp_pat
 
     store, stderr = done["type"]
     assert not store.exists()
-    assert "Error merging override train.epochs=\n" in stderr
-    assert "Value '' of type 'str' could not be converted to Integer" in stderr
-    assert "full_key: train.epochs" in stderr
+    assert stderr.splitlines() == [
+        "error: bad value in train.epochs= (Value '' of type 'str' could not be converted to "
+        "Integer); give train.epochs a whole number (now train.epochs=20)"
+    ]

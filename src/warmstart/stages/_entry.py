@@ -117,6 +117,11 @@ def _composed(main: Callable[[], None]) -> Callable[[], None]:
     """
 
     def wrapped() -> None:
+        try:  # before Hydra sets up the job (its logging), like any composition error
+            check_experiments([a for a in sys.argv[1:] if not a.startswith("-")])
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(USAGE_EXIT)
         if os.environ.get(FULL_ERROR) == "1":
             main()
             return
@@ -180,7 +185,6 @@ def hydra_app(
         _task_started()
         signal.signal(signal.SIGTERM, _raise_interrupted)
         try:
-            check_experiments(task_overrides())
             if cfg.train.strategy == multi_worker.MULTI_WORKER:
                 if worker is None:
                     raise ConfigError(
