@@ -33,6 +33,8 @@ FENCE = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 RUNNABLE = ("bash", "python")
+# MLflow's own notice when it creates a new SQLite store (once per store): not a stage's line.
+MLFLOW_INFO = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d INFO mlflow\.")
 # What a checkout holds that commands use; never .git or a user's own mlflow.db.
 CHECKOUT = ("MLproject", "Makefile", "conf", "src", "notebooks", "pyproject.toml",
             "conda.yaml", "requirements.lock", "requirements-cluster.lock",

@@ -2,7 +2,7 @@
 
 The walk-through runs the README's blocks in order in a fresh workspace, as a user would on a
 fresh clone: `make run`, the UI, the model in Python, served over REST, the update job. Blocks
-of docs/ run here or in the test named in `RUN_ELSEWHERE`.
+of docs/ run in tests/test_docs_pages.py or in the test named in `RUN_ELSEWHERE`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -20,7 +19,6 @@ from docs_blocks import (
     Workspace,
     block,
     blocks,
-    commands,
     free_port,
     stop,
     wait_for_http,
@@ -38,11 +36,13 @@ RUN_ELSEWHERE = {
     "cluster-sweeps": "tests/tracking/test_cluster_sweeps.py",
     "multi-worker": "tests/stages/test_multi_worker.py",
     "serve-path": "tests/test_serving.py",
+    "stages": "tests/test_docs_pages.py",
+    "local-server": "tests/test_docs_pages.py",
+    "parallel-sweep": "tests/test_docs_pages.py",
+    "errors": "tests/test_docs_pages.py",
 }
 # `make test` is the one command no test runs: CI runs it (.ci/run), and it runs this file.
 CI_ONLY = {"make test"}
-# MLflow's own notice when it creates a new SQLite store (once per store): not the stage's.
-MLFLOW_INFO = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d INFO mlflow\.")
 RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
 NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
 
@@ -166,44 +166,3 @@ def test_the_update_job_runs_over_the_ticket_table(workspace: Workspace) -> None
     assert parent.info.status == "FINISHED"
     steps = pd.read_csv(client.download_artifacts(parent.info.run_id, "continual/steps.csv"))
     assert len(steps) == 2 and steps["learned"].all(), steps.to_string()
-
-
-# ---------------------------------------------------------------- docs/
-
-
-def test_the_stages_run_one_by_one(tmp_path: Path) -> None:
-    done = Workspace(tmp_path).run("stages")
-    listing = [line for line in done.stdout.splitlines() if line.strip()]
-    assert any("champion" in line for line in listing), done.stdout[-2000:]
-
-
-def test_a_parallel_sweep_runs_through_the_local_server(tmp_path: Path) -> None:
-    workspace = Workspace(tmp_path)
-    port = free_port()
-    server = workspace.start("local-server", replace={"--port 5000": f"--port {port}"})
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/health", server)
-        workspace.run("parallel-sweep", replace={":5000": f":{port}"})
-        client = MlflowClient(f"http://127.0.0.1:{port}")
-        runs = client.search_runs([client.get_experiment_by_name("warmstart").experiment_id])
-        (sweep,) = [r for r in runs if r.data.tags.get("warmstart.stage") == "sweep"]
-        jobs = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == sweep.info.run_id]
-        assert len(jobs) == 2 and {r.info.status for r in jobs} == {"FINISHED"}
-    finally:
-        stop(server)
-
-
-def test_the_troubleshooting_errors_are_one_line_each(tmp_path: Path) -> None:
-    workspace = Workspace(tmp_path)
-    shown = [line for line in block("errors", kind="output").text.splitlines() if line.strip()]
-    got = []
-    for command in commands("errors"):
-        done = workspace.shell(command, timeout=300)
-        lines = [
-            line
-            for line in done.stderr.splitlines()
-            if line.strip() and not MLFLOW_INFO.match(line)
-        ]
-        assert done.returncode != 0 and len(lines) == 1, (command, done.stderr[-3000:])
-        got.append(lines[0].replace(str(workspace.root), "/home/you/warmstart"))
-    assert got == shown

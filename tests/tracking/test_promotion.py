@@ -305,3 +305,19 @@ def test_predictions_that_are_not_the_evaluated_ones_are_refused_before_any_call
             metric="accuracy",
             new_token_mask=np.ones(3, dtype=bool),
         )
+
+
+@pytest.mark.parametrize(
+    ("answers", "truth", "named"),
+    [
+        ([0, 1, 1], ["negative", "positive"], ["negative", "positive", "positive"]),
+        (["1", "0"], ["negative", "positive"], ["positive", "negative"]),
+        ([0, 1], [0, 1], [0, 1]),  # a 0/1 table stays 0/1
+        (["x", "y"], ["negative", "positive"], ["x", "y"]),  # other names: label drift, as is
+    ],
+)
+def test_a_champion_of_the_old_0_1_acl_labels_is_judged_in_the_tests_words(answers, truth, named):
+    """A champion registered before the aclImdb layout's labels were words answers 0/1: read as
+    negative/positive it is judged on what it predicts, not scored 0 for its spelling."""
+    test = pd.DataFrame({"text": ["t"] * len(truth), "label": truth})
+    assert promotion.in_test_names(answers, test) == named

@@ -141,35 +141,8 @@ def test_sweep_inside_mlflow_run_uses_the_project_run_as_parent(
     assert all(j.data.tags[STAGE_TAG] == "train_base" for j in jobs)
 
 
-def test_parallel_sweep_against_a_server_keeps_every_run_and_distinct_versions(
-    mlflow_server, data_cache, tmp_path
-):
-    experiment = f"parallel-{uuid.uuid4().hex[:8]}"
-    run_cli(
-        [
-            str(BIN / "python"),
-            "-m",
-            "warmstart.stages.train_base",
-            "-m",
-            "experiment=smoke",
-            f"paths.cache_dir={data_cache}",
-            f"registry.model_name={experiment}",
-            "reuse=false",
-            "seed=1,2,3",
-            "hydra/launcher=joblib",
-            "hydra.launcher.n_jobs=2",
-            f"hydra.sweep.dir={tmp_path}",
-        ],
-        sweep_env(mlflow_server.uri, experiment),
-    )
-    client = MlflowClient(mlflow_server.uri)
-    top, kids = tree(client, experiment)
-    assert len(top) == 1
-    jobs = kids[top[0].info.run_id]
-    assert len(jobs) == 3 and all(j.info.status == "FINISHED" for j in jobs)
-    versions = client.search_model_versions(f"name = '{experiment}'")
-    assert sorted(int(v.version) for v in versions) == [1, 2, 3]
-    assert len({v.run_id for v in versions}) == 3
+# A parallel sweep against a server (every run kept, distinct versions) is docs/operations.md's
+# own command: tests/test_docs_pages.py::test_a_parallel_sweep_runs_through_the_local_server.
 
 
 def test_parallel_sweep_on_a_bare_sqlite_file_stops_before_the_first_job(data_cache, tmp_path):
