@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import mlflow
@@ -77,18 +78,21 @@ def publish(model, name: str, **extra):
         )
 
 
-def publish_as_before_head_keras(model, name: str) -> str:
-    """A version as registered before head.keras: the whole model, and no settings digest."""
+def register_files(
+    name: str, head: Callable[[Path], str], model, digested: Callable[[str], bool], **extra: str
+) -> str:
+    """A version written by hand as older releases wrote them: `head(folder)` saves the head (or
+    whole model) and names its file; each digested file's sha256 is a tag of its own."""
     with tempfile.TemporaryDirectory() as tmp, mlflow.start_run() as run:
         folder = Path(tmp)
-        model.save(folder / KERAS_MODEL)
+        head_file = head(folder)
         (folder / VOCABULARY).write_text("".join(f"{t}\n" for t in VOCAB), encoding="utf-8")
         np.save(folder / EMBEDDING, embedding_matrix_of(model), allow_pickle=False)
         (folder / LABELS).write_text("0\n1\n")
         settings = {"sequence_length": LENGTH, "label_kind": "int", "family": "cnn"}
         (folder / SETTINGS).write_text(json.dumps(settings))
-        files = (KERAS_MODEL, VOCABULARY, EMBEDDING, LABELS, SETTINGS)
-        tags = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in files if f != SETTINGS}
+        files = (head_file, VOCABULARY, EMBEDDING, LABELS, SETTINGS)
+        tags = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in files if digested(f)} | extra
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(PYFUNC_ENTRY),
@@ -103,6 +107,16 @@ def publish_as_before_head_keras(model, name: str) -> str:
             name, info.model_uri, run_id=run.info.run_id, tags=tags, model_id=info.model_id
         )
     return str(version.version)
+
+
+def publish_as_before_head_keras(model, name: str) -> str:
+    """A version as registered before head.keras: the whole model, and no settings digest."""
+
+    def whole_model(folder: Path) -> str:
+        model.save(folder / KERAS_MODEL)
+        return KERAS_MODEL
+
+    return register_files(name, whole_model, model, lambda f: f != SETTINGS)
 
 
 def served(name: str, version: str) -> np.ndarray:
@@ -169,30 +183,15 @@ def test_an_optimizer_state_round_trips_through_resolve_with_its_digest_checked(
 def publish_in_the_old_tag_layout(model, name: str) -> str:
     """A version as registered before the record: today's files, each digest a tag of its own
     (`warmstart.head_sha256`, ...) on the logged model and the version."""
-    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run() as run:
-        folder = Path(tmp)
+
+    def head(folder: Path) -> str:
         head_of(model).save(folder / HEAD_MODEL)
-        (folder / VOCABULARY).write_text("".join(f"{t}\n" for t in VOCAB), encoding="utf-8")
-        np.save(folder / EMBEDDING, embedding_matrix_of(model), allow_pickle=False)
-        (folder / LABELS).write_text("0\n1\n")
-        settings = {"sequence_length": LENGTH, "label_kind": "int", "family": "cnn"}
-        (folder / SETTINGS).write_text(json.dumps(settings))
-        tags = {DIGEST_TAGS[f]: sha256_file(folder / f) for f in VERSION_FILES}
-        tags["warmstart.source_uri"] = "models:/older/1"  # layout-1 lineage, one tag each
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=str(PYFUNC_ENTRY),
-            artifacts={f: str(folder / f) for f in VERSION_FILES},
-            code_paths=[str(PACKAGE_DIR)],
-            pip_requirements=["mlflow"],
-            tags=tags,
-        )
-        client = MlflowClient()
-        client.create_registered_model(name)
-        version = client.create_model_version(
-            name, info.model_uri, run_id=run.info.run_id, tags=tags, model_id=info.model_id
-        )
-    return str(version.version)
+        return HEAD_MODEL
+
+    # layout-1 lineage, one tag each
+    return register_files(
+        name, head, model, lambda f: True, **{"warmstart.source_uri": "models:/older/1"}
+    )
 
 
 def test_a_version_in_the_old_tag_layout_resolves_verified_and_refuses_a_tampered_file(
