@@ -31,7 +31,12 @@ def test_the_stages_run_one_by_one(tmp_path: Path) -> None:
 def test_a_parallel_sweep_runs_through_the_local_server(tmp_path: Path) -> None:
     workspace = Workspace(tmp_path)
     port = free_port()
-    server = workspace.start("local-server", replace={"--port 5000": f"--port {port}"})
+    # MLflow's background job workers off (a dozen processes this project does not use).
+    server = workspace.start(
+        "local-server",
+        replace={"--port 5000": f"--port {port}"},
+        env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", server)
         workspace.run("parallel-sweep", replace={":5000": f":{port}"})
@@ -41,12 +46,10 @@ def test_a_parallel_sweep_runs_through_the_local_server(tmp_path: Path) -> None:
         (sweep,) = [r for r in runs if r.data.tags.get("warmstart.stage") == "sweep"]
         jobs = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == sweep.info.run_id]
         assert len(jobs) == 2
-        # Two jobs at once, each a warm version and a base (unless one job reused the other's
-        # finished base): distinct version numbers, each from its own run, none lost.
+        # Two jobs registering at once: distinct version numbers, each from its own run.
         versions = client.search_model_versions("name = 'warmstart-smoke'")
-        numbers = sorted(int(v.version) for v in versions)
-        assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 3
-        assert len({v.run_id for v in versions}) == len(numbers)
+        assert sorted(int(v.version) for v in versions) == [1, 2]
+        assert {v.run_id for v in versions} == {r.info.run_id for r in jobs}
     finally:
         stop(server)
 

@@ -1,5 +1,6 @@
-"""Serving a registered version the two ways the README writes it, from a shell whose PATH does
-not hold the venv: `make serve MODEL=... PORT=...` and `PATH=<venv>/bin:$PATH mlflow models serve`.
+"""Serving a registered version as docs/operations.md writes it, from a shell whose PATH does
+not hold the venv: `PATH=<venv>/bin:$PATH mlflow models serve` (the README's `make serve` runs in
+tests/test_docs.py).
 
 `mlflow models serve --env-manager local` execs `uvicorn` from PATH, so without the venv's bin in
 front it dies with `exec: uvicorn: not found`. Each server runs in a process group of its own and
@@ -31,7 +32,6 @@ from warmstart.config import PROJECT_ROOT
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent  # the venv's bin: where mlflow and uvicorn live
-VENV = BIN.parent
 MODEL = "models:/pipeline-test@champion"  # registered by the pipeline_run fixture
 TEXTS = ["a wonderful film, moving and brilliant", "awful, boring, a waste of time"]
 
@@ -136,18 +136,8 @@ def _assert_labels(url: str) -> None:
         assert len(scores) >= 2 and str(row["label"]) == max(scores, key=scores.get), row
 
 
-def test_make_serve_answers_with_a_label_without_the_venv_on_path(
-    pipeline_run, shell_env, tmp_path
-):
-    # `-o` keeps make from (re)installing the venv the tests run in; VENV names that venv.
-    def make_serve(port: int) -> list[str]:
-        return [
-            "make", "-s", "-o", f"{VENV}/.installed-runtime", "serve",
-            f"VENV={VENV}", f"MODEL={MODEL}", f"PORT={port}",
-        ]  # fmt: skip
-
-    with serving(make_serve, shell_env, tmp_path / "make-serve.log") as url:
-        _assert_labels(url)
+# `make serve` from a shell without the venv: tests/test_docs.py runs the README's own block
+# (test_the_served_model_answers_the_readme_request).
 
 
 def test_mlflow_models_serve_answers_with_the_venv_bin_put_first_on_path(
