@@ -132,19 +132,21 @@ class Workspace:
             **env,
         }
 
-    def _argv(self, b: Block, text: str) -> list[str]:
-        if b.lang == "python":
+    def _argv(self, lang: str, text: str, *, strict: bool) -> list[str]:
+        """How `text` runs: Python as is; shell lines with the venv active (the pages say
+        commands assume it), stopping at the first failing line when `strict`."""
+        if lang == "python":
             return [sys.executable, "-c", text]
-        return ["bash", "-e", "-o", "pipefail", "-c", text]
+        if "source .venv/bin/activate" not in text:
+            text = "source .venv/bin/activate\n" + text
+        return ["bash", *(["-e", "-o", "pipefail"] if strict else []), "-c", text]
 
     def _text(self, b: Block, replace: dict[str, str] | None) -> str:
         text = b.text
         for old, new in (replace or {}).items():
             assert old in text, f"{b.where}: the test expects {old!r} in block {b.name!r}"
             text = text.replace(old, new)
-        if b.lang == "bash" and "source .venv/bin/activate" not in text:
-            text = "source .venv/bin/activate\n" + text  # the page says commands assume it
-        return text if b.lang == "python" else "set -e -o pipefail\n" + text
+        return text
 
     def run(
         self,
@@ -155,21 +157,24 @@ class Workspace:
     ) -> subprocess.CompletedProcess:
         """Run block `name` to its end; fail with its output unless it exits 0."""
         b = block(name)
-        done = self.shell(self._text(b, replace), b.lang, timeout, env)
+        done = self.shell(self._text(b, replace), b.lang, timeout, env, strict=True)
         assert done.returncode == 0, f"{b.where} `{name}` exited {done.returncode}:\n" + (
             done.stdout[-3000:] + done.stderr[-6000:]
         )
         return done
 
     def shell(
-        self, text: str, lang: str = "bash", timeout: float = 900, env: dict[str, str] | None = None
+        self,
+        text: str,
+        lang: str = "bash",
+        timeout: float = 900,
+        env: dict[str, str] | None = None,
+        *,
+        strict: bool = False,
     ) -> subprocess.CompletedProcess:
         """Run `text` (lines of a block) in the workspace, whatever its exit code."""
-        if lang == "bash" and "source .venv/bin/activate" not in text:
-            text = "source .venv/bin/activate\n" + text
-        argv = [sys.executable, "-c", text] if lang == "python" else ["bash", "-c", text]
         return subprocess.run(
-            argv, cwd=self.root, env={**self.env, **(env or {})},
+            self._argv(lang, text, strict=strict), cwd=self.root, env={**self.env, **(env or {})},
             capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
 
@@ -182,7 +187,7 @@ class Workspace:
         log_path = self.root / f"{name}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                self._argv(b, self._text(b, replace)), cwd=self.root,
+                self._argv(b.lang, self._text(b, replace), strict=True), cwd=self.root,
                 env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
