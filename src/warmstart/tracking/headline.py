@@ -133,12 +133,11 @@ def warm_sentence(
             f" and {v['warm_final_val_accuracy']:.4f} against "
             f"{v['cold_final_val_accuracy']:.4f} after the last"
         )
-    if "cold_final_val_accuracy" not in v:
-        pass  # no cold baseline to reach
-    elif "epochs_saved" in v:
-        seconds = f" and {v['seconds_saved']:.1f} s" if "seconds_saved" in v else ""
-        epochs = f"{v['epochs_saved']:g} epoch{'' if v['epochs_saved'] == 1 else 's'}"
-        parts.append(f", reaching cold's final score {epochs}{seconds} sooner")
-    else:
-        parts.append(", never reaching cold's final score")
+    if "cold_final_val_accuracy" in v:  # else no cold baseline to reach
+        if "epochs_saved" in v:
+            seconds = f" and {v['seconds_saved']:.1f} s" if "seconds_saved" in v else ""
+            epochs = f"{v['epochs_saved']:g} epoch{'' if v['epochs_saved'] == 1 else 's'}"
+            parts.append(f", reaching cold's final score {epochs}{seconds} sooner")
+        else:
+            parts.append(", never reaching cold's final score")
     return "".join(parts) + f"; {outcome}."
