@@ -1,0 +1,87 @@
+"""The benchmarks' shared gate: a missed or unmeasured target fails `--check`, nothing else does."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import gate
+
+
+def parsed(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    gate.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_check_passes_when_every_target_is_met(capsys: pytest.CaptureFixture[str]) -> None:
+    g = gate.Gate.from_args("t", parsed("--check"))
+    g.compare("ratio", "epoch ratio", 1.02, 1.05)
+    g.compare("accuracy", "final accuracy", 0.9, 0.8, at_most=False)
+    assert g.exit_code() == 0
+    assert "check passed: 2 targets" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("value", "limit", "at_most"), [(1.06, 1.05, True), (0.7, 0.8, False), (None, 1.0, True)]
+)
+def test_check_fails_on_a_miss_or_a_value_not_measured(
+    value: float | None, limit: float, at_most: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    g = gate.Gate.from_args("t", parsed("--check"))
+    g.compare("x", "the figure", value, limit, at_most=at_most)
+    assert g.exit_code() == 1
+    captured = capsys.readouterr()
+    assert "[MISSED] the figure" in captured.out
+    assert "check FAILED: the figure (x)" in captured.err
+
+
+def test_missing_data_fails_under_check_and_is_a_skip_without(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for argv, code in ((("--check",), 1), ((), 0)):
+        g = gate.Gate.from_args("t", parsed(*argv))
+        g.cannot_measure("/nowhere/imdb.tar.gz is absent")
+        assert g.exit_code() == code
+    assert "skipped" in capsys.readouterr().out
+
+
+def test_a_target_override_makes_a_met_target_miss_and_an_unknown_name_fails() -> None:
+    g = gate.Gate.from_args("t", parsed("--check", "--target", "ratio=0.5"))
+    g.compare("ratio", "epoch ratio", 1.02, 1.05)
+    assert g.exit_code() == 1
+    g = gate.Gate.from_args("t", parsed("--check", "--target", "typo=2"))
+    g.compare("ratio", "epoch ratio", 1.02, 1.05)
+    assert g.failures() == ["--target typo: no such target"]
+    with pytest.raises(SystemExit, match="NAME=NUMBER"):
+        gate.Gate.from_args("t", parsed("--target", "ratio"))
+
+
+def test_alternate_swaps_which_side_runs_first_and_needs_three_repeats() -> None:
+    order: list[str] = []
+    ours, peer = gate.alternate(
+        lambda: order.append("ours") or 2.0, lambda: order.append("peer") or 1.0, repeats=4
+    )
+    assert order == ["ours", "peer", "peer", "ours", "ours", "peer", "peer", "ours"]
+    assert (ours, peer) == ([2.0] * 4, [1.0] * 4)
+    with pytest.raises(ValueError, match="at least 3"):
+        gate.alternate(lambda: 1.0, lambda: 1.0, repeats=2)
+
+
+def test_ratios_pair_repeats_and_report_median_and_range() -> None:
+    spread = gate.ratios([1.1, 1.0, 1.3], [1.0, 1.0, 1.0])
+    assert (spread.median, spread.low, spread.high) == pytest.approx((1.1, 1.0, 1.3))
+    assert not gate.faster_beyond_spread(spread)
+    assert gate.faster_beyond_spread(gate.ratios([0.8, 0.9, 0.95], [1.0, 1.0, 1.0]))
+
+
+def test_peak_sees_a_short_allocation_freed_before_the_block_ends() -> None:
+    with gate.Peak() as peak:
+        block = np.ones(64 * 2**20, dtype=np.uint8)  # 64 MiB, touched
+        del block
+    assert peak.extra >= 60 * 2**20
