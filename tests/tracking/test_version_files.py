@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import mlflow
@@ -22,7 +23,7 @@ from compose import compose_config
 from faults import tamper
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
-from mlflow_fixtures import Server, versions_of
+from mlflow_fixtures import Server, tracking_env, versions_of
 
 from warmstart.core.digests import sha256_file
 from warmstart.core.errors import RegistryError
@@ -178,6 +179,73 @@ def test_an_optimizer_state_round_trips_through_resolve_with_its_digest_checked(
     tamper(tracking.root / "artifacts", published.model_id, OPTIMIZER_STATE)
     with pytest.raises(RegistryError, match=r"optimizer\.npz of .* was altered after publishing"):
         resolve_source(f"models:/{name}/{published.version}", tmp_path / "tampered")
+
+
+# ------------------------------------------------- every digested file, tampered in turn
+
+# The files of a version registered with an optimizer state: every one its record digests.
+# Each is tampered with below; test_the_record_digests_every_file_tampered_with_below fails if
+# the record gains a file this list lacks (or loses one).
+RECORDED = (*VERSION_FILES, OPTIMIZER_STATE)
+
+
+@pytest.fixture(scope="module")
+def complete_version(mlflow_server: Server) -> Iterator[dict]:
+    """One version holding every file a version can (an optimizer state among them), shared
+    by the tamper cases: each alters one stored file and puts it back."""
+    name = f"tamper-{uuid.uuid4().hex[:6]}"
+    state = {"embedding/m": np.ones((len(VOCAB), 8), "float32"), "iterations": np.array(3)}
+    with tracking_env(mlflow_server.uri, f"{name}-runs"):
+        connect(compose_config())
+        published = publish(trained_like_model(), name, optimizer_state=state)
+    client = MlflowClient(mlflow_server.uri)
+    version = client.get_model_version(name, published.version)
+    yield {
+        "uri": f"models:/{name}/{published.version}",
+        "model_id": published.model_id,
+        "files": read_record(version.tags).files,
+        "store": mlflow_server.root / "artifacts",
+    }
+
+
+def stored_copies(store: Path, model_id: str, filename: str) -> list[Path]:
+    """Every copy of `filename` the artifact store holds for logged model `model_id`."""
+    return [p for p in store.rglob(filename) if model_id in p.parts]
+
+
+def test_the_record_digests_every_file_tampered_with_below(complete_version: dict) -> None:
+    files = complete_version["files"]
+    assert sorted(files) == sorted(RECORDED) == sorted(
+        ["head.keras", "vocabulary.txt", "embedding.npy", "settings.json", "labels.txt",
+         "optimizer.npz"]
+    )  # fmt: skip
+    for filename, digest in files.items():  # each digest is the stored file's own
+        copies = stored_copies(complete_version["store"], complete_version["model_id"], filename)
+        assert copies and {sha256_file(p) for p in copies} == {digest}, filename
+
+
+@pytest.mark.parametrize("filename", RECORDED)
+def test_a_tampered_file_is_refused_naming_that_file(
+    filename: str, complete_version: dict, tracking: Server, tmp_path: Path
+) -> None:
+    uri, model_id = complete_version["uri"], complete_version["model_id"]
+    assert filename in complete_version["files"]
+    copies = stored_copies(complete_version["store"], model_id, filename)
+    originals = {path: path.read_bytes() for path in copies}
+    try:
+        tamper(complete_version["store"], model_id, filename)
+        assert all(path.read_bytes() != original for path, original in originals.items())
+        with pytest.raises(RegistryError) as raised:
+            resolve_source(uri, tmp_path / "tampered")
+    finally:
+        for path, original in originals.items():
+            path.write_bytes(original)
+    expected = rf"^{re.escape(filename)} of {re.escape(uri)} \(model {model_id}\) was altered "
+    assert re.match(expected + "after publishing", str(raised.value)), str(raised.value)
+    others = set(complete_version["files"]) - {filename}
+    assert not any(f"{other} of" in str(raised.value) for other in others)
+    # Put back, the version resolves again: the refusal was that file's alone.
+    assert resolve_source(uri, tmp_path / "restored").digests == complete_version["files"]
 
 
 def publish_in_the_old_tag_layout(model, name: str) -> str:
