@@ -10,6 +10,7 @@ in-process; a few subprocesses check what only a process can show: exit codes, t
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 import uuid
@@ -26,6 +27,7 @@ from faults import (
     run_of_experiment,
     stage_env,
     start_stage,
+    tamper,
     wait_for,
 )
 from mlflow.tracking import MlflowClient
@@ -34,6 +36,8 @@ from mlflow_fixtures import Server, free_port, start_server, versions_of
 from warmstart.core.errors import DataError, RegistryError, RemapError, WarmstartError
 from warmstart.stages import train_base, warm_start
 from warmstart.tracking.connection import connect
+from warmstart.tracking.resolve import model_id_of
+from warmstart.tracking.version_format import OPTIMIZER_STATE, VERSION_FILES, read_record
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +49,7 @@ CASES: dict[str, tuple[type[WarmstartError], str]] = {
     "missing_alias": (RegistryError, "cannot resolve warm-start source"),
     "not_published_by_warmstart": (RegistryError, "carries no vocabulary/embedding digests"),
     "no_embedding_file": (RegistryError, "has no embedding.npy"),
-    "tampered_embedding": (RegistryError, "altered after publishing"),
+    "tampered_embedding": (RegistryError, r"^embedding\.npy of .* was altered after publishing"),
     "vocabulary_longer_than_matrix": (RemapError, "tokens but base_embeddings has"),
     "dim_8_for_head_64": (RemapError, "expects 64-dimensional token vectors"),
     "nan_in_matrix": (RemapError, "NaN/inf"),
@@ -114,6 +118,42 @@ def test_bad_source_fails_the_warm_run_with_a_fix_and_registers_nothing(
     with pytest.raises(error, match=fragment) as raised:
         warm_start.run(cfg)
     assert_one_line_with_fix(str(raised.value))
+    assert only_run().info.status == "FAILED"
+    assert versions_of(base["name"]) == before
+
+
+# Every file a base version holds (train_base keeps Adam's state): each is altered in turn.
+RECORDED = (*VERSION_FILES, OPTIMIZER_STATE)
+
+
+@pytest.mark.parametrize("filename", RECORDED)
+def test_a_source_with_any_recorded_file_altered_fails_the_warm_run_naming_that_file(
+    filename: str, base: dict, tracking: Server
+) -> None:
+    """The module's base version, one stored file altered (and put back afterwards)."""
+    version = MlflowClient().get_model_version(base["name"], base["version"])
+    files = read_record(version.tags).files
+    assert sorted(files) == sorted(RECORDED)  # the record names exactly the files tried here
+    store, model_id = tracking.root / "artifacts", model_id_of(version)
+    originals = {p: p.read_bytes() for p in store.rglob(filename) if model_id in p.parts}
+    uri = f"models:/{base['name']}/{base['version']}"
+    cfg = compose_config(
+        SMOKE, f"warmstart.source={uri}", f"registry.model_name={base['name']}",
+        cache_dir=base["cache"],
+    )  # fmt: skip
+    connect(cfg)
+    before = versions_of(base["name"])
+    try:
+        tamper(store, model_id, filename)
+        with pytest.raises(RegistryError) as raised:
+            warm_start.run(cfg)
+    finally:
+        for path, original in originals.items():
+            path.write_bytes(original)
+    message = str(raised.value)
+    assert re.match(rf"{re.escape(filename)} of {re.escape(uri)} .* altered after publishing",
+                    message), message  # fmt: skip
+    assert_one_line_with_fix(message)
     assert only_run().info.status == "FAILED"
     assert versions_of(base["name"]) == before
 
