@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import keras
 import numpy as np
 import pytest
 
@@ -87,3 +90,44 @@ def test_without_early_stopping_every_epoch_trains_and_the_last_is_kept():
     model = build_model(vocab_size=50, sequence_length=12, model_cfg=MODEL)
     result = fit(model, train=arrays(128, 0), val=arrays(32, 1), test=None, train_cfg=train_cfg)
     assert result.best_epoch == result.stopped_epoch == 2 and result.batch_size == 32
+
+
+class SlowEpochEnd(keras.callbacks.Callback):
+    """End-of-epoch work a tracking callback might do; reads each epoch's logs when the next
+    one begins, as MetricsLogger does."""
+
+    PAUSE = 0.3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[float] = []
+        self._logs: dict | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        time.sleep(self.PAUSE)
+        self._logs = logs
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.on_train_end()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self._logs is not None:
+            self.seen.append(self._logs["epoch_seconds"])
+            self._logs = None
+
+
+def test_an_epoch_is_timed_whole_with_every_callbacks_end_of_epoch_work():
+    train_cfg = {"epochs": 3, "batch_size": 32, "learning_rate": 0.01, "strategy": "default"}
+    model = build_model(vocab_size=50, sequence_length=12, model_cfg=MODEL)
+    slow = SlowEpochEnd()
+    result = fit(
+        model,
+        train=arrays(64, 0),
+        val=arrays(32, 1),
+        test=None,
+        train_cfg=train_cfg,
+        callbacks=[slow],
+    )
+    assert len(result.epoch_seconds) == 3
+    assert all(s >= SlowEpochEnd.PAUSE for s in result.epoch_seconds), result.epoch_seconds
+    assert slow.seen == result.epoch_seconds == result.history["epoch_seconds"]

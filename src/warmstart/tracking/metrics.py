@@ -1,8 +1,10 @@
 """The Keras callback that sends epoch metrics to MLflow in the background, losing none.
 
-Training never waits for the tracking server: an epoch's metrics are queued and a sender
-thread writes them; while the server is slow or restarting they stay buffered and go out on a
-later attempt, or at `flush()`, which is the one place that waits (and raises if it must).
+Training never waits for the tracking server: an epoch's metrics are queued when the next
+epoch begins (or training ends), so every value the epoch's callbacks added is in them, the
+whole-epoch `epoch_seconds` included (`modeling.fit.EpochTimer`), and a sender thread writes
+them; while the server is slow or restarting they stay buffered and go out on a later attempt,
+or at `flush()`, which is the one place that waits (and raises if it must).
 """
 
 from __future__ import annotations
@@ -36,12 +38,27 @@ class MetricsLogger(keras.callbacks.Callback):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client = MlflowClient()
+        self._closing: tuple[int, int, Mapping] | None = None  # an epoch ended, not yet queued
 
     def on_epoch_end(self, epoch: int, logs: Mapping | None = None) -> None:
-        now = int(time.time() * 1000)
+        self._queue_closed_epoch()  # called without an epoch begin between: keep both
+        self._closing = (epoch, int(time.time() * 1000), logs or {})
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping | None = None) -> None:
+        self._queue_closed_epoch()
+
+    def on_train_end(self, logs: Mapping | None = None) -> None:
+        self._queue_closed_epoch()
+
+    def _queue_closed_epoch(self) -> None:
+        """Queue the epoch that ended, read now: every callback has added its values."""
+        if self._closing is None:
+            return
+        epoch, now, logs = self._closing
+        self._closing = None
         metrics = [
             mlflow.entities.Metric(str(key), float(value), now, epoch)
-            for key, value in (logs or {}).items()
+            for key, value in logs.items()
             if isinstance(value, Real) and math.isfinite(float(value))
         ]
         with self._lock:
@@ -89,6 +106,7 @@ class MetricsLogger(keras.callbacks.Callback):
 
     def flush(self, attempts: int = 30, wait: float = 2.0) -> None:
         """Stop the sender and send what is buffered; raise if the server stays unreachable."""
+        self._queue_closed_epoch()
         self._stop_sender()
         try:
             retry(self._send, retryable=lambda _: True, attempts=attempts, wait=lambda _: wait)
