@@ -1,20 +1,39 @@
 """How cost grows with data and with vocabulary size, each against a peer measured in the same run.
 
-Data: the embedded corpus at 25,000 ... 200,000 training reviews (`data.n_train`), in fresh
-processes, twice per side, alternating (each side's faster preparation is kept): ours
-(`prepare_data`: read, adapt the vocabulary, vectorize every split; two epochs of `fit`) and
-plain Keras on the same files (`text_dataset_from_directory` + `TextVectorization.adapt`, every
-split vectorized once; two epochs of the same model). Wall time and peak resident memory per
-phase (epoch 1 includes tracing, epoch 2 is steady); the exponent b of time ~ n^b (1: linear).
+Data: the embedded corpus at 25,000 ... 200,000 training reviews (`data.n_train`), each run in a
+fresh process, ours and plain Keras alternating (`gate.alternate`, `--repeats`, at least 3):
+ours (`prepare_data`: read, adapt the vocabulary, vectorize every split; two epochs of `fit`)
+and plain Keras on the same files (`text_dataset_from_directory` + `TextVectorization.adapt`,
+every split vectorized once; two epochs of the same model). Per size: medians of wall time per
+phase (epoch 1 includes tracing, epoch 2 is steady) and of peak resident memory above the
+process's baseline (its RSS after imports, before reading any data; the kernel's high-water
+mark), the ratio ours / Keras per repeat (median [low..high]), and the exponent b of
+time ~ n^b fitted to the medians (1: linear).
 
-Vocabulary: a 1,000,000-token version (dimension 64) published to an `mlflow server` on
-127.0.0.1 with proxied artifacts, resolved (download + sha256), warm-started to 1,100,000 tokens
-(load the head, remap, build) as the warm_start stage does: wall time and peak RSS above the
-process's baseline, per step and per process. `publish_adam` publishes as the stages do, with
-Adam's state (optimizer.npz): the caller's captured moments are two more matrices.
+Vocabulary: a `--tokens` version (default 1,000,000, dimension 64) published to an `mlflow
+server` on 127.0.0.1 with proxied artifacts, resolved (download + sha256), warm-started to
+1.1x the tokens (load the head, remap, build) as the warm_start stage does. Three fresh
+processes (publish; publish_adam; the warm chain resolve, load_head, remap, build) take their
+baseline as their RSS after imports (and a tiny model built, so the runtime's one-off
+allocations are in it), before anything a step needs exists; each then builds the step's inputs
+as its caller holds them (publish: the model; publish_adam: the model with Adam's slots, as
+after training; load_head, remap, build: what the steps before left) and runs the step. glibc's
+mmap threshold is fixed there, so a freed matrix leaves the RSS. Reported per step: its time,
+what the process held when the step began, what the step added (the kernel's high-water mark,
+reset as it began), and the peak above the baseline (held + added), in units of the base
+matrix. `publish_adam` publishes as the stages do, with Adam's state (optimizer.npz).
+
+Targets (`--check`, benchmarks/gate.py; `--target NAME=LIMIT` replaces one):
+  prep_ratio      ours / Keras preparation time, median per size      <= 1.0 (docs: below Keras)
+  prep_exponent   exponent of ours' preparation time                  <= 1.15 (about linear)
+  epoch_exponent  exponent of ours' steady epoch                      <= 1.15
+  memory_ratio    ours / Keras preparation peak, largest size         <= 3.5 (docs: about 3x)
+  vocab_peak      every vocabulary step's peak above its baseline     <= 3.0 matrices
 
     python benchmarks/bench_scale.py [--sizes 25000,50000,100000,200000] [--tokens 1000000]
-                                     [--skip-data] [--skip-vocab]
+                                     [--repeats 3] [--skip-data] [--skip-vocab]
+                                     [--check] [--target NAME=LIMIT]
+    small (about 2 minutes): --sizes 2000,8000 --tokens 100000 --check
 """
 
 from __future__ import annotations
@@ -22,58 +41,50 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+import gate
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # compose_config and the test server helper
 
-VOCAB_TARGET = 3.0  # peak RSS above baseline, in units of the base matrix
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-class Peak:
-    """Samples this process's RSS every 10 ms; `peak - start` is a step's extra memory."""
-
-    def __init__(self) -> None:
-        self.start = self.peak = rss_mb()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.01):
-            self.peak = max(self.peak, rss_mb())
-
-    def __enter__(self) -> Peak:
-        self.t0 = time.perf_counter()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = time.perf_counter() - self.t0
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_mb())
+PREP_RATIO_TARGET = 1.0  # ours' preparation time / plain Keras', each size
+EXPONENT_TARGET = 1.15  # time ~ n^b; 1.15 over 8x the data is 37% more per review
+MEMORY_RATIO_TARGET = 3.5  # ours' preparation peak / Keras', at the largest size
+VOCAB_TARGET = 3.0  # every step's peak RSS above its process's baseline, in base matrices
+VOCAB_STEPS = ("publish", "publish_adam", "resolve", "load_head", "remap", "build")
+MIB = 2**20
+FIXED = (
+    "train.epochs=2",
+    "train.early_stopping.enabled=false",
+    "vocab.max_tokens=10000",
+    "vocab.sequence_length=100",
+    "model.hidden_units=16",
+)
+# Fixed (not glibc's sliding default) in the vocabulary children: a freed matrix goes back to
+# the kernel, so what a process holds when a step begins is what it has live.
+MMAP_THRESHOLD = str(128 * 1024)
 
 
 def config(n_train: int, cache: Path):  # type: ignore[no-untyped-def]
     from compose import compose_config
 
-    return compose_config(f"data.n_train={n_train}", "train.epochs=2", cache_dir=cache)
+    # Fixed sizes, not `auto`: plain Keras' TextVectorization gets the same ones.
+    return compose_config(
+        f"data.n_train={n_train}",
+        *FIXED,
+        cache_dir=cache,
+    )
 
 
 def child_data(side: str, n_train: int, cache: Path) -> dict:
-    """One side at one size, in this (fresh) process."""
+    """One side at one size, in this (fresh) process; peaks above its RSS before any data."""
     import keras
 
     from warmstart.modeling.fit import EpochTimer, fit
@@ -81,8 +92,8 @@ def child_data(side: str, n_train: int, cache: Path) -> dict:
     from warmstart.modeling.prepare import prepare_data
 
     cfg = config(n_train, cache)
-    base = rss_mb()
-    with Peak() as prep:
+    with gate.Peak() as prep:
+        start = time.perf_counter()
         if side == "ours":
             data = prepare_data(cfg.data, cfg.vocab, int(cfg.seed))
             vocab_size, train, val = len(data.vocabulary), data.train, data.val
@@ -91,12 +102,13 @@ def child_data(side: str, n_train: int, cache: Path) -> dict:
 
             acl = synthetic_copy(cfg.data, Path(cfg.data.cache_dir))
             vocab_size, train, val = plain_keras_prepare(acl, cfg)
+        prep_s = time.perf_counter() - start
     model = build_model(
         vocab_size=vocab_size,
         sequence_length=int(cfg.vocab.sequence_length),
         model_cfg=cfg.model,
     )
-    with Peak() as epoch:  # two epochs: the first traces the step, the second is steady
+    with gate.Peak() as epochs:  # two epochs: the first traces the step, the second is steady
         if side == "ours":
             result = fit(model, train=train, val=val, test=None, train_cfg=cfg.train)
             seconds = result.epoch_seconds
@@ -109,11 +121,12 @@ def child_data(side: str, n_train: int, cache: Path) -> dict:
     return {
         "side": side,
         "n": n_train,
-        "prep_s": prep.seconds,
-        "prep_peak_mb": prep.peak - base,
+        "prep_s": prep_s,
+        "prep_peak_mb": prep.extra / MIB,
         "epoch1_s": seconds[0],
         "epoch_s": seconds[1],
-        "epoch_peak_mb": epoch.peak - base,
+        # above the same baseline as preparation: the data is held while training
+        "epoch_peak_mb": (epochs.baseline + epochs.extra - prep.baseline) / MIB,
     }
 
 
@@ -146,109 +159,228 @@ def plain_keras_prepare(acl: Path, cfg) -> tuple:  # type: ignore[no-untyped-def
     return len(layer.get_vocabulary()), done[0], done[1]
 
 
-def run_data(sizes: list[int], cache: Path) -> list[dict]:
-    rows = []
-    for n in sizes:
-        subprocess.run(
-            [sys.executable, __file__, "--child", "generate", str(n), str(cache)], check=True
-        )
-        runs: dict[str, list[dict]] = {"ours": [], "keras": []}
-        for side in ("ours", "keras", "keras", "ours"):  # alternate; keep each side's best
-            runs[side].append(child(side, str(n), str(cache)))
-            print(json.dumps(runs[side][-1]), flush=True)
-        rows += [min(runs[side], key=lambda r: r["prep_s"]) for side in ("ours", "keras")]
-    return rows
-
-
-def child(*args: str) -> dict:
+def child(*args: str, env: dict[str, str] | None = None) -> dict:
     """Run one measurement in a fresh process; its last output line is the JSON result."""
     run = [sys.executable, __file__, "--child", *args]
-    done = subprocess.run(run, capture_output=True, text=True)
+    done = subprocess.run(run, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-4000:]}")
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_data(n: int, cache: Path, repeats: int) -> dict[str, list[dict]]:
+    """Every run of both sides at one size, alternating which goes first."""
+    subprocess.run(
+        [sys.executable, __file__, "--child", "generate", str(n), str(cache)], check=True
+    )
+    runs: dict[str, list[dict]] = {"ours": [], "keras": []}
+
+    def side(name: str):  # type: ignore[no-untyped-def]
+        def measure() -> float:
+            runs[name].append(child(name, str(n), str(cache)))
+            print(json.dumps(runs[name][-1]), flush=True)
+            return float(runs[name][-1]["prep_s"])
+
+        return measure
+
+    gate.alternate(side("ours"), side("keras"), repeats)
+    return runs
 
 
 def exponent(ns: list[int], seconds: list[float]) -> float:
     return float(np.polyfit(np.log(ns), np.log(seconds), 1)[0])
 
 
-def child_vocab(part: str, tokens: int, uri: str) -> dict:
-    """`publish`: a process holding a built 1M-token model publishes it. `warm`: a fresh
-    process resolves it, loads its head, remaps and builds the warm model.
-    Peaks are above the process's baseline (after imports; `publish`: with its model built)."""
+def median_of(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def data_part(g: gate.Gate, sizes: list[int], cache: Path, repeats: int) -> None:
+    by_size = {n: run_data(n, cache, repeats) for n in sizes}
+    print(
+        f"\nmedians of {repeats} alternating runs per side; peaks above the process's RSS "
+        "before reading any data\n"
+        "      n   side   prep s  prep MB  epoch 1 s  epoch 2 s  epochs MB"
+    )
+    for n, runs in by_size.items():
+        for side in ("ours", "keras"):
+            r = runs[side]
+            print(
+                f"{n:>7} {side:>6} {median_of(r, 'prep_s'):8.2f} "
+                f"{median_of(r, 'prep_peak_mb'):8.0f} {median_of(r, 'epoch1_s'):10.2f} "
+                f"{median_of(r, 'epoch_s'):10.2f} {median_of(r, 'epoch_peak_mb'):10.0f}"
+            )
+    for n, runs in by_size.items():
+        ratio = gate.ratios(
+            [r["prep_s"] for r in runs["ours"]], [r["prep_s"] for r in runs["keras"]]
+        )
+        g.compare(
+            "prep_ratio",
+            f"prep time ours / Keras, n={n:,}",
+            ratio.median,
+            PREP_RATIO_TARGET,
+            detail=f"per repeat {ratio}",
+        )
+    if len(sizes) < 2:
+        g.cannot_measure("an exponent needs at least two --sizes")
+    else:
+        fits = {
+            side: {
+                key: exponent(sizes, [median_of(by_size[n][side], key) for n in sizes])
+                for key in ("prep_s", "epoch_s")
+            }
+            for side in ("ours", "keras")
+        }
+        span = f"n={sizes[0]:,}..{sizes[-1]:,}"
+        print(
+            f"plain Keras (not a target): exponent prep {fits['keras']['prep_s']:.2f}, "
+            f"steady epoch {fits['keras']['epoch_s']:.2f}"
+        )
+        g.compare(
+            "prep_exponent",
+            f"exponent of ours' prep time, {span}",
+            fits["ours"]["prep_s"],
+            EXPONENT_TARGET,
+        )
+        g.compare(
+            "epoch_exponent",
+            f"exponent of ours' steady epoch, {span}",
+            fits["ours"]["epoch_s"],
+            EXPONENT_TARGET,
+        )
+    largest = by_size[sizes[-1]]
+    ours_mb, keras_mb = (
+        median_of(largest["ours"], "prep_peak_mb"),
+        median_of(largest["keras"], "prep_peak_mb"),
+    )
+    g.compare(
+        "memory_ratio",
+        f"prep peak ours / Keras, n={sizes[-1]:,}",
+        ours_mb / keras_mb,
+        MEMORY_RATIO_TARGET,
+        detail=f"{ours_mb:.0f} / {keras_mb:.0f} MB, ours {ours_mb / sizes[-1] * 1000:.1f} MB "
+        "per 1,000 reviews",
+    )
+
+
+def new_vocabulary(tokens: int) -> list[str]:
+    """1.1x the tokens: 95% of the base kept, the rest new, shuffled (seeded)."""
+    rng = np.random.default_rng(0)
+    keep = np.sort(rng.permutation(tokens - 2)[: int(0.95 * tokens)])
+    body = [f"t{i}" for i in keep] + [f"n{i}" for i in range(int(tokens * 1.1) - 2 - len(keep))]
+    return ["", "[UNK]", *(body[i] for i in rng.permutation(len(body)))]
+
+
+def child_vocab(part: str, tokens: int, uri: str) -> dict[str, dict]:
+    """`publish` or `publish_adam`, or the warm chain (resolve, load_head, remap, build) in this
+    fresh process: the baseline is its RSS after imports, before any input exists; each step's
+    inputs are built (or left by the steps before it) as its caller holds them, then the step
+    runs under the kernel's high-water mark, reset as it begins."""
     import mlflow
 
     from warmstart.core.remap import remap_embeddings
-    from warmstart.modeling.model import build_model, embedding_matrix_of
+    from warmstart.modeling import optimizer_state
+    from warmstart.modeling.model import build_model, compile_model, embedding_matrix_of
     from warmstart.tracking.publish import publish_model
     from warmstart.tracking.resolve import resolve_source
 
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment("bench-scale")
     shape = {"sequence_length": 100, "model_cfg": {"embedding_dim": 64, "hidden_units": 16}}
-    steps = {}
-    if part == "publish":
-        from warmstart.modeling import optimizer_state
-        from warmstart.modeling.model import compile_model
+    compile_model(build_model(vocab_size=10, **shape), 1e-3)  # the runtime's one-off allocations
+    baseline = gate.rss_bytes()
+    rows = {}
 
+    def measured(step: str, fn) -> object:  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        with gate.Peak() as peak:
+            result = fn()
+        rows[step] = {
+            "seconds": time.perf_counter() - start,
+            "held_mb": (peak.baseline - baseline) / MIB,
+            "added_mb": peak.extra / MIB,
+            "peak_mb": (peak.baseline + peak.extra - baseline) / MIB,
+            "baseline_mb": baseline / MIB,
+        }
+        return result
+
+    if part.startswith("publish"):
         vocab = ["", "[UNK]", *(f"t{i}" for i in range(tokens - 2))]
         model = compile_model(build_model(vocab_size=tokens, **shape), 1e-3)
-        model.optimizer.build(model.trainable_variables)  # Adam's slots, as after training
-        base = rss_mb()
+        if part == "publish_adam":
+            model.optimizer.build(model.trainable_variables)  # Adam's slots, as after training
         where = {"registered_name": "bench-scale", "aliases": ("base",), "sequence_length": 100}
-        with mlflow.start_run(), Peak() as steps["publish"]:
-            publish_model(model, vocab, embedding_matrix_of(model), **where)
-        # As train_base and warm_start publish: with Adam's state (two more matrices).
-        with mlflow.start_run(), Peak() as steps["publish_adam"]:
-            state = optimizer_state.capture(model)
+
+        def publish() -> None:
+            state = optimizer_state.capture(model) if part == "publish_adam" else None
             publish_model(model, vocab, embedding_matrix_of(model), optimizer_state=state, **where)
-            del state
-    else:
-        rng = np.random.default_rng(0)
-        keep = np.sort(rng.permutation(tokens - 2)[: int(0.95 * tokens)])
-        body = [f"t{i}" for i in keep] + [f"n{i}" for i in range(int(tokens * 1.1) - 2 - len(keep))]
-        new_vocab = ["", "[UNK]", *(body[i] for i in rng.permutation(len(body)))]
-        base = rss_mb()
-        with tempfile.TemporaryDirectory() as tmp:
-            with Peak() as steps["resolve"]:
-                source = resolve_source("models:/bench-scale/1", Path(tmp))
-            with Peak() as steps["load_head"]:
-                head = source.load_head()
-            with Peak() as steps["remap"]:
-                matrix = remap_embeddings(source.vocabulary, new_vocab, source.embedding).matrix
+
+        with mlflow.start_run():
+            measured(part, publish)
+        return rows
+    with tempfile.TemporaryDirectory() as tmp:
+        source = measured("resolve", lambda: resolve_source("models:/bench-scale/1", Path(tmp)))
+        head = measured("load_head", source.load_head)
+        new_vocab = new_vocabulary(tokens)
+
+        def remap() -> np.ndarray:
+            matrix = remap_embeddings(source.vocabulary, new_vocab, source.embedding).matrix
             source.embedding = source.embedding[:1].copy()  # as warm_start: freed before building
-            with Peak() as steps["build"]:
-                kw = {"embedding_matrix": matrix, "head": head, **shape}
-                build_model(vocab_size=len(matrix), **kw)
-    return {
-        "baseline_mb": base,
-        **{f"{k}_s": v.seconds for k, v in steps.items()},
-        **{f"{k}_peak_mb": v.peak - base for k, v in steps.items()},
-        **{f"{k}_step_mb": v.peak - v.start for k, v in steps.items()},
-    }
+            return matrix
+
+        matrix = measured("remap", remap)
+        kw = {"embedding_matrix": matrix, "head": head, **shape}
+        measured("build", lambda: build_model(vocab_size=len(matrix), **kw))
+    return rows
 
 
-def run_vocab(tokens: int) -> dict:
+def vocab_part(g: gate.Gate, tokens: int) -> None:
     from mlflow_fixtures import start_server
 
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": MMAP_THRESHOLD}
+    rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "server")
         try:
-            out = child("vocab-publish", str(tokens), server.uri)
-            return {**out, **child("vocab-warm", str(tokens), server.uri), "tokens": tokens}
+            for part in ("publish", "publish_adam", "warm"):
+                rows |= child(f"vocab-{part}", str(tokens), server.uri, env=env)
         finally:
             server.stop()
+    matrix_mb = tokens * 64 * 4 / MIB
+    print(
+        f"\nvocabulary {tokens:,} -> {int(tokens * 1.1):,} tokens, dim 64: base matrix "
+        f"{matrix_mb:.0f} MB. Baseline: a fresh process's RSS after imports "
+        f"and a tiny model (about {statistics.median(r['baseline_mb'] for r in rows.values()):.0f}"
+        " MB), before the step's inputs exist.\n"
+        "  step            time   held at start   added by step   peak above baseline"
+    )
+    for step, r in rows.items():
+        print(
+            f"  {step:<12} {r['seconds']:6.2f} s  {r['held_mb']:7.0f} MB "
+            f"({r['held_mb'] / matrix_mb:4.2f}x) {r['added_mb']:7.0f} MB "
+            f"({r['added_mb'] / matrix_mb:4.2f}x) {r['peak_mb']:7.0f} MB "
+            f"({r['peak_mb'] / matrix_mb:4.2f}x)"
+        )
+    for step, r in rows.items():
+        g.compare(
+            "vocab_peak",
+            f"{step}: peak above baseline / matrix",
+            r["peak_mb"] / matrix_mb,
+            VOCAB_TARGET,
+            detail=f"held {r['held_mb'] / matrix_mb:.2f}x + added {r['added_mb'] / matrix_mb:.2f}x",
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="25000,50000,100000,200000")
     parser.add_argument("--tokens", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=gate.MIN_REPEATS)
     parser.add_argument("--cache", default=str(ROOT / ".cache" / "bench-scale"))
     parser.add_argument("--skip-data", action="store_true")
     parser.add_argument("--skip-vocab", action="store_true")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    gate.add_arguments(parser)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -266,43 +398,26 @@ def main() -> int:
         )
         print(json.dumps(result))
         return 0
-    with open("/proc/loadavg") as f:
-        print(f"load average at start: {' '.join(f.read().split()[:3])}", flush=True)
+    g = gate.Gate.from_args(f"bench_scale {' '.join(sys.argv[1:])}", args)
+    print(f"load average at start: {load()}", flush=True)
     if not args.skip_data:
-        sizes = [int(s) for s in args.sizes.split(",")]
-        rows = run_data(sizes, Path(args.cache))
-        print("\n      n   side   prep s  prep MB  epoch 1 s  epoch 2 s  epochs MB")
-        for r in rows:
-            print(
-                f"{r['n']:>7} {r['side']:>6} {r['prep_s']:8.1f} {r['prep_peak_mb']:8.0f} "
-                f"{r['epoch1_s']:10.1f} {r['epoch_s']:10.1f} {r['epoch_peak_mb']:10.0f}"
-            )
-        for side in ("ours", "keras"):
-            mine = [r for r in rows if r["side"] == side]
-            if len(mine) > 1:
-                ns = [r["n"] for r in mine]
-                print(
-                    f"{side}: exponent prep {exponent(ns, [r['prep_s'] for r in mine]):.2f}, "
-                    f"steady epoch {exponent(ns, [r['epoch_s'] for r in mine]):.2f}"
-                )
-        ratio = [o["prep_s"] / k["prep_s"] for o, k in zip(rows[::2], rows[1::2], strict=True)]
-        print("prep time ours / keras: " + ", ".join(f"{x:.2f}" for x in ratio))
+        sizes = sorted(int(s) for s in args.sizes.split(","))
+        try:
+            data_part(g, sizes, Path(args.cache), args.repeats)
+        except RuntimeError as error:
+            g.cannot_measure(f"data part: {error}")
     if not args.skip_vocab:
-        v = run_vocab(args.tokens)
-        matrix_mb = args.tokens * 64 * 4 / 2**20
-        print(
-            f"\nvocabulary {args.tokens:,} -> {int(args.tokens * 1.1):,} tokens, dim 64: matrix "
-            f"{matrix_mb:.0f} MB; peaks above the process's baseline (target <= {VOCAB_TARGET:g}x)"
-        )
-        for step in ("publish", "publish_adam", "resolve", "load_head", "remap", "build"):
-            extra, own = v[f"{step}_peak_mb"], v[f"{step}_step_mb"]
-            print(
-                f"  {step:<11} {v[f'{step}_s']:7.2f} s   peak +{extra:6.0f} MB "
-                f"({extra / matrix_mb:.2f}x the matrix; this step alone +{own:.0f} MB)"
-            )
+        try:
+            vocab_part(g, args.tokens)
+        except RuntimeError as error:
+            g.cannot_measure(f"vocabulary part: {error}")
+    print(f"load average at end: {load()}")
+    return g.exit_code()
+
+
+def load() -> str:
     with open("/proc/loadavg") as f:
-        print(f"load average at end: {' '.join(f.read().split()[:3])}")
-    return 0
+        return " ".join(f.read().split()[:3])
 
 
 if __name__ == "__main__":
