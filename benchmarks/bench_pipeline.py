@@ -1,17 +1,32 @@
 """The tracked pipeline against the same three trainings in plain Keras, in one process.
 
-    python benchmarks/bench_pipeline.py --data-path ../shared/data/aclImdb_v1_labeled.tar.gz
+    python benchmarks/bench_pipeline.py [--data synthetic|imdb] [--data-path ARCHIVE]
+        [--epochs N] [--small] [--repeats 3] [--check] [--target NAME=LIMIT]
 
-Runs `experiment=seed_tutorial` (IMDB, 10,000 -> 10,200 tokens, 15 epochs, batch 1024) through
-the whole pipeline (MLflow tracking into a fresh SQLite store, registry, evaluation, compare),
-then base, warm and cold with the same Keras calls and no tracking at all (before and after
-the pipeline; the faster of the two is the peer). Prints the
-accuracy targets of the tutorial and the overhead ratios: median epoch time (target <= 1.05x)
-and whole wall time (target <= 1.3x) without the evaluation (MLflow's evaluator, pyfunc loads,
-the champion's score: the peer does none of it), whose own seconds are reported apart, as is
-the one-time set-up of the fresh tracking store (MLflow's store import and migrations); and what
-TensorBoard event files would cost per epoch (they are on by default only under 2%).
-`--check` exits non-zero when a target is missed.
+`--data synthetic` (the default) is `make run`: the embedded corpus, the defaults, early
+stopping; no data needed, 4-5 minutes on 2 quiet cores. `--data imdb` is
+`experiment=seed_tutorial` (IMDB, 10,000 -> 10,200 tokens, 15 epochs, batch 1024) on the
+archive `--data-path` names. `--small` is a quick check of the machinery: the embedded corpus
+at `experiment=smoke` (1,000 rows, 3 epochs), or IMDB at 3 epochs; it gates what holds at
+that size (the warm start's claims, the per-epoch ratio, TensorBoard's cost), not the figures
+published for the full size, and prints the wall ratios without gating them (a few seconds
+of training cannot carry the fixed cost of tracking and registering: the 1.3 is a claim
+about the full size).
+
+Ours is the whole pipeline (`pipeline.run`: MLflow tracking into one SQLite store, registry,
+evaluation, compare); the peer trains base, warm and cold with the project's data, remap and
+model code and plain `fit` (no MLflow, no callbacks). The two alternate, `--repeats` times
+(at least 3); each ratio is the median of the per-repeat ratios, printed with its range:
+- per-epoch: median epoch seconds (`FitResult.epoch_seconds`, logged as `epoch_seconds`, the
+  whole epoch with every callback's end-of-epoch work) of ours over the peer's (<= 1.05);
+- whole wall: everything a user waits for, evaluation included (<= 1.3);
+- wall without evaluation: ours minus its `evaluation_seconds` (MLflow's evaluator, pyfunc
+  loads, the champion's score: work the peer does not do) (<= 1.3).
+The store's one-time set-up (MLflow's migrations of a fresh store) is outside both sides and
+printed apart. Also: the accuracy figures the docs quote for this data (at the documented
+epochs only; other epoch counts gate only what holds at any length), `make run`'s wall time,
+and TensorBoard's cost per epoch (`train.tensorboard` is off by default because it costs more
+than 2%). `--check` exits 1 when any of these is missed or could not be measured.
 """
 
 from __future__ import annotations
@@ -22,239 +37,404 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import gate
 import keras
 from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig
 
 from warmstart.config import CONFIG_DIR, PROJECT_ROOT, with_overlay
 from warmstart.core.remap import remap_embeddings
 from warmstart.data import load_splits
-from warmstart.modeling import text
-from warmstart.modeling.fit import fit, to_arrays
+from warmstart.modeling import optimizer_state, prepare
+from warmstart.modeling.fit import FitResult, fit
 from warmstart.modeling.model import build_model, embedding_matrix_of, head_of
 from warmstart.stages import pipeline
 from warmstart.tracking.connection import connect
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
+ROLES = ("base", "warm", "cold")
+TOLERANCE = 0.02  # a quoted accuracy holds when the measured one is at most this much worse
 
 
-def plain_keras(cfg) -> dict[str, dict]:
-    """Base, warm and cold with the pipeline's Keras calls and no MLflow: the peer."""
-    base_cfg = with_overlay(cfg, "base")
-    out = {}
-    keras.utils.set_random_seed(int(cfg.seed))
-    splits = load_splits(cfg.data)  # base and update read the same IMDB splits here
+@dataclass(frozen=True)
+class Quoted:
+    """What the README and docs/benchmarks.md publish for one data source (at `epochs`)."""
 
-    def vectorized(max_tokens: int):
-        vectorizer = text.adapt_vectorizer(
-            splits.train["text"].tolist(),
-            max_tokens=max_tokens,
-            sequence_length=int(cfg.vocab.sequence_length),
+    epochs: int | None  # None: the config's own (early stopping)
+    base_final: float
+    warm_e1: float
+    cold_e1: float
+    wall_seconds: float  # `make run` wall time, as published
+    tutorial_e1: dict[str, float] = field(default_factory=dict)  # logit > 0.5, epoch 1
+
+
+QUOTED = {
+    # README "What make run shows" and docs/benchmarks.md: base 0.941 -> 0.967 in 8 epochs,
+    # warm 0.942 after one (5 epochs), cold 0.727 (7 epochs); "about 40 seconds" (README),
+    # "about 35 s" (docs): the README's figure is gated.
+    "synthetic": Quoted(epochs=None, base_final=0.967, warm_e1=0.942, cold_e1=0.727,
+                        wall_seconds=40.0),
+    # docs/benchmarks.md: seed_tutorial on IMDB, and the tutorial's published epoch-1 figures.
+    "imdb": Quoted(epochs=15, base_final=0.831, warm_e1=0.831, cold_e1=0.662, wall_seconds=70.0,
+                   tutorial_e1={"base": 0.489, "cold": 0.489, "warm": 0.814}),
+}  # fmt: skip
+
+
+SMALL_EPOCHS = 3  # --small on IMDB
+
+
+def compose_config(
+    data: str, data_path: str, work: Path, *overrides: str, small: bool = False
+) -> DictConfig:
+    """The benchmark's config: `make run`'s (synthetic; `small`: the smoke preset) or
+    seed_tutorial's (IMDB), a store and cache under `work`, and no reuse of a finished run
+    (every repeat trains)."""
+    source = ["experiment=seed_tutorial", f"data.path={data_path}"] if data == "imdb" else []
+    if small and data == "synthetic":
+        source = ["experiment=smoke"]
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        return compose(
+            "config",
+            overrides=[
+                *source,
+                f"paths.cache_dir={work / 'cache'}",
+                f"tracking.uri=sqlite:///{work / 'mlflow.db'}",
+                "reuse=false",
+                *overrides,
+            ],
         )
-        arrays = [to_arrays(vectorizer, f) for f in (splits.train, splits.val, splits.test)]
-        return text.vocabulary_of(vectorizer), arrays
 
-    def train(model, arrays):
-        keras.utils.set_random_seed(int(cfg.seed))
-        train_a, val_a, test_a = arrays
-        return fit(model, train=train_a, val=val_a, test=test_a, train_cfg=cfg.train)
 
-    base_vocab, base_arrays = vectorized(int(base_cfg.vocab.max_tokens))
-    base = build_model(
-        vocab_size=len(base_vocab),
-        sequence_length=int(cfg.vocab.sequence_length),
-        model_cfg=cfg.model,
-    )
-    out["base"] = train(base, base_arrays)
-    new_vocab, new_arrays = vectorized(int(cfg.vocab.max_tokens))
-    remapped = remap_embeddings(
-        base_vocab, new_vocab, embedding_matrix_of(base), seed=int(cfg.seed)
-    )
-    warm = build_model(
-        vocab_size=len(new_vocab),
-        sequence_length=int(cfg.vocab.sequence_length),
-        model_cfg=cfg.model,
-        embedding_matrix=remapped.matrix,
-        head=head_of(base),
-    )
-    out["warm"] = train(warm, new_arrays)
-    cold = build_model(
-        vocab_size=len(new_vocab),
-        sequence_length=int(cfg.vocab.sequence_length),
-        model_cfg=cfg.model,
-    )
-    out["cold"] = train(cold, new_arrays)
+def clean_environment() -> None:
+    """No tracking URI, experiment or run of the caller's shell leaks into the benchmark."""
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
+        os.environ.pop(var, None)
+
+
+def warm_up(cfg: DictConfig) -> float:
+    """Extract/generate both data generations and set up the store, outside every timing;
+    returns the store's set-up seconds (once per store: a user's exists after the first run)."""
+    load_splits(with_overlay(cfg, "base").data)
+    load_splits(cfg.data)
+    start = time.perf_counter()
+    connect(cfg)
+    return time.perf_counter() - start
+
+
+def startup_seconds() -> float:
+    """Seconds since this process started (interpreter start and imports, before `main`)."""
+    with open("/proc/self/stat") as stat:
+        started = int(stat.read().rsplit(")", 1)[1].split()[19])  # field 22: start time
+    with open("/proc/uptime") as uptime:
+        now = float(uptime.read().split()[0])
+    return now - started / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Side:
+    """One run of one side: wall seconds, and per role its curves and epoch seconds."""
+
+    wall: float
+    curves: dict[str, dict[str, list[float]]]
+    evaluation: float = 0.0  # ours: the evaluation_seconds its runs logged
+
+    def epoch_median(self, roles: tuple[str, ...] = ROLES) -> float:
+        return statistics.median(s for r in roles for s in self.curves[r]["epoch_seconds"])
+
+
+def curves_of(result: FitResult) -> dict[str, list[float]]:
     return {
-        k: {
-            "val_accuracy": r.history["val_accuracy"],
-            "val_tutorial_accuracy": r.history["val_tutorial_accuracy"],
-            "epoch_seconds": r.epoch_seconds,
-            "test_accuracy": r.test["test_accuracy"],
-        }
-        for k, r in out.items()
+        "val_accuracy": result.history["val_accuracy"],
+        "val_tutorial_accuracy": result.history.get("val_tutorial_accuracy", []),
+        "epoch_seconds": list(result.epoch_seconds),
     }
 
 
-def tensorboard_cost(cfg) -> tuple[float, float]:
-    """Median cold epoch seconds without and with TensorBoard event files (outside timings)."""
-    splits = load_splits(cfg.data)
-    vectorizer = text.adapt_vectorizer(
-        splits.train["text"].tolist(),
-        max_tokens=int(cfg.vocab.max_tokens),
-        sequence_length=int(cfg.vocab.sequence_length),
-    )
-    train_a, val_a = (to_arrays(vectorizer, f) for f in (splits.train, splits.val))
-    medians = []
-    for board in (False, True):
-        keras.utils.set_random_seed(int(cfg.seed))
-        model = build_model(
-            vocab_size=len(text.vocabulary_of(vectorizer)),
-            sequence_length=int(cfg.vocab.sequence_length),
-            model_cfg=cfg.model,
-        )
+def plain_train(model: keras.Model, data: prepare.Prepared, cfg, restore=None) -> FitResult:
+    """Plain `fit`: no tracking callback, the seed set as the tracked stage sets it."""
+    keras.utils.set_random_seed(int(cfg.seed))
+    return fit(model, train=data.train, val=data.val, test=data.test, train_cfg=cfg.train,
+               on_compiled=restore)  # fmt: skip
+
+
+def plain_model(cfg, data: prepare.Prepared, **warm) -> keras.Model:
+    return build_model(vocab_size=len(data.vocabulary), sequence_length=data.sequence_length,
+                       model_cfg=cfg.model, num_classes=len(data.labels), **warm)  # fmt: skip
+
+
+def plain_keras(cfg: DictConfig) -> Side:
+    """Base, warm (remapped rows, the base's head and Adam state) and cold with the project's
+    data, remap and model code and plain `fit`: the peer. Data are prepared afresh, as the
+    pipeline prepares them once per run."""
+    prepare._prepared.cache_clear()
+    start = time.perf_counter()
+    seed = int(cfg.seed)
+    base_cfg = with_overlay(cfg, "base")
+    old = prepare.prepare_data(base_cfg.data, base_cfg.vocab, seed)
+    base = plain_model(cfg, old)
+    results = {"base": plain_train(base, old, base_cfg)}
+    saved = optimizer_state.capture(base)
+    new = prepare.prepare_data(cfg.data, cfg.vocab, seed)
+    remapped = remap_embeddings(old.vocabulary, new.vocabulary, embedding_matrix_of(base),
+                                initializer=str(cfg.warmstart.initializer), seed=seed)  # fmt: skip
+    warm = plain_model(cfg, new, embedding_matrix=remapped.matrix, head=head_of(base))
+    plan = remapped.report.plan
+
+    def restore(model: keras.Model) -> None:
+        optimizer_state.restore(model, saved, vocabulary_plan=plan, label_plan=None)
+
+    results["warm"] = plain_train(warm, new, cfg, restore)
+    results["cold"] = plain_train(plain_model(cfg, new), new, cfg)
+    wall = time.perf_counter() - start
+    return Side(wall=wall, curves={role: curves_of(r) for role, r in results.items()})
+
+
+def series(client: MlflowClient, run_id: str, key: str) -> list[float]:
+    """A logged metric's values in step order."""
+    return [p.value for p in sorted(client.get_metric_history(run_id, key), key=lambda p: p.step)]
+
+
+def tracked(cfg: DictConfig) -> Side:
+    """The pipeline as `mlflow run .` runs it; curves read back from the store."""
+    prepare._prepared.cache_clear()  # each run prepares its data, as a fresh process does
+    start = time.perf_counter()
+    ids = pipeline.run(cfg, overrides=[])
+    wall = time.perf_counter() - start
+    client = MlflowClient()
+    keys = ("val_accuracy", "val_tutorial_accuracy", "epoch_seconds")
+    curves = {role: {k: series(client, ids[role], k) for k in keys} for role in ROLES}
+    evaluation = sum(sum(series(client, ids[r], "evaluation_seconds")) for r in ROLES)
+    return Side(wall=wall, curves=curves, evaluation=evaluation)
+
+
+def repeated(
+    ours: Callable[[], Side], peer: Callable[[], Side], repeats: int
+) -> tuple[list[Side], list[Side]]:
+    """`gate.alternate` over whole runs: each side's runs kept, progress printed."""
+    mine: list[Side] = []
+    theirs: list[Side] = []
+
+    def run(fn: Callable[[], Side], into: list[Side], name: str) -> float:
+        side = fn()
+        into.append(side)
+        print(f"  repeat {len(into)} {name}: {side.wall:.1f} s, median epoch "
+              f"{side.epoch_median():.3f} s", flush=True)  # fmt: skip
+        return side.wall
+
+    gate.alternate(lambda: run(ours, mine, "pipeline"), lambda: run(peer, theirs, "plain"),
+                   repeats)  # fmt: skip
+    return mine, theirs
+
+
+def tensorboard_overhead(cfg: DictConfig, repeats: int) -> gate.Spread:
+    """TensorBoard's extra time per epoch: the cold model trained without and with its event
+    files, alternating; per repeat the ratio of median epoch seconds, minus 1."""
+    data = prepare.prepare_data(cfg.data, cfg.vocab, int(cfg.seed))
+
+    def median_epoch(board: bool) -> float:
         with tempfile.TemporaryDirectory() as tmp:
             callbacks = [keras.callbacks.TensorBoard(log_dir=tmp)] if board else []
-            result = fit(
-                model,
-                train=train_a,
-                val=val_a,
-                test=None,
-                train_cfg=cfg.train,
-                callbacks=callbacks,
-            )
-        medians.append(statistics.median(result.epoch_seconds))
-    return medians[0], medians[1]
+            keras.utils.set_random_seed(int(cfg.seed))
+            result = fit(plain_model(cfg, data), train=data.train, val=data.val, test=None,
+                         train_cfg=cfg.train, callbacks=callbacks)  # fmt: skip
+        return statistics.median(result.epoch_seconds)
+
+    board, bare = gate.alternate(lambda: median_epoch(True), lambda: median_epoch(False), repeats)
+    ratio = gate.ratios(board, bare)
+    return gate.Spread(tuple(r - 1 for r in ratio.values))
 
 
-def tracked(cfg) -> dict[str, dict]:
-    """The pipeline as `mlflow run .` runs it; curves read back from the store."""
-    connect(cfg)
-    ids = pipeline.run(cfg, overrides=[])
-    client = MlflowClient()
+@dataclass
+class Measured:
+    ours: list[Side]
+    peer: list[Side]
+    store_setup: float
+    startup: float
+    tensorboard: gate.Spread
 
-    def series(run_id: str, key: str) -> list[float]:
-        return [
-            p.value for p in sorted(client.get_metric_history(run_id, key), key=lambda p: p.step)
-        ]
+    def first(self, role: str, key: str, index: int) -> float:
+        """The median over repeats of one curve point of ours."""
+        return statistics.median(s.curves[role][key][index] for s in self.ours)
 
-    return {
-        k: {
-            "val_accuracy": series(ids[k], "val_accuracy"),
-            "val_tutorial_accuracy": series(ids[k], "val_tutorial_accuracy"),
-            "epoch_seconds": series(ids[k], "epoch_seconds"),
-            "test_accuracy": series(ids[k], "test_accuracy")[-1],
-            "evaluation_seconds": sum(series(ids[k], "evaluation_seconds")),
-        }
-        for k in ("base", "warm", "cold")
-    }
+    def epochs(self, role: str) -> float:
+        return statistics.median(len(s.curves[role]["val_accuracy"]) for s in self.ours)
+
+
+def ratio_detail(spread: gate.Spread) -> str:
+    detail = f"[{spread.low:.3f}..{spread.high:.3f}] over {len(spread.values)} repeats"
+    if gate.faster_beyond_spread(spread):
+        detail += "; ours faster on every repeat: needs investigating, not a speed-up"
+    return detail
+
+
+def declare(g: gate.Gate, data: str, epochs: int | None, small: bool, m: Measured | None) -> None:
+    """Every target this run prints, measured or not (None: a miss under --check). The
+    published figures are targets only at the size they were published for."""
+
+    def value(fn: Callable[[Measured], float]) -> float | None:
+        return None if m is None else fn(m)
+
+    quoted = QUOTED[data]
+    documented = not small and (epochs is None or epochs == quoted.epochs)
+    at = "" if documented else (" (smoke preset)" if data == "synthetic" else
+                                f" at {epochs} epochs")  # fmt: skip
+    # What the warm start claims at any length: it starts where the base ended, ahead of cold.
+    g.compare("warm_epoch1_minus_base_final",
+              f"warm epoch-1 val_accuracy - base final{at}",
+              value(lambda m: m.first("warm", "val_accuracy", 0)
+                    - m.first("base", "val_accuracy", -1)),
+              # the embedded corpus's next generation brings new words; IMDB's are the same
+              -0.05 if data == "synthetic" else -0.01, at_most=False)  # fmt: skip
+    g.compare("warm_minus_cold_epoch1", f"warm ahead of cold after epoch 1 (val_accuracy){at}",
+              value(lambda m: m.first("warm", "val_accuracy", 0)
+                    - m.first("cold", "val_accuracy", 0)), 0.0, at_most=False)  # fmt: skip
+    if documented:
+        g.compare("base_final_val_accuracy", "base final val_accuracy",
+                  value(lambda m: m.first("base", "val_accuracy", -1)),
+                  quoted.base_final - TOLERANCE, at_most=False,
+                  detail=f"published {quoted.base_final}")  # fmt: skip
+        g.compare("warm_epoch1_val_accuracy", "warm val_accuracy after epoch 1",
+                  value(lambda m: m.first("warm", "val_accuracy", 0)),
+                  quoted.warm_e1 - TOLERANCE, at_most=False,
+                  detail=f"published {quoted.warm_e1}")  # fmt: skip
+        g.compare("make_run_wall_seconds",
+                  "make run wall s (start-up + first pipeline)",
+                  value(lambda m: m.startup + m.ours[0].wall), quoted.wall_seconds,
+                  detail="published: about this")  # fmt: skip
+    if data == "synthetic" and documented:
+        g.compare("warm_epochs_minus_cold_epochs", "warm stops early sooner: epochs warm - cold",
+                  value(lambda m: m.epochs("warm") - m.epochs("cold")), 0.0,
+                  detail="published 5 - 7")  # fmt: skip
+    if data == "synthetic" and not documented:
+        g.compare(
+            "base_learns",
+            "base final val_accuracy (smoke preset: well above chance, 0.5)",
+            value(lambda m: m.first("base", "val_accuracy", -1)),
+            0.7,
+            at_most=False,
+        )
+    else:
+        # Cold's (and the base's) first epoch is the same at any epoch count.
+        g.compare("cold_epoch1_val_accuracy", "cold val_accuracy after epoch 1",
+                  value(lambda m: m.first("cold", "val_accuracy", 0)),
+                  quoted.cold_e1 + TOLERANCE, detail=f"published {quoted.cold_e1}")  # fmt: skip
+    for role, published in quoted.tutorial_e1.items():
+        if role == "warm" and not documented:
+            continue
+        better = role == "warm"
+        g.compare(f"{role}_epoch1_tutorial_accuracy",
+                  f"{role} tutorial_accuracy after epoch 1",
+                  value(lambda m, r=role: m.first(r, "val_tutorial_accuracy", 0)),
+                  published - TOLERANCE if better else published + TOLERANCE,
+                  at_most=not better, detail=f"the tutorial's {published}")  # fmt: skip
+
+    def spread(fn: Callable[[Measured], gate.Spread]) -> gate.Spread | None:
+        return None if m is None else fn(m)
+
+    for name, label, limit, fn in (
+        ("epoch_ratio", "median epoch time, pipeline / plain Keras", 1.05,
+         lambda m: gate.ratios([s.epoch_median() for s in m.ours],
+                               [s.epoch_median() for s in m.peer])),
+        ("wall_ratio", "whole wall time (evaluation included) / plain Keras", 1.3,
+         lambda m: gate.ratios([s.wall for s in m.ours], [s.wall for s in m.peer])),
+        ("wall_ratio_without_evaluation", "wall time without evaluation / plain Keras", 1.3,
+         lambda m: gate.ratios([s.wall - s.evaluation for s in m.ours],
+                               [s.wall for s in m.peer])),
+    ):  # fmt: skip
+        s = spread(fn)
+        if small and name.startswith("wall"):
+            if s is not None:
+                print(f"not a target at this size: {label} {s} ({name})")
+            continue
+        g.compare(name, label, None if s is None else s.median, limit,
+                  detail="" if s is None else ratio_detail(s))  # fmt: skip
+    board = spread(lambda m: m.tensorboard)
+    g.compare("tensorboard_epoch_overhead",
+              "TensorBoard's extra epoch time (why it is off by default)",
+              None if board is None else board.median, 0.02, at_most=False,
+              detail="" if board is None else f"[{board.low:+.3f}..{board.high:+.3f}] over "
+              f"{len(board.values)} repeats")  # fmt: skip
+
+
+def report(data: str, where: str, m: Measured) -> None:
+    """The measured figures, before the targets table."""
+    print(f"\n{where}, {len(m.ours)} alternating repeats (ours | plain Keras)")
+    print(f"{'run':<6}{'epochs':>7}{'val_acc e1':>12}{'val_acc last':>14}{'tut_acc e1':>12}"
+          f"{'epoch s ours':>14}{'epoch s keras':>15}{'keras e1 / last':>17}")  # fmt: skip
+    for role in ROLES:
+        mine = statistics.median(statistics.median(s.curves[role]["epoch_seconds"])
+                                 for s in m.ours)  # fmt: skip
+        theirs = statistics.median(statistics.median(s.curves[role]["epoch_seconds"])
+                                   for s in m.peer)  # fmt: skip
+        tut = m.ours[0].curves[role]["val_tutorial_accuracy"]
+        peer_curve = m.peer[0].curves[role]["val_accuracy"]
+        print(f"{role:<6}{m.epochs(role):>7g}{m.first(role, 'val_accuracy', 0):>12.3f}"
+              f"{m.first(role, 'val_accuracy', -1):>14.3f}"
+              f"{(f'{tut[0]:.3f}' if tut else '-'):>12}{mine:>14.3f}{theirs:>15.3f}"
+              f"{f'{peer_curve[0]:.3f} / {peer_curve[-1]:.3f}':>17}")  # fmt: skip
+    walls = ", ".join(f"{o.wall:.1f}/{p.wall:.1f}" for o, p in zip(m.ours, m.peer, strict=True))
+    evals = ", ".join(f"{o.evaluation:.1f}" for o in m.ours)
+    print(f"wall s per repeat (pipeline/plain): {walls}; evaluation s: {evals}")
+    print(f"tracking store set-up (once per store, outside every timing): {m.store_setup:.1f} s;"
+          f" process start-up and imports: {m.startup:.1f} s")  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-path", default=str(DEFAULT_DATA))
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--data", choices=tuple(QUOTED), default="synthetic")
+    parser.add_argument("--data-path", default=str(DEFAULT_DATA), help="the IMDB archive")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
+    parser.add_argument(
+        "--small", action="store_true", help="a quick check: the smoke preset, or IMDB at 3 epochs"
+    )
+    parser.add_argument("--repeats", type=int, default=gate.MIN_REPEATS)
+    gate.add_arguments(parser)
     args = parser.parse_args()
-    if not Path(args.data_path).exists():
-        print(f"skipped: {args.data_path} is absent; pass --data-path to an aclImdb archive")
-        return 0
+    if args.repeats < gate.MIN_REPEATS:
+        parser.error(f"--repeats: at least {gate.MIN_REPEATS}")
+    startup = startup_seconds()
+    if args.small and args.data == "imdb" and args.epochs is None:
+        args.epochs = SMALL_EPOCHS
+    epochs = args.epochs
+    where = "the embedded corpus (make run)" if args.data == "synthetic" else (
+        f"experiment=seed_tutorial on {args.data_path}")  # fmt: skip
+    if args.small and args.data == "synthetic":
+        where = "the embedded corpus, experiment=smoke (--small)"
+    where += f", {epochs or QUOTED[args.data].epochs or 'the config`s'} epochs"
+    g = gate.Gate.from_args(f"bench_pipeline, {where}", args)
+    measured = None
+    if args.data == "imdb" and not Path(args.data_path).exists():
+        g.cannot_measure(f"{args.data_path} is absent; pass --data-path to an aclImdb archive")
+    else:
+        try:
+            measured = measure(args, startup)
+        except Exception as error:  # a failed step is a measurement not taken
+            traceback.print_exc()
+            g.cannot_measure(f"the benchmark failed: {type(error).__name__}: {error}")
+    if measured is not None:
+        report(args.data, where, measured)
+    declare(g, args.data, epochs, args.small, measured)
+    return g.exit_code()
+
+
+def measure(args: argparse.Namespace, startup: float) -> Measured:
+    clean_environment()
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
-    os.environ.pop("MLFLOW_EXPERIMENT_NAME", None)
-    overrides = [
-        "experiment=seed_tutorial",
-        f"data.path={args.data_path}",
-        f"train.epochs={args.epochs}",
-        f"paths.cache_dir={work / 'cache'}",
-        f"tracking.uri=sqlite:///{work / 'mlflow.db'}",
-    ]
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=overrides)
-    load_splits(cfg.data)  # extract once, outside both timings
-    # A fresh SQLite store costs once per store, not per run: MLflow imports its store and runs
-    # its schema migrations (about 2.5 s). A user's store exists after the first run, so it is
-    # set up here, outside both timings, and reported apart.
-    start = time.perf_counter()
-    connect(cfg)
-    store_setup = time.perf_counter() - start
-
-    # Plain Keras runs before and after the pipeline; its faster run is the peer, so that
-    # neither warm-up nor a busy moment on a shared machine flatters the pipeline.
-    peers, walls = [], []
-    start = time.perf_counter()
-    peers.append(plain_keras(cfg))
-    walls.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    ours = tracked(cfg)
-    ours_wall = time.perf_counter() - start
-    start = time.perf_counter()
-    peers.append(plain_keras(cfg))
-    walls.append(time.perf_counter() - start)
-    peer_wall = min(walls)
-    peer = {
-        name: min((p[name] for p in peers), key=lambda r: statistics.median(r["epoch_seconds"]))
-        for name in ("base", "warm", "cold")
-    }
-
-    print(f"\nexperiment=seed_tutorial on {args.data_path}, {args.epochs} epochs, batch 1024")
-    print(
-        f"{'run':<6}{'val_acc e1':>12}{'val_acc last':>14}{'test_acc':>10}"
-        f"{'epoch s (ours)':>16}{'epoch s (keras)':>17}{'ratio':>8}"
-    )
-    ratios = []
-    for name in ("base", "warm", "cold"):
-        o, p = ours[name], peer[name]
-        mo, mp = statistics.median(o["epoch_seconds"]), statistics.median(p["epoch_seconds"])
-        ratios.append(mo / mp)
-        print(
-            f"{name:<6}{o['val_accuracy'][0]:>12.3f}{o['val_accuracy'][-1]:>14.3f}"
-            f"{o['test_accuracy']:>10.3f}{mo:>16.3f}{mp:>17.3f}{mo / mp:>8.2f}"
-        )
-    print("tutorial_accuracy (the tutorial's metric: logit > 0.5), epoch 1 -> last:")
-    for name in ("base", "warm", "cold"):
-        curve = ours[name]["val_tutorial_accuracy"]
-        print(f"  {name:<6}{curve[0]:.3f} -> {curve[-1]:.3f}")
-    print(
-        f"{'keras':<6}"
-        + "  ".join(
-            f"{n}: e1 {peer[n]['val_accuracy'][0]:.3f} last {peer[n]['val_accuracy'][-1]:.3f}"
-            for n in ("base", "warm", "cold")
-        )
-    )
-    epoch_ratio = statistics.median(ratios)
-    evaluation = sum(ours[n]["evaluation_seconds"] for n in ("base", "warm", "cold"))
-    wall_ratio = (ours_wall - evaluation) / peer_wall
-    print(
-        f"evaluation (MLflow evaluator, pyfunc loads, champion score): {evaluation:.1f} s; "
-        f"wall ratio with it {ours_wall / peer_wall:.2f}"
-    )
-    print(f"tracking store set-up (once per store, outside the timings): {store_setup:.1f} s")
-    bare, board = tensorboard_cost(cfg)
-    print(
-        f"TensorBoard event files: {board:.3f} s/epoch against {bare:.3f} s: "
-        f"{100 * (board / bare - 1):+.1f}% (default on only under 2%)"
-    )
-    print(
-        f"wall time: pipeline {ours_wall:.1f} s, plain Keras {peer_wall:.1f} s "
-        f"(runs: {', '.join(f'{w:.1f}' for w in walls)}), "
-        f"ratio {wall_ratio:.2f}"
-    )
-    base_final = ours["base"]["val_accuracy"][-1]
-    checks = {
-        "base final val_accuracy >= 0.79": base_final >= 0.79,
-        "warm epoch-1 val_accuracy >= base final - 0.01": ours["warm"]["val_accuracy"][0]
-        >= base_final - 0.01,
-        "cold epoch-1 tutorial_accuracy <= 0.6": ours["cold"]["val_tutorial_accuracy"][0] <= 0.6,
-        f"median epoch time ratio {epoch_ratio:.2f} <= 1.05": epoch_ratio <= 1.05,
-        f"wall time ratio without evaluation {wall_ratio:.2f} <= 1.3": wall_ratio <= 1.3,
-    }
-    for label, ok in checks.items():
-        print(f"  [{'ok' if ok else 'MISSED'}] {label}")
-    return 1 if args.check and not all(checks.values()) else 0
+    extra = [f"train.epochs={args.epochs}"] if args.epochs else []
+    cfg = compose_config(args.data, args.data_path, work, *extra, small=args.small)
+    store_setup = warm_up(cfg)
+    ours, peer = repeated(lambda: tracked(cfg), lambda: plain_keras(cfg), args.repeats)
+    print("  TensorBoard cost (cold model, without and with event files) ...", flush=True)
+    board = tensorboard_overhead(cfg, args.repeats)
+    return Measured(ours, peer, store_setup, startup, board)
 
 
 if __name__ == "__main__":
