@@ -7,6 +7,7 @@ model registry, which stores artifacts on local disk through the server (proxied
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -173,6 +174,31 @@ def pipeline_run(mlflow_server: Server, data_cache: Path) -> dict:
 
 def versions_of(name: str) -> list[str]:
     return sorted(v.version for v in MlflowClient().search_model_versions(f"name = '{name}'"))
+
+
+RETRIES = "warmstart.tracking.write_retry"  # its logger: one DEBUG line per retried write
+
+
+@contextlib.contextmanager
+def logged(logger: str) -> Iterator[list[str]]:
+    """The messages `logger` emits at DEBUG and above while the body runs, from any thread:
+    how a race test counts the collisions that really happened, so a run whose writers never
+    met cannot pass for one that survived them."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    target, handler = logging.getLogger(logger), Collect(logging.DEBUG)
+    level = target.level
+    target.setLevel(logging.DEBUG)
+    target.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        target.removeHandler(handler)
+        target.setLevel(level)
 
 
 def race(write, writers: int) -> list:

@@ -6,7 +6,9 @@ Real files in tmp_path throughout; downloads are `file://` URLs.
 from __future__ import annotations
 
 import concurrent.futures
+import fcntl
 import multiprocessing
+import os
 import time
 from pathlib import Path
 
@@ -60,13 +62,44 @@ def _digest_of_synthetic(cache: str) -> str:
     return load_splits(synthetic_cfg(Path(cache), n_train=1500, n_test=600)).digest()
 
 
+def waiting_on(lock: Path) -> int:
+    """How many processes are blocked on the lock of file `lock`, as the kernel lists them."""
+    st = os.stat(lock)
+    where = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino} "
+    return sum(" -> " in line and where in line for line in Path("/proc/locks").open())
+
+
 def test_stages_started_together_share_one_cache_safely(tmp_path: Path) -> None:
-    # Several stages starting at once (a sweep, concurrent warm starts) must neither fail
-    # on nor delete the corpus another one is generating or reading.
-    caches = [str(tmp_path / f"cache{i}") for i in range(2)]
+    """Several stages starting at once (a sweep, concurrent warm starts) must neither fail on
+    nor delete the corpus another one is generating or reading. The test holds each entry's
+    lock until two builders are blocked on it (the kernel's lock list shows them), so they
+    really collide: one builds while the other waits, then reads what it built."""
+    caches = [tmp_path / f"cache{i}" for i in range(2)]
+    scratch = load_splits(synthetic_cfg(tmp_path / "scratch", n_train=1500, n_test=600))
+    key = Path(scratch.source).parent.name  # the entry's name in any cache
+    locks = [cache / f".{key}.lock" for cache in caches]
+    held = []
+    for cache, lock in zip(caches, locks, strict=True):
+        cache.mkdir()
+        held.append(lock.open("a+b"))
+        fcntl.flock(held[-1], fcntl.LOCK_EX)
     spawn = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(4, mp_context=spawn) as pool:
-        digests = list(pool.map(_digest_of_synthetic, [c for c in caches for _ in range(4)]))
+    try:
+        with concurrent.futures.ProcessPoolExecutor(4, mp_context=spawn) as pool:
+            # Interleaved, so the pool's four first tasks are two per cache.
+            jobs = [pool.submit(_digest_of_synthetic, str(c)) for _ in range(4) for c in caches]
+            deadline = time.monotonic() + 300
+            while [waiting_on(lock) for lock in locks] != [2, 2]:
+                done = [j for j in jobs if j.done()]
+                assert not done, f"a builder went past the held lock: {done[0].result()}"
+                assert time.monotonic() < deadline, [waiting_on(lock) for lock in locks]
+                time.sleep(0.2)
+            for handle in held:
+                handle.close()  # releases the lock: the builders race for it now
+            digests = [j.result(timeout=300) for j in jobs]
+    finally:
+        for handle in held:
+            handle.close()
     assert len(set(digests)) == 1
     for cache in caches:
         built = [p for p in Path(cache).iterdir() if not p.name.startswith(".")]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from faults import (
     error_lines,
     has_metric,
     run_of_experiment,
+    stage_command,
     stage_env,
     start_stage,
     tamper,
@@ -35,9 +37,15 @@ from mlflow_fixtures import Server, free_port, start_server, versions_of
 
 from warmstart.core.errors import DataError, RegistryError, RemapError, WarmstartError
 from warmstart.stages import train_base, warm_start
+from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.connection import connect
 from warmstart.tracking.resolve import model_id_of
-from warmstart.tracking.version_format import OPTIMIZER_STATE, VERSION_FILES, read_record
+from warmstart.tracking.version_format import (
+    OPTIMIZER_STATE,
+    VERSION_FILES,
+    champion_lock_model,
+    read_record,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -320,8 +328,12 @@ def test_server_restart_during_training_loses_no_epoch_metric(base: dict, tmp_pa
 
 
 def test_concurrent_warm_starts_register_distinct_versions_and_keep_every_run(
-    base: dict, mlflow_server: Server
+    base: dict, mlflow_server: Server, tracking: Server, tmp_path: Path
 ) -> None:
+    """Three warm starts of one model at once. The test holds the model's champion lock until
+    each has registered its version and logged that it waits for the lock (its DEBUG line,
+    shown by `hydra.verbose`), so all three really are in flight together and their
+    promotions collide; released, they take turns."""
     client = MlflowClient(mlflow_server.uri)
     name, experiment = base["name"], f"{base['name']}-concurrent"
     before = versions_of(name)
@@ -331,14 +343,39 @@ def test_concurrent_warm_starts_register_distinct_versions_and_keep_every_run(
         f"registry.model_name={name}",
         "train.epochs=1",
         f"paths.cache_dir={base['cache']}",
+        "hydra.verbose=[warmstart.tracking.champion_lock,warmstart.tracking.write_retry]",
     ]
     env = stage_env(mlflow_server.uri, experiment)
-    processes = [start_stage("warm_start", overrides, env) for _ in range(3)]
-    codes = [p.wait(600) for p in processes]
-    assert codes == [0, 0, 0], [p.communicate()[1][-6000:] for p in processes]
+    logs = [tmp_path / f"warm-start-{i}.log" for i in range(3)]
+    processes: list[subprocess.Popen] = []
+    waiting = re.compile(r"the champion lock \S+ is taken; version (\d+) waits")
+
+    def all_three_wait() -> bool:
+        for process, log in zip(processes, logs, strict=True):
+            assert process.poll() is None, f"ended before the lock was free:\n{log.read_text()}"
+        return all(waiting.search(log.read_text()) for log in logs)
+
+    try:
+        with champion_lock(name, holder="the test"):
+            for log in logs:
+                with log.open("w") as out:
+                    command = stage_command("warm_start", *overrides)
+                    processes.append(
+                        subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+                    )
+            wait_for(all_three_wait, 900, "all three warm starts to wait for the champion lock")
+            # A waiter breaks a lock older than its lease: the test's must still be the one.
+            lock = client.get_registered_model(champion_lock_model(name))
+            assert "the test" in lock.description, "a warm start broke the test's lock"
+        codes = [process.wait(600) for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
+    assert codes == [0, 0, 0], [log.read_text()[-6000:] for log in logs]
+    waited = {waiting.search(log.read_text())[1] for log in logs}
     runs = run_of_experiment(client, experiment)
     assert sorted(r.info.status for r in runs) == ["FINISHED"] * 3
     new = [v for v in client.search_model_versions(f"name = '{name}'") if v.version not in before]
-    assert len({v.version for v in new}) == 3
+    assert len({v.version for v in new}) == 3 and waited == {v.version for v in new}, waited
     assert {v.run_id for v in new} == {r.info.run_id for r in runs}
     assert {r.data.tags["warmstart.registered_version"] for r in runs} == {v.version for v in new}

@@ -75,9 +75,27 @@ def _tags(model: dict, published: Published) -> dict:
     return model["client"].get_model_version(model["name"], published.version).tags
 
 
-def test_two_concurrent_promotions_end_as_a_sequential_order_would(model):
+def test_two_concurrent_promotions_end_as_a_sequential_order_would(model, monkeypatch):
+    """Neither promotion goes on to the lock until both have scored the champion (v1), so
+    they really overlap: whichever takes the lock second finds the champion moved and must be
+    judged again, against the first. The champions scored are counted to prove it."""
     (v2, s2), (v3, s3) = model["v2"], model["v3"]
     gate = threading.Barrier(2)
+    both_scored = threading.Barrier(2, timeout=120)
+    guard = threading.Lock()
+    scored: list[str] = []  # the champion version of each judgement, in order
+    real_predictions = promotion.champion_predictions
+
+    def score_then_wait_for_the_other(name, version, test):
+        value = real_predictions(name, version, test)
+        with guard:
+            scored.append(version)
+            first_round = len(scored) <= 2
+        if first_round:
+            both_scored.wait()
+        return value
+
+    monkeypatch.setattr(promotion, "champion_predictions", score_then_wait_for_the_other)
     decisions: dict = {}
 
     def one(published: Published, accuracy: float) -> None:
@@ -98,12 +116,14 @@ def test_two_concurrent_promotions_end_as_a_sequential_order_would(model):
     # Either order gives v2 (the best) as champion; the tags tell which order it was.
     assert client.get_model_version_by_alias(name, "champion").version == v2.version
     assert d2.promoted
-    if d3.promoted:  # v3 first: it beat v1, then v2 beat v3
+    if d3.promoted:  # v3 first: it beat v1, then v2, judged again, beat v3
         assert (d3.champion_version, d3.champion_score) == ("1", 0.5)
         assert (d2.champion_version, d2.champion_score) == (v3.version, s3)
-    else:  # v2 first: it beat v1, then v3 lost to v2
+        assert scored == ["1", "1", v3.version], scored
+    else:  # v2 first: it beat v1, then v3, judged again, lost to v2
         assert (d2.champion_version, d2.champion_score) == ("1", 0.5)
         assert (d3.champion_version, d3.champion_score) == (v2.version, s2)
+        assert scored == ["1", "1", v2.version], scored  # exactly one judgement again
     for published, decision in ((v2, d2), (v3, d3)):
         tags = _tags(model, published)
         assert tags["warmstart.promotion"] == decision.word

@@ -18,7 +18,7 @@ import yaml
 from compose import compose_config
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
-from mlflow_fixtures import Server, race, versions_of
+from mlflow_fixtures import RETRIES, Server, logged, race, versions_of
 
 from warmstart.core.digests import sha256_file
 from warmstart.core.errors import RegistryError
@@ -144,21 +144,38 @@ def test_a_published_version_holds_verified_files_and_no_pickle(
 def test_racing_alias_writes_all_succeed_and_the_alias_names_one_of_them(
     tracking: Server,
 ) -> None:
+    """Unretried, two writers inserting one alias row fail with IntegrityError. Rounds go on
+    until a writer really lost such a race (the retry loop logs each one), so a run whose
+    writers never met fails instead of passing for one that survived them."""
     client = MlflowClient()
-    for _ in range(4):  # unretried, two writers inserting one alias row fail with IntegrityError
+    lost: list[str] = []
+    for _ in range(8):
         name = f"race-{uuid.uuid4().hex[:8]}"
         client.create_registered_model(name)
         versions = [client.create_model_version(name, "s3://bucket/m").version for _ in range(3)]
         writes = [(name, a, v) for v in versions for a in ("warm", "current")]
+        attempts: list[int] = []
 
-        def write(writes: list = writes) -> None:
+        def write(writes: list = writes, attempts: list = attempts) -> None:
             model, alias, version = writes.pop()  # each writer takes its own (atomic under GIL)
-            retry_conflicts(lambda: client.set_registered_model_alias(model, alias, version))
 
-        results = race(write, writers=len(writes))
+            def attempt() -> None:
+                attempts.append(1)
+                client.set_registered_model_alias(model, alias, version)
+
+            retry_conflicts(attempt)
+
+        writers = len(writes)
+        with logged(RETRIES) as retried:
+            results = race(write, writers=writers)
         assert not [r for r in results if isinstance(r, Exception)], results
+        assert len(attempts) == writers + len(retried), (attempts, retried)  # one per lost race
         for alias in ("warm", "current"):
             assert client.get_model_version_by_alias(name, alias).version in versions
+        lost += retried
+        if lost:
+            break
+    assert lost, "in 8 rounds of 6 racing alias writes none lost a race: the retry went untested"
 
 
 def test_a_version_whose_assessment_fails_is_withdrawn_and_one_that_passes_takes_its_aliases(

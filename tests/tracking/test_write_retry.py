@@ -2,7 +2,8 @@
 
 The error codes are the ones MLflow 3's stores return (checked against a real server in
 test_a_real_duplicate_experiment_is_recognised_by_its_code); the racing writers themselves are
-exercised in test_tracking.py (experiments) and test_registry.py (aliases).
+exercised in test_tracking.py (experiments) and test_registry.py (aliases), which count the
+retries this loop logs (one DEBUG line each, checked here) and fail if no writer lost a race.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mlflow.protos.databricks_pb2 import (
     TEMPORARILY_UNAVAILABLE,
 )
 from mlflow.tracking import MlflowClient
-from mlflow_fixtures import Server
+from mlflow_fixtures import RETRIES, Server, logged
 
 from warmstart.tracking.write_retry import (
     is_already_created,
@@ -37,16 +38,19 @@ def test_retry_conflicts_retries_lost_races_only() -> None:
             raise MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed: x")
         return "written"
 
-    assert retry_conflicts(loses_twice) == "written" and len(calls) == 3
+    with logged(RETRIES) as retried:
+        assert retry_conflicts(loses_twice) == "written" and len(calls) == 3
+    # One line per lost race, naming it: what the race tests count.
+    assert len(retried) == 2 and all("UNIQUE constraint failed" in m for m in retried), retried
     calls.clear()
 
     def refused() -> None:
         calls.append(1)
         raise MlflowException("PERMISSION_DENIED: no")
 
-    with pytest.raises(MlflowException, match="PERMISSION_DENIED"):
+    with logged(RETRIES) as retried, pytest.raises(MlflowException, match="PERMISSION_DENIED"):
         retry_conflicts(refused)
-    assert len(calls) == 1
+    assert len(calls) == 1 and retried == []
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ second), then deleted. A holder that died leaves it behind: it is broken once ol
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import time
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from warmstart.tracking.write_retry import (
     retry_conflicts,
 )
 
+# One DEBUG line when a promotion finds the lock taken: how tests see promotions really collide.
+log = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0  # a live holder needs under a second; a dead one is broken after this
 WAIT_SECONDS = 300.0  # give up waiting (a stuck lock is broken well before)
 
@@ -61,7 +64,11 @@ def champion_lock(name: str, holder: str) -> Iterator[None]:
     client = MlflowClient()
     lock = champion_lock_model(name)
     deadline = time.monotonic() + WAIT_SECONDS
+    waited = False
     while not _try_create(client, lock, holder):
+        if not waited:
+            log.debug("the champion lock %s is taken; %s waits", lock, holder)
+            waited = True
         if time.monotonic() > deadline:
             raise TrackingError(
                 f"the champion lock of '{name}' ({lock}) stayed taken for {WAIT_SECONDS:g} s; "

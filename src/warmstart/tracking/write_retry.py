@@ -15,6 +15,7 @@ What MLflow 3 reports, read in its SQLAlchemy stores:
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -27,6 +28,9 @@ from mlflow.protos.databricks_pb2 import (
     ErrorCode,
 )
 
+# One DEBUG line per retried failure: how tests (and an operator with the logger at DEBUG, e.g.
+# `hydra.verbose=warmstart.tracking`) see that a race was really lost, not just survived.
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Wait = Callable[[int], float]  # seconds to wait after failed attempt n (0-based)
 
@@ -54,6 +58,7 @@ def retry(
         except Exception as exc:
             if attempt == attempts - 1 or not retryable(exc):
                 raise
+            log.debug("attempt %d of %d failed, retrying: %s", attempt + 1, attempts, exc)
             time.sleep(wait(attempt))
     raise ValueError(f"attempts must be at least 1, got {attempts}")
 
