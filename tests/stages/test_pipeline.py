@@ -6,6 +6,8 @@ the run tree, params and metrics, the registry, lineage, resolution and raw-text
 
 from __future__ import annotations
 
+import uuid
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -13,6 +15,8 @@ import pytest
 
 from warmstart.tracking.resolve import model_id_of, resolve_source
 from warmstart.tracking.version_format import (
+    REGISTERED_VERSION_TAG,
+    ROLE_STAGES,
     SOURCE_TAG,
     STAGE_TAG,
     VERSION_FILES,
@@ -21,6 +25,13 @@ from warmstart.tracking.version_format import (
 )
 
 pytestmark = pytest.mark.slow
+
+
+def registered(pipeline_run: dict, role: str):
+    """The version the pipeline's `role` run registered, as that run names it: the aliases
+    `base`, `warm` and `current` move whenever a later test registers under the same name."""
+    version = pipeline_run["runs"][role].data.tags[REGISTERED_VERSION_TAG]
+    return pipeline_run["client"].get_model_version("pipeline-test", version)
 
 
 def test_run_tree_is_one_parent_with_a_child_per_stage(pipeline_run):
@@ -72,10 +83,21 @@ def test_datasets_are_logged_with_digests(pipeline_run):
 
 def test_base_and_warm_are_registered_with_digests_aliases_and_lineage(pipeline_run):
     client = pipeline_run["client"]
-    base_v = client.get_model_version_by_alias("pipeline-test", "base")
-    warm_v = client.get_model_version_by_alias("pipeline-test", "warm")
+    base_v, warm_v = registered(pipeline_run, "base"), registered(pipeline_run, "warm")
+    assert (base_v.run_id, warm_v.run_id) == (
+        pipeline_run["ids"]["base"],
+        pipeline_run["ids"]["warm"],
+    )
     assert int(warm_v.version) == int(base_v.version) + 1
-    assert client.get_model_version_by_alias("pipeline-test", "current").version == warm_v.version
+    # The aliases move on when a later test registers under this name, never back: `base` and
+    # `warm` name the pipeline's version or a later one of the same stage, `current` the newest.
+    for alias, version in (("base", base_v), ("warm", warm_v)):
+        now = client.get_model_version_by_alias("pipeline-test", alias)
+        assert int(now.version) >= int(version.version), alias
+        assert client.get_run(now.run_id).data.tags[STAGE_TAG] == ROLE_STAGES[alias]
+    current = client.get_model_version_by_alias("pipeline-test", "current").version
+    newest = max(int(v.version) for v in client.search_model_versions("name = 'pipeline-test'"))
+    assert int(current) == newest >= int(warm_v.version)
     for version in (base_v, warm_v):
         # Every file a version holds (head.keras, not model.keras, since issue 13) is digested,
         # in its record; its tags are the few a person reads.
@@ -92,7 +114,7 @@ def test_base_and_warm_are_registered_with_digests_aliases_and_lineage(pipeline_
 
 
 def test_registered_version_predicts_on_raw_review_text(pipeline_run):
-    version = pipeline_run["client"].get_model_version_by_alias("pipeline-test", "warm")
+    version = registered(pipeline_run, "warm")
     model = mlflow.pyfunc.load_model(f"models:/pipeline-test/{version.version}")
     reviews = ["a wonderful film, moving and brilliant", "awful, boring, a waste of time", "ok"]
     out = model.predict(pd.DataFrame({"text": reviews}))
@@ -108,7 +130,7 @@ def test_registered_version_predicts_on_raw_review_text(pipeline_run):
 def test_registered_version_refuses_null_or_empty_text_with_a_client_error(pipeline_run, bad):
     from mlflow.exceptions import MlflowException
 
-    version = pipeline_run["client"].get_model_version_by_alias("pipeline-test", "warm")
+    version = registered(pipeline_run, "warm")
     model = mlflow.pyfunc.load_model(f"models:/pipeline-test/{version.version}")
     with pytest.raises(MlflowException, match=r"null or empty \(rows \[1\]\)") as caught:
         model.predict(pd.DataFrame({"text": ["fine film", bad]}, dtype=object))
@@ -118,14 +140,20 @@ def test_registered_version_refuses_null_or_empty_text_with_a_client_error(pipel
 @pytest.mark.parametrize("form", ["version", "alias", "model_id", "run"])
 def test_source_resolves_by_version_alias_model_id_and_run(pipeline_run, form, tmp_path):
     client = pipeline_run["client"]
-    base_v = client.get_model_version_by_alias("pipeline-test", "base")
+    base_v = registered(pipeline_run, "base")
+    # An alias of this test's own on the base version: `base` itself may move on.
+    alias = f"resolve-{uuid.uuid4().hex[:8]}"
+    client.set_registered_model_alias("pipeline-test", alias, base_v.version)
     uri = {
         "version": f"models:/pipeline-test/{base_v.version}",
-        "alias": "models:/pipeline-test@base",
+        "alias": f"models:/pipeline-test@{alias}",
         "model_id": f"models:/{model_id_of(base_v)}",
         "run": f"runs:/{pipeline_run['ids']['base']}/model",
     }[form]
-    source = resolve_source(uri, tmp_path)
+    try:
+        source = resolve_source(uri, tmp_path)
+    finally:
+        client.delete_registered_model_alias("pipeline-test", alias)
     assert source.model_id == model_id_of(base_v)
     dim = pipeline_run["cfg"].model.embedding_dim
     assert source.embedding.shape == (len(source.vocabulary), dim)
@@ -134,15 +162,12 @@ def test_source_resolves_by_version_alias_model_id_and_run(pipeline_run, form, t
 
 def test_chain_of_versions_can_be_walked_back(pipeline_run):
     client = pipeline_run["client"]
-    version = client.get_model_version_by_alias("pipeline-test", "warm")
+    version = registered(pipeline_run, "warm")
     chain = [version.version]
     while source := read_record(version.tags).source:
         version = client.get_model_version(source["name"], source["version"])
         chain.append(version.version)
-    assert (
-        len(chain) == 2
-        and chain[-1] == client.get_model_version_by_alias("pipeline-test", "base").version
-    )
+    assert chain == [registered(pipeline_run, role).version for role in ("warm", "base")]
 
 
 def test_vocab_diff_logs_counts_tables_and_plot(pipeline_run):
@@ -187,9 +212,10 @@ def test_mlflow_run_passes_quoted_overrides_through_to_hydra(pipeline_run, mlflo
     from warmstart.config import PROJECT_ROOT
 
     cache = pipeline_run["cfg"].paths.cache_dir
+    # Registered under a name of its own: pipeline-test's aliases stay where the pipeline put them.
     overrides = (
         "experiment=smoke warmstart.source=models:/pipeline-test@base "
-        f"registry.model_name=pipeline-test paths.cache_dir={cache} "
+        f"registry.model_name=mlflow-run-test paths.cache_dir={cache} "
         "description='warm, from @base = v1 / smoke'"
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
@@ -233,7 +259,7 @@ def test_registered_model_scores_the_logged_test_accuracy_on_raw_text(pipeline_r
 
     test = load_splits(pipeline_run["cfg"].data).test
     warm = pipeline_run["runs"]["warm"]  # its own version (the alias `warm` moves on)
-    version = warm.data.tags["warmstart.registered_version"]
+    version = warm.data.tags[REGISTERED_VERSION_TAG]
     model = mlflow.pyfunc.load_model(f"models:/pipeline-test/{version}")
     answers = model.predict(pd.DataFrame({"text": test["text"]}))
     assert set(answers["label"]) <= {"negative", "positive"}
