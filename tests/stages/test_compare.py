@@ -54,6 +54,16 @@ def test_the_headline_rounds_to_4_digits_and_counts_the_seconds_warm_saved():
     assert values["seconds_saved"] == round(4.123456 - 1.25, 4)
 
 
+def test_the_headline_claims_no_epochs_or_seconds_saved_when_warm_never_reaches_cold():
+    curves = {
+        "warm": {"val_accuracy": [0.7, 0.75], "epoch_seconds": [1.0, 1.0]},
+        "cold": {"val_accuracy": [0.5, 0.8], "epoch_seconds": [1.0, 1.0]},
+    }
+    values = {m.key: m.value for m in headline(summarize(curves))}
+    assert values["epoch1_gap"] == 0.2
+    assert "epochs_saved" not in values and "seconds_saved" not in values
+
+
 def test_the_printed_summary_is_the_few_columns_a_person_reads_in_100_characters():
     table = pd.DataFrame({
         "run": ["base", "warm", "cold"], "run_id": ["0" * 32] * 3, "epochs": [8, 5, 7],
