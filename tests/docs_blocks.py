@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -23,6 +22,8 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from mlflow_fixtures import free_port as free_port  # one port picker; the doc tests import it
 
 from warmstart.config import PROJECT_ROOT
 
@@ -78,12 +79,6 @@ def commands(name: str) -> list[str]:
     joined = block(name).text.replace("\\\n", " ")
     lines = (re.sub(r"\s+#\s.*$", "", line).strip() for line in joined.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> None:

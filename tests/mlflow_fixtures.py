@@ -7,12 +7,15 @@ model registry, which stores artifacts on local disk through the server (proxied
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -20,6 +23,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import mlflow
 import pytest
@@ -28,10 +32,60 @@ from mlflow.tracking import MlflowClient
 MLFLOW = str(Path(sys.executable).with_name("mlflow"))
 
 
+# Lock files that reserve ports among every test process on this machine (xdist workers,
+# other sessions, benchmarks): one `<port>.lock` each, locked while its process lives.
+PORT_LOCKS = Path(tempfile.gettempdir()) / "warmstart-test-ports"
+_reserved: dict[int, IO[bytes]] = {}  # this process's ports and their locked files
+
+
+def port_range() -> range:
+    """The ports tests serve on: the 10,000 just below the kernel's ephemeral range, which it
+    never gives to an outgoing connection (a port picked inside it can be taken by one)."""
+    try:
+        ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        low = int(ephemeral[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768  # Linux's default start
+    return range(max(1024, low - 10_000), low)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port on 127.0.0.1 that no other test process is given while this one lives.
+
+    Picked in `port_range()`, reserved by an exclusive lock on its file in PORT_LOCKS, held
+    until this process exits (so two xdist workers never share a port, and a server restarted
+    on its port finds it still reserved), and bound once to check nothing else holds it.
+    """
+    PORT_LOCKS.mkdir(exist_ok=True)
+    ports = port_range()
+    start = random.randrange(len(ports))
+    for i in range(len(ports)):
+        port = ports[(start + i) % len(ports)]
+        if port in _reserved:
+            continue
+        try:
+            handle = (PORT_LOCKS / f"{port}.lock").open("a+b")
+        except OSError:  # another user's lock file: theirs
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # reserved by another process
+            handle.close()
+            continue
+        if _bindable(port):
+            _reserved[port] = handle
+            return port
+        handle.close()
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1} on 127.0.0.1")
 
 
 @dataclass

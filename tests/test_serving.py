@@ -85,33 +85,27 @@ def _stop(server: subprocess.Popen, port: int) -> bool:
 
 @contextlib.contextmanager
 def serving(command: Callable[[int], list[str]], env: dict[str, str], log: Path) -> Iterator[str]:
-    """Start `command(port)` on a free port (a new one if another process took it first), yield
-    its URL once /ping answers, then stop its whole process group and check the port is closed."""
-    for _ in range(3):
-        port = free_port()
-        with log.open("w") as out:
-            server = subprocess.Popen(
-                command(port), cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while not _answers(url) and server.poll() is None:
-                assert time.monotonic() < deadline, (
-                    f"no answer in 180 s:\n{log.read_text()[-3000:]}"
-                )
-                time.sleep(1)
-            if server.poll() is not None:
-                if "address already in use" in log.read_text().lower():
-                    continue  # lost the port between free_port() and bind: try another
-                pytest.fail(f"the server exited {server.returncode}:\n{log.read_text()[-3000:]}")
-            yield url
-        finally:
-            stopped = _stop(server, port)
-        assert stopped, f"the server still held port {port} 30 s after SIGTERM to its group"
-        return
-    pytest.fail("no free port held long enough for the server to bind, in 3 tries")
+    """Start `command(port)` on a reserved port (`free_port`: no other test process is given
+    it, and no outgoing connection takes it), yield its URL once /ping answers, then stop its
+    whole process group and check the port is closed."""
+    port = free_port()
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            command(port), cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while not _answers(url) and server.poll() is None:
+            assert time.monotonic() < deadline, f"no answer in 180 s:\n{log.read_text()[-3000:]}"
+            time.sleep(1)
+        if server.poll() is not None:
+            pytest.fail(f"the server exited {server.returncode}:\n{log.read_text()[-3000:]}")
+        yield url
+    finally:
+        stopped = _stop(server, port)
+    assert stopped, f"the server still held port {port} 30 s after SIGTERM to its group"
 
 
 def _predict(url: str) -> tuple[int, dict]:
