@@ -396,11 +396,17 @@ def test_the_champion_serves_raw_text_over_rest_and_refuses_bad_input(chain, mlf
         status, body = _post(
             f"{url}/invocations", {"dataframe_split": {"columns": ["review"], "data": [["good"]]}}
         )
-        assert 400 <= status < 500 and "text" in body.get("message", ""), body
+        # README and docs/operations.md: a wrong column is a 400 that names the fix.
+        assert status == 400, body
+        assert "missing inputs ['text']" in body["message"], body
         status, body = _post(
             f"{url}/invocations", {"dataframe_split": {"columns": ["text"], "data": [[None]]}}
         )
-        assert 400 <= status < 500 and "null or empty" in body.get("message", ""), body
+        assert status == 400 and body["error_code"] == "INVALID_PARAMETER_VALUE", body
+        assert body["message"].endswith(  # after MLflow's "Failed to predict data ..."
+            "Error: 1 text(s) are null or empty (rows [0]); send a non-empty string in 'text' "
+            "for every row"
+        ), body
         for empty in (
             {"dataframe_split": {"columns": ["text"], "data": []}},
             {"inputs": {"text": []}},
