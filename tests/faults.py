@@ -154,14 +154,36 @@ def stage_env(uri: str, experiment: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_stage(stage: str, overrides: Sequence[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        stage_command(stage, *overrides),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def start_stage(
+    stage: str, overrides: Sequence[str], env: dict[str, str], log: Path | None = None
+) -> subprocess.Popen:
+    """The stage as a child process, its stdout and stderr piped; with `log`, both go to that
+    file instead: for a stage left running while the test polls the server (nobody reads a
+    pipe then, and a child that fills one stalls). `finish` collects either."""
+    command = stage_command(stage, *overrides)
+    if log is None:
+        return subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    process.log_path = log  # type: ignore[attr-defined]
+    return process
+
+
+def finish(process: subprocess.Popen, timeout: float) -> tuple[int, str]:
+    """The stage's exit code and stderr (its whole output if started with a `log`), reading
+    its pipes while it runs: a `wait()` before `communicate()` deadlocks on a child that fills
+    one. Past `timeout` seconds it is killed and the test fails with what it said."""
+    log = getattr(process, "log_path", None)
+    try:
+        stderr = process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stderr = process.communicate()[1]
+        said = log.read_text() if log else stderr
+        raise AssertionError(f"still running after {timeout:g}s, killed:\n{said[-3000:]}") from None
+    return process.returncode, log.read_text() if log else stderr
 
 
 def error_lines(stderr: str) -> list[str]:

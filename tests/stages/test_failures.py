@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,9 +23,9 @@ from compose import compose_config
 from faults import (
     craft_bad_sources,
     error_lines,
+    finish,
     has_metric,
     run_of_experiment,
-    stage_command,
     stage_env,
     start_stage,
     tamper,
@@ -209,7 +208,7 @@ def test_cli_bad_input_exits_non_zero_with_one_error_line_and_no_lost_run(
             "warm_start", [SMOKE, "tracking.connect_timeout=2", cache], dead
         ),
     }
-    done = {case: (p.wait(300), p.communicate()[1]) for case, p in started.items()}
+    done = {case: finish(p, 300) for case, p in started.items()}
     assert all(code != 0 for code, _ in done.values()), done
 
     # A command line Hydra cannot compose: one `error:` line naming the fix, exit code 2.
@@ -235,7 +234,7 @@ def test_cli_bad_input_exits_non_zero_with_one_error_line_and_no_lost_run(
 
 
 def test_sigterm_and_ctrl_c_end_the_run_killed_register_nothing_and_a_rerun_succeeds(
-    base: dict, mlflow_server: Server
+    base: dict, mlflow_server: Server, tmp_path: Path
 ) -> None:
     """Both signals are tried at once (one process each), then both stages are run again."""
     client = MlflowClient(mlflow_server.uri)
@@ -255,7 +254,10 @@ def test_sigterm_and_ctrl_c_end_the_run_killed_register_nothing_and_a_rerun_succ
         ]
 
     envs = {signum: stage_env(mlflow_server.uri, name) for signum, name in names.items()}
-    processes = {s: start_stage("train_base", overrides(s, 200), envs[s]) for s in names}
+    processes = {
+        s: start_stage("train_base", overrides(s, 200), envs[s], log=tmp_path / f"{s.name}.log")
+        for s in names
+    }
     try:
         # Each process is signalled as soon as its own epoch 0 is logged: waiting for one
         # first let the other finish all its epochs on a slow machine (a flake seen once).
@@ -270,8 +272,8 @@ def test_sigterm_and_ctrl_c_end_the_run_killed_register_nothing_and_a_rerun_succ
 
         wait_for(signal_the_training, 240, "epoch 0 of both runs")
         for signum, process in processes.items():
-            code, stderr = process.wait(120), process.communicate()[1]
-            assert code == 130 and "the run was ended KILLED" in stderr, stderr[-2000:]
+            code, output = finish(process, 120)
+            assert code == 130 and "the run was ended KILLED" in output, output[-2000:]
             (killed,) = run_of_experiment(client, names[signum])
             assert killed.info.status == "KILLED"
             assert versions_of(names[signum]) == []
@@ -281,7 +283,8 @@ def test_sigterm_and_ctrl_c_end_the_run_killed_register_nothing_and_a_rerun_succ
 
     again = {s: start_stage("train_base", overrides(s, 1), envs[s]) for s in names}
     for signum, process in again.items():
-        assert process.wait(300) == 0, process.communicate()[1][-2000:]
+        code, stderr = finish(process, 300)
+        assert code == 0, stderr[-2000:]
         statuses = sorted(r.info.status for r in run_of_experiment(client, names[signum]))
         assert statuses == ["FINISHED", "KILLED"]
         assert versions_of(names[signum]) == ["1"]
@@ -307,15 +310,14 @@ def test_server_restart_during_training_loses_no_epoch_metric(base: dict, tmp_pa
         f"registry.model_name={name}",
         f"paths.cache_dir={base['cache']}",
     ]
-    process = start_stage("train_base", overrides, env)
+    process = start_stage("train_base", overrides, env, log=tmp_path / "train_base.log")
     try:
         wait_for(lambda: has_metric(client, experiment, "loss"), 180, "a first epoch")
         server.stop()
         time.sleep(3)
         server = start_server(tmp_path / "store", port)
-        code = process.wait(300)
-        stderr = process.communicate()[1]
-        assert code == 0, stderr[-3000:]
+        code, output = finish(process, 300)
+        assert code == 0, output[-3000:]
         (run,) = run_of_experiment(client, experiment)
         assert run.info.status == "FINISHED"
         for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
@@ -347,7 +349,7 @@ def test_concurrent_warm_starts_register_distinct_versions_and_keep_every_run(
     ]
     env = stage_env(mlflow_server.uri, experiment)
     logs = [tmp_path / f"warm-start-{i}.log" for i in range(3)]
-    processes: list[subprocess.Popen] = []
+    processes = []
     waiting = re.compile(r"the champion lock \S+ is taken; version (\d+) waits")
 
     def all_three_wait() -> bool:
@@ -357,21 +359,16 @@ def test_concurrent_warm_starts_register_distinct_versions_and_keep_every_run(
 
     try:
         with champion_lock(name, holder="the test"):
-            for log in logs:
-                with log.open("w") as out:
-                    command = stage_command("warm_start", *overrides)
-                    processes.append(
-                        subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-                    )
+            processes += [start_stage("warm_start", overrides, env, log=log) for log in logs]
             wait_for(all_three_wait, 900, "all three warm starts to wait for the champion lock")
             # A waiter breaks a lock older than its lease: the test's must still be the one.
             lock = client.get_registered_model(champion_lock_model(name))
             assert "the test" in lock.description, "a warm start broke the test's lock"
-        codes = [process.wait(600) for process in processes]
+        done = [finish(process, 600) for process in processes]
     finally:
         for process in processes:
             process.kill()
-    assert codes == [0, 0, 0], [log.read_text()[-6000:] for log in logs]
+    assert [code for code, _ in done] == [0, 0, 0], [output[-6000:] for _, output in done]
     waited = {waiting.search(log.read_text())[1] for log in logs}
     runs = run_of_experiment(client, experiment)
     assert sorted(r.info.status for r in runs) == ["FINISHED"] * 3

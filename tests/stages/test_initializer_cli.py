@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from faults import run_of_experiment, stage_env, start_stage
+from faults import finish, run_of_experiment, stage_env, start_stage
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server
 
@@ -44,7 +44,8 @@ def test_constant_value_from_the_command_line_fills_every_new_row(
          "train.learning_rate=1e-12"],
         env,
     )  # fmt: skip
-    assert good.wait(300) == 0, good.communicate()[1][-3000:]
+    code, stderr = finish(good, 300)
+    assert code == 0, stderr[-3000:]
 
     client = MlflowClient(mlflow_server.uri)
     (run,) = run_of_experiment(client, experiment)

@@ -358,18 +358,22 @@ def _post(url: str, payload: dict) -> tuple[int, dict]:
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def test_the_champion_serves_raw_text_over_rest_and_refuses_bad_input(chain, mlflow_server):
+def test_the_champion_serves_raw_text_over_rest_and_refuses_bad_input(
+    chain, mlflow_server, tmp_path
+):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     # `mlflow models serve --env-manager local` execs `uvicorn` from PATH: the venv's.
     bin_dir = str(Path(sys.executable).parent)
     env.update(MLFLOW_TRACKING_URI=mlflow_server.uri, PATH=f"{bin_dir}:{env.get('PATH', '')}")
     mlflow = str(Path(sys.executable).with_name("mlflow"))
-    server = subprocess.Popen(
-        [mlflow, "models", "serve", "-m", f"models:/{chain['name']}@champion",
-         "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
+    log = tmp_path / "serve.log"  # a file, not a pipe nobody reads: a full one stalls the server
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [mlflow, "models", "serve", "-m", f"models:/{chain['name']}@champion",
+             "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -378,7 +382,7 @@ def test_the_champion_serves_raw_text_over_rest_and_refuses_bad_input(chain, mlf
                 with urllib.request.urlopen(f"{url}/ping", timeout=2):
                     break
             except OSError:
-                assert server.poll() is None, server.stderr.read().decode()[-3000:]
+                assert server.poll() is None, log.read_text()[-3000:]
                 assert time.monotonic() < deadline, "model server did not start"
                 time.sleep(1)
         texts = [
