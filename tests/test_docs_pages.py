@@ -46,6 +46,10 @@ def test_a_parallel_sweep_runs_through_the_local_server(tmp_path: Path) -> None:
         (sweep,) = [r for r in runs if r.data.tags.get("warmstart.stage") == "sweep"]
         jobs = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == sweep.info.run_id]
         assert len(jobs) == 2
+        # The jobs really ran at once (each started before the other ended): a sweep that ran
+        # them one after the other would pass the checks below without proving them.
+        starts, ends = [r.info.start_time for r in jobs], [r.info.end_time for r in jobs]
+        assert max(starts) < min(ends), (starts, ends)
         # Two jobs registering at once: distinct version numbers, each from its own run.
         versions = client.search_model_versions("name = 'warmstart-smoke'")
         assert sorted(int(v.version) for v in versions) == [1, 2]
