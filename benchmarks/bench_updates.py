@@ -1,7 +1,7 @@
 """Where warm start pays, with early stopping: warm against cold on five updates, 3 seeds.
 
-    python benchmarks/bench_updates.py [--cases a,b,c,d] [--seeds 1,2,3] [--check]
-        [--imdb-path ARCHIVE] [--news-path JSONL_GZ]
+    python benchmarks/bench_updates.py [--cases a,b,c,d] [--seeds 1,2,3] [--small]
+        [--imdb-path ARCHIVE] [--news-path JSONL_GZ] [--check] [--target NAME=LIMIT]
 
 Untracked (no MLflow), with the project's own code and default settings (masked padding,
 dim 64, hidden units auto, Adam 0.005, batch/length/vocabulary auto, early stopping on
@@ -24,9 +24,18 @@ warm - cold macro-F1 on the test texts per seed, the new-token slice (test texts
 token the update's vocabulary added over the base's), the TF-IDF + LinearSVC anchor, and the
 product goal: warm's training seconds until its test macro-F1 (scored after each epoch by a
 callback that runs after the epoch timer, so it is not timed) first reaches cold's final test
-macro-F1 - 0.005, over cold's total training seconds; met when <= 1/3 for every seed.
-`--check` exits 1 if a target is missed (that goal; cold within 0.10 of the anchor's
-macro-F1) or a case's data is absent.
+macro-F1 - 0.005, over cold's total training seconds.
+
+Targets (benchmarks/gate.py; `--check` exits 1 on a miss, a failed case or absent data):
+for every case, cold (the defaults) within 0.10 of the TF-IDF anchor's macro-F1
+(`anchor_gap_<case>`); for case (b), where docs/benchmarks.md publishes that warm start pays,
+the product goal <= 1/3 on every seed (`time_ratio_b`), under a fifth of cold's time
+(`time_ratio_fifth_b`), cold's score passed after one epoch (`reach_epochs_b`) and warm's 95%
+interval above cold's on every seed (`warm_above_cold_b`). The other cases' time ratios are
+printed, not gated: the goal is published as missed there.
+
+`--small` is `--cases b --seeds 1` (one seed of the case every warm-start target is published
+for, about two minutes here); the full study is `--cases a,b,c,d --seeds 1,2,3`.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import math
 import os
 import shlex
 import statistics
@@ -47,6 +57,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import gate
 import keras
 import numpy as np
 import pandas as pd
@@ -74,6 +85,10 @@ SHARED = PROJECT_ROOT.parent / "shared" / "data"
 IMDB = SHARED / "aclImdb_v1_labeled.tar.gz"
 NEWS = SHARED / "20news_bydate.jsonl.gz"
 GOAL = 1 / 3  # warm's seconds to cold's score over cold's seconds
+FIFTH = 1 / 5  # README: warm reaches cold's final score "in under a fifth of cold's time"
+REACH_EPOCHS = 1  # docs: in (b) warm "passes cold's final score after one epoch"
+GOAL_CASES = ("b",)  # where the goal is published as met; elsewhere it is printed only
+SMALL_CASES, SMALL_SEEDS = "b", "1"
 SLACK = 0.005  # "reaches cold's score": within this of cold's final test macro-F1
 BASELINE_GAP = 0.10  # cold (the defaults) within this of the TF-IDF anchor's macro-F1
 PREPARE_SEED = 0  # see `prepared`
@@ -487,11 +502,6 @@ def print_case(result: CaseResult) -> None:
         + ", ".join(maybe(s.cold_self_ratio()) for s in seeds) + " of its time")  # fmt: skip
 
 
-def goal_met(result: CaseResult) -> bool:
-    ratios = [s.ratio() for s in result.seeds]
-    return all(r is not None and r <= GOAL + 1e-12 for r in ratios)
-
-
 def print_summary(results: list[CaseResult]) -> None:
     print("\nsummary (mean±sd over seeds; intervals: seeds whose 95% interval of warm - cold "
           "macro-F1 lies above 0 / spans 0 / lies below 0; epochs: to the stop; reach ep/cold: "
@@ -520,18 +530,31 @@ def print_summary(results: list[CaseResult]) -> None:
               f"{f'{met}/{len(s)}':>6}")  # fmt: skip
 
 
-def failures(results: list[CaseResult], absent: list[Absent]) -> list[str]:
-    out = [f"data absent: {a}" for a in absent]
-    for r in results:
-        ratios = ", ".join(f"seed {s.seed} {maybe(s.ratio())}" for s in r.seeds)
-        if not goal_met(r):
-            out.append(f"case {r.case.key}: product goal (ratio <= 1/3 every seed) not met: "
-                       f"{ratios}")  # fmt: skip
-        cold = statistics.fmean(s.f1(s.cold) for s in r.seeds)
-        if cold < r.baseline_f1 - BASELINE_GAP:
-            out.append(f"case {r.case.key}: cold macro-F1 {cold:.3f} is more than "
-                       f"{BASELINE_GAP} below the TF-IDF anchor's {r.baseline_f1:.3f}")  # fmt: skip
-    return out
+def gate_case(g: gate.Gate, r: CaseResult) -> None:
+    """Compare one case's published targets (see the module docstring)."""
+    key = r.case.key.replace(" ", "")
+    cold = statistics.fmean(s.f1(s.cold) for s in r.seeds)
+    g.compare(f"anchor_gap_{key}", f"case {r.case.key}: TF-IDF anchor - cold macro-F1",
+              r.baseline_f1 - cold, BASELINE_GAP,
+              detail=f"anchor {r.baseline_f1:.3f}, cold {cold:.3f}")  # fmt: skip
+    ratios = [s.ratio() for s in r.seeds]
+    shown = ", ".join(f"seed {s.seed} {maybe(x)}" for s, x in zip(r.seeds, ratios, strict=True))
+    worst = max(math.inf if x is None else x for x in ratios)
+    if r.case.key not in GOAL_CASES:
+        print(f"not gated (the goal is published as missed here): case {r.case.key} time "
+              f"ratio {shown}")  # fmt: skip
+        return
+    g.compare(f"time_ratio_{key}", f"case {r.case.key}: time ratio, worst seed", worst, GOAL,
+              detail=shown)  # fmt: skip
+    g.compare(f"time_ratio_fifth_{key}", f"case {r.case.key}: time ratio under a fifth",
+              worst, FIFTH)  # fmt: skip
+    reach = [s.warm.epochs_to(s.f1(s.cold) - SLACK) for s in r.seeds]
+    g.compare(f"reach_epochs_{key}", f"case {r.case.key}: warm's epochs to cold's F1, worst",
+              max(math.inf if e is None else e for e in reach), REACH_EPOCHS)  # fmt: skip
+    above = sum(s.interval.low > 0 for s in r.seeds)
+    g.compare(f"warm_above_cold_{key}", f"case {r.case.key}: seeds with warm - cold above 0",
+              above, len(r.seeds), at_most=False,
+              detail=f"of {len(r.seeds)}; 95% paired intervals")  # fmt: skip
 
 
 def code_version() -> str:
@@ -549,26 +572,32 @@ def code_version() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="a,b,c,d", help="any of a,b,c,d, comma-separated")
-    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--cases", help="any of a,b,c,d, comma-separated (default all)")
+    parser.add_argument("--seeds", help="default 1,2,3")
+    parser.add_argument(
+        "--small", action="store_true", help=f"--cases {SMALL_CASES} --seeds {SMALL_SEEDS}"
+    )
     parser.add_argument("--imdb-path", default=str(IMDB))
     parser.add_argument("--news-path", default=str(NEWS))
-    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    gate.add_arguments(parser)
     args = parser.parse_args()
-    keys = [k.strip() for k in args.cases.split(",") if k.strip()]
+    cases = args.cases or (SMALL_CASES if args.small else "a,b,c,d")
+    keys = [k.strip() for k in cases.split(",") if k.strip()]
     unknown = sorted(set(keys) - {"a", "b", "c", "d"})
     if unknown:
         parser.error(f"--cases: unknown {unknown}; use any of a,b,c,d")
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = [int(s) for s in (args.seeds or (SMALL_SEEDS if args.small else "1,2,3")).split(",")]
+    g = gate.Gate.from_args(f"where warm start pays (cases {','.join(keys)}, seeds "
+                            f"{','.join(map(str, seeds))})", args)  # fmt: skip
     began = time.perf_counter()
     print(f"code: {code_version()}", flush=True)
-    results, absent, failed = [], [], []
+    results = []
     with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
         work = Path(tmp)
         for case in cases_of(keys, args, work):
             if isinstance(case, Absent):
                 print(f"skipped: {case}", flush=True)
-                absent.append(case)
+                g.cannot_measure(str(case))
                 continue
             print(f"case ({case.key}): {case.title}", flush=True)
             print(f"  overrides: {' '.join(case.overrides)}", flush=True)
@@ -576,23 +605,17 @@ def main() -> int:
                 result = run_case(case, seeds, work)
             except Exception as error:  # one case's failure is reported, the others still run
                 traceback.print_exc()
-                failed.append(f"case {case.key} failed: {type(error).__name__}: {error}")
-                print(failed[-1], flush=True)
+                g.cannot_measure(f"case {case.key} failed: {type(error).__name__}: {error}")
                 continue
             results.append(result)
             print_case(result)
     if results:
         print_summary(results)
-    for line in absent:
-        print(f"skipped: {line}")
     print(f"\ncommand: {shlex.join([sys.executable, *sys.argv])}  (in {Path.cwd()})")
     print(f"total runtime: {time.perf_counter() - began:.0f} s")
-    missed = failed + failures(results, absent)
-    for line in missed:
-        print(f"target missed: {line}")
-    if not missed:
-        print("every target met")
-    return 1 if args.check and missed else 0
+    for result in results:
+        gate_case(g, result)
+    return g.exit_code()
 
 
 if __name__ == "__main__":
