@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -85,3 +86,26 @@ def test_peak_sees_a_short_allocation_freed_before_the_block_ends() -> None:
         block = np.ones(64 * 2**20, dtype=np.uint8)  # 64 MiB, touched
         del block
     assert peak.extra >= 60 * 2**20
+
+
+# ---------------------------------------------------------------- bench-a: absent data
+# bench_folder_vs_imdb and bench_updates, run as `make bench-check` runs them: data they cannot
+# find fails `--check` with the reason, and is a skip without it.
+
+
+@pytest.mark.parametrize(
+    ("script", "data_flag"),
+    [("bench_folder_vs_imdb.py", "--archive"), ("bench_updates.py", "--news-path")],
+)
+def test_absent_data_fails_the_small_check_and_is_a_skip_without(
+    script: str, data_flag: str, tmp_path: Path
+) -> None:
+    absent = tmp_path / "absent.gz"
+    command = [sys.executable, script, "--small", data_flag, str(absent)]
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    for extra, code, verdict in ((["--check"], 1, "[MISSED]"), ([], 0, "[  skip]")):
+        done = subprocess.run(
+            command + extra, cwd=benchmarks, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == code, done.stderr[-2000:]
+        assert f"{verdict} not measured: " in done.stdout and str(absent) in done.stdout
