@@ -251,13 +251,31 @@ def test_tokens_holding_newlines_are_searched_like_any_other():
 
 
 def test_searches_from_several_threads_take_turns_and_agree():
+    """The searches' lock is held until all four threads are inside a search, so they really
+    meet at it (none could finish before the others started), then take turns."""
+    import threading
+    import time
     from concurrent.futures import ThreadPoolExecutor
+
+    from warmstart.core import subword_join
 
     rng = np.random.default_rng(3)
     base = ["", "[UNK]", *_vocabulary(rng, "abcdefg", 3000, 9)]
     new = _vocabulary(rng, "abcdefgh", 300, 10)
+    entered = threading.Semaphore(0)
+
+    def search(_: int):
+        entered.release()
+        return find_neighbours(base, new, **SUBWORD_DEFAULTS)
+
     with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda _: find_neighbours(base, new, **SUBWORD_DEFAULTS), range(8)))
+        with subword_join._LOCK:
+            jobs = [pool.submit(search, i) for i in range(8)]
+            for _ in range(4):  # every thread of the pool is in a search, before the lock
+                assert entered.acquire(timeout=60)
+            time.sleep(1.0)  # a search takes 0.1-0.6 s here: unlocked, one would be done
+            assert not any(job.done() for job in jobs)  # none got past the held lock
+        results = [job.result(timeout=300) for job in jobs]
     assert results[0].found.size > 100
     for other in results[1:]:
         np.testing.assert_array_equal(other.base, results[0].base)
