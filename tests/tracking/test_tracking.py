@@ -184,6 +184,31 @@ def test_no_secret_reaches_params_tags_or_config_yaml(
 # ---------------------------------------------------------------- metrics across a restart
 
 
+def test_metrics_logger_sends_the_epochs_that_end_during_its_pause_in_one_later_write(
+    tracking: Server,
+) -> None:
+    client = MlflowClient(tracking.uri)
+    run_id = client.create_run(client.create_experiment(f"pause-{uuid.uuid4().hex}")).info.run_id
+    logger = MetricsLogger(run_id, send_interval=60)
+
+    def steps() -> list[int]:
+        return sorted(m.step for m in client.get_metric_history(run_id, "loss"))
+
+    logger.on_epoch_end(0, {"loss": 1.0})
+    logger.on_epoch_begin(1)  # epoch 0 is queued and written at once
+    deadline = time.monotonic() + 60
+    while steps() != [0]:
+        assert time.monotonic() < deadline, "epoch 0 was never written"
+        time.sleep(0.1)
+    for epoch in range(1, 5):
+        logger.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+        logger.on_epoch_begin(epoch + 1)
+    time.sleep(1.0)
+    assert steps() == [0], "the sender wrote again during its pause"
+    logger.flush()  # ends the pause: the four waiting epochs go out
+    assert steps() == [0, 1, 2, 3, 4]
+
+
 def test_metrics_logger_buffers_epochs_while_the_server_restarts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,8 +3,9 @@
 Training never waits for the tracking server: an epoch's metrics are queued when the next
 epoch begins (or training ends), so every value the epoch's callbacks added is in them, the
 whole-epoch `epoch_seconds` included (`modeling.fit.EpochTimer`), and a sender thread writes
-them; while the server is slow or restarting they stay buffered and go out on a later attempt,
-or at `flush()`, which is the one place that waits (and raises if it must).
+them, at most once every `SEND_INTERVAL` seconds (the epochs that end meanwhile go out
+together); while the server is slow or restarting they stay buffered and go out on a later
+attempt, or at `flush()`, which is the one place that waits (and raises if it must).
 """
 
 from __future__ import annotations
@@ -23,14 +24,19 @@ from warmstart.core.errors import TrackingError
 from warmstart.tracking.write_retry import retry
 
 _RETRY_PAUSE = 1.0  # seconds the sender waits after a failed write before trying again
+# Seconds between two writes: epochs that end meanwhile go out together. A write costs the
+# training process a few milliseconds of CPU whatever it holds (SQLite: about 5 ms), 5% of a
+# 0.1 s epoch if every epoch sent its own; the UI's live curves lag by at most this.
+SEND_INTERVAL = 1.0
 
 
 class MetricsLogger(keras.callbacks.Callback):
     """Logs every numeric metric Keras reports at `step` = epoch index (0 first)."""
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, send_interval: float = SEND_INTERVAL) -> None:
         super().__init__()
         self.run_id = run_id
+        self.send_interval = send_interval
         self._pending: list[mlflow.entities.Metric] = []
         self._lock = threading.Lock()  # guards _pending
         self._sending = threading.Lock()  # one writer at a time: the thread or flush()
@@ -85,6 +91,8 @@ class MetricsLogger(keras.callbacks.Callback):
                 with self._lock:
                     if self._pending:
                         self._wake.set()
+            else:
+                self._stop.wait(self.send_interval)  # what ends meanwhile waits for one write
 
     def _send(self) -> None:
         """Send every buffered metric (MLflow splits them per call); on failure keep them all."""
