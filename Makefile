@@ -36,7 +36,7 @@ LOCK_VENV := /tmp/warmstart-lock
 # `make lock FRESH=1` re-resolves all indirect dependencies to their newest releases.
 LOCK_CONSTRAINTS := $(if $(FRESH),,-c requirements-test.lock)
 
-.PHONY: run test serve ui lint lock bench docs ui-check clean
+.PHONY: run test serve ui lint lock bench bench-check docs ui-check clean
 
 # The runtime: what the demo, the stages and `make serve` need (no test tools, no cluster engines).
 $(RUNTIME_STAMP): requirements.lock pyproject.toml
@@ -123,6 +123,12 @@ lock:
 
 bench: $(RUNTIME_STAMP)
 	$(BIN)/python benchmarks/bench_remap.py
+
+# Every benchmark's --check at its small size, one at a time (about 9 minutes on 2 cores; the
+# full sizes: docs/benchmarks.md). Needs the test lock (tf_keras, the test server helpers) and
+# the IMDB archive at ../shared/data (bench_folder_vs_imdb): absent, that check fails.
+bench-check: $(TEST_STAMP)
+	PATH="$(VENV_BIN):$$PATH" $(BIN)/python benchmarks/check_all.py
 
 # docs/configuration.md: every setting, generated from the config schema.
 docs: $(RUNTIME_STAMP)

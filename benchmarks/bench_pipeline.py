@@ -294,7 +294,7 @@ class Measured:
     peer: list[Side]
     store_setup: float
     startup: float
-    tensorboard: gate.Spread
+    tensorboard: gate.Spread | None  # not measured by --small (a figure, not a target)
     epoch_overhead: gate.Spread
 
     def first(self, role: str, key: str, index: int) -> float:
@@ -398,7 +398,7 @@ def declare(g: gate.Gate, data: str, epochs: int | None, small: bool, m: Measure
             continue
         g.compare(name, label, None if s is None else s.median, limit,
                   detail="" if s is None else ratio_detail(s))  # fmt: skip
-    if m is not None:  # a figure, not a target (the default is off for other reasons)
+    if m is not None and m.tensorboard is not None:  # a figure, not a target
         board = m.tensorboard
         print(
             f"TensorBoard event files' extra epoch time: {board.median:+.3f} "
@@ -475,8 +475,10 @@ def measure(args: argparse.Namespace, startup: float) -> Measured:
     cfg = compose_config(args.data, args.data_path, work, *extra, small=args.small)
     store_setup = warm_up(cfg)
     ours, peer = repeated(lambda: tracked(cfg), lambda: plain_keras(cfg), args.repeats)
-    print("  TensorBoard cost (cold model, without and with event files) ...", flush=True)
-    board = tensorboard_overhead(cfg, args.repeats)
+    board = None
+    if not args.small:
+        print("  TensorBoard cost (cold model, without and with event files) ...", flush=True)
+        board = tensorboard_overhead(cfg, args.repeats)
     print(f"  per-epoch overhead (cold model, {TIMED_EPOCHS} epochs, tracked and plain) ...",
           flush=True)  # fmt: skip
     overhead = epoch_overhead(cfg, args.repeats)
