@@ -1,4 +1,5 @@
-"""The benchmarks' shared gate: a missed or unmeasured target fails `--check`, nothing else does."""
+"""The benchmarks' shared gate: a missed or unmeasured target fails `--check`, nothing else
+does; every benchmark has one, a small size in `make bench-check` and a row in the docs' table."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import gate
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import check_all  # noqa: E402
+import gate  # noqa: E402
+
+BENCHMARKS = sorted(path.stem for path in (ROOT / "benchmarks").glob("bench_*.py"))
 
 
 def parsed(*argv: str) -> argparse.Namespace:
@@ -86,6 +91,27 @@ def test_peak_sees_a_short_allocation_freed_before_the_block_ends() -> None:
         block = np.ones(64 * 2**20, dtype=np.uint8)  # 64 MiB, touched
         del block
     assert peak.extra >= 60 * 2**20
+
+
+def test_every_benchmark_checks_through_the_gate_in_bench_check_and_the_figures_table() -> None:
+    assert sorted(check_all.CHECKS) == BENCHMARKS
+    page = (ROOT / "docs" / "benchmarks.md").read_text()
+    table = page.split("## Every published figure and its check")[1].split("\n## ")[0]
+    for name in BENCHMARKS:
+        source = (ROOT / "benchmarks" / f"{name}.py").read_text()
+        assert "gate.add_arguments(parser)" in source and ".exit_code()" in source, name
+        assert f"`{name}.py" in table, f"{name} publishes no figure in docs/benchmarks.md"
+
+
+def test_bench_check_reads_each_targets_table_and_a_missing_one_as_such() -> None:
+    log = "progress\ntargets: x\n  [    ok] a  1 <= 2  (a)\n  [MISSED] b\ncheck FAILED: b\n"
+    assert check_all.targets_of(log) == [
+        "targets: x",
+        "  [    ok] a  1 <= 2  (a)",
+        "  [MISSED] b",
+        "check FAILED: b",
+    ]
+    assert "did not get as far" in check_all.targets_of("Traceback ...")[0]
 
 
 # ---------------------------------------------------------------- bench-a: absent data
