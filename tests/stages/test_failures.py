@@ -335,7 +335,10 @@ def test_concurrent_warm_starts_register_distinct_versions_and_keep_every_run(
     """Three warm starts of one model at once. The test holds the model's champion lock until
     each has registered its version and logged that it waits for the lock (its DEBUG line,
     shown by `hydra.verbose`), so all three really are in flight together and their
-    promotions collide; released, they take turns."""
+    promotions collide; released, they take turns. The test takes the lock when the first
+    version is registered (its evaluation still ahead of it), not before the stages start:
+    a waiter breaks a lock older than its lease (120 s), and three stages starting under load
+    can take that long to get there."""
     client = MlflowClient(mlflow_server.uri)
     name, experiment = base["name"], f"{base['name']}-concurrent"
     before = versions_of(name)
@@ -352,14 +355,21 @@ def test_concurrent_warm_starts_register_distinct_versions_and_keep_every_run(
     processes = []
     waiting = re.compile(r"the champion lock \S+ is taken; version (\d+) waits")
 
-    def all_three_wait() -> bool:
+    def running() -> bool:
         for process, log in zip(processes, logs, strict=True):
             assert process.poll() is None, f"ended before the lock was free:\n{log.read_text()}"
-        return all(waiting.search(log.read_text()) for log in logs)
+        return True
+
+    def first_registered() -> bool:
+        return running() and len(versions_of(name)) > len(before)
+
+    def all_three_wait() -> bool:
+        return running() and all(waiting.search(log.read_text()) for log in logs)
 
     try:
+        processes += [start_stage("warm_start", overrides, env, log=log) for log in logs]
+        wait_for(first_registered, 900, "a first warm version")
         with champion_lock(name, holder="the test"):
-            processes += [start_stage("warm_start", overrides, env, log=log) for log in logs]
             wait_for(all_three_wait, 900, "all three warm starts to wait for the champion lock")
             # A waiter breaks a lock older than its lease: the test's must still be the one.
             lock = client.get_registered_model(champion_lock_model(name))
