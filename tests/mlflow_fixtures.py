@@ -255,6 +255,9 @@ def logged(logger: str) -> Iterator[list[str]]:
         target.setLevel(level)
 
 
+RACE_SECONDS = 120.0  # race tests go round until a writer loses a race, at most this long
+
+
 def race(write, writers: int) -> list:
     """Start `writers` threads calling `write()` at the same instant; their results or errors."""
     gate = threading.Barrier(writers)

@@ -19,7 +19,16 @@ import pytest
 import yaml
 from compose import compose_config
 from mlflow.tracking import MlflowClient
-from mlflow_fixtures import RETRIES, Server, free_port, logged, race, start_server, versions_of
+from mlflow_fixtures import (
+    RACE_SECONDS,
+    RETRIES,
+    Server,
+    free_port,
+    logged,
+    race,
+    start_server,
+    versions_of,
+)
 
 from warmstart.core.errors import TrackingError
 from warmstart.stages import train_base
@@ -62,19 +71,19 @@ def test_connect_fails_fast_naming_the_fix_and_hiding_uri_credentials(
 
 def test_processes_racing_to_create_one_experiment_all_open_it(tracking: Server) -> None:
     """MLflow's own set_experiment loses this race quietly, most rounds. Rounds go on until a
-    creator really lost it (open_experiment's retry logs each loss), so a run whose creators
-    never met fails instead of passing for one that survived them."""
+    creator really lost it (open_experiment's retry logs each loss), for at most RACE_SECONDS,
+    so a run whose creators never met fails instead of passing for one that survived them."""
     lost: list[str] = []
-    for _ in range(8):
+    rounds, deadline = 0, time.monotonic() + RACE_SECONDS
+    while not lost and time.monotonic() < deadline:
+        rounds += 1
         name = f"race-{uuid.uuid4().hex[:8]}"
         with logged(RETRIES) as retried:
             ids = race(lambda name=name: open_experiment(name), writers=4)
         assert not [i for i in ids if isinstance(i, Exception)], ids
         assert set(ids) == {mlflow.get_experiment_by_name(name).experiment_id}
         lost += retried
-        if lost:
-            break
-    assert lost, "in 8 rounds of 4 racing creators none lost the race: the retry went untested"
+    assert lost, f"in {rounds} rounds of 4 racing creators none lost the race: retry untested"
     assert all(name in m and "already exists" in m for m in lost), lost
 
 
