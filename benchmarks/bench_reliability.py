@@ -59,6 +59,7 @@ from faults import (
     error_lines,
     has_metric,
     run_of_experiment,
+    signal_each_when_training,
     stage_command,
     stage_env,
     wait_for,
@@ -211,16 +212,8 @@ def interrupt_cases(ledger: Ledger, server: Server, cache: str, work: Path) -> N
     envs = {s: stage_env(server.uri, n) for s, n in names.items()}
     processes = {s: Stage(work, "train_base", overrides(s, 200), envs[s]) for s in names}
     unsignalled = dict(processes)
-
-    def signal_the_training() -> bool:
-        for signum, process in list(unsignalled.items()):
-            if has_metric(client, names[signum], "val_accuracy"):
-                process.send_signal(signum)
-                del unsignalled[signum]
-        return not unsignalled
-
     try:
-        wait_for(signal_the_training, 300, "the first epoch of both runs")
+        wait_for(signal_each_when_training(client, unsignalled, names), 300, "both first epochs")
     except AssertionError as exc:  # a process never signalled fails its case (killed below)
         print(f"  {exc}", flush=True)
     verdict = {}

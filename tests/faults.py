@@ -13,8 +13,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import mlflow
@@ -205,6 +206,24 @@ def run_of_experiment(client: MlflowClient, experiment: str) -> list[mlflow.enti
     """Every run of `experiment` (empty if the experiment was never created)."""
     found = client.get_experiment_by_name(experiment)
     return client.search_runs([found.experiment_id]) if found else []
+
+
+def signal_each_when_training(
+    client: MlflowClient, pending: dict[int, Any], experiments: Mapping[int, str]
+) -> Callable[[], bool]:
+    """A `wait_for` condition: sends each pending process (anything with `send_signal`) its
+    signal, the key, as soon as its own run (in `experiments[signal]`) has logged an epoch,
+    and drops it from `pending`; true when none is left. Waiting for one before the other let
+    it finish all its epochs on a slow machine."""
+
+    def signal_the_training() -> bool:
+        for signum, process in list(pending.items()):
+            if has_metric(client, experiments[signum], "val_accuracy"):
+                process.send_signal(signum)
+                del pending[signum]
+        return not pending
+
+    return signal_the_training
 
 
 def has_metric(client: MlflowClient, experiment: str, key: str) -> bool:

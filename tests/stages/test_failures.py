@@ -26,6 +26,7 @@ from faults import (
     finish,
     has_metric,
     run_of_experiment,
+    signal_each_when_training,
     stage_env,
     start_stage,
     tamper,
@@ -259,18 +260,9 @@ def test_sigterm_and_ctrl_c_end_the_run_killed_register_nothing_and_a_rerun_succ
         for s in names
     }
     try:
-        # Each process is signalled as soon as its own epoch 0 is logged: waiting for one
-        # first let the other finish all its epochs on a slow machine (a flake seen once).
-        unsignalled = dict(processes)
-
-        def signal_the_training() -> bool:
-            for signum, process in list(unsignalled.items()):
-                if has_metric(client, names[signum], "val_accuracy"):
-                    process.send_signal(signum)
-                    del unsignalled[signum]
-            return not unsignalled
-
-        wait_for(signal_the_training, 240, "epoch 0 of both runs")
+        # Each process is signalled as soon as its own epoch 0 is logged (a flake seen once).
+        signalled = signal_each_when_training(client, dict(processes), names)
+        wait_for(signalled, 240, "epoch 0 of both runs")
         for signum, process in processes.items():
             code, output = finish(process, 120)
             assert code == 130 and "the run was ended KILLED" in output, output[-2000:]
