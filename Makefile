@@ -124,7 +124,7 @@ lock:
 bench: $(RUNTIME_STAMP)
 	$(BIN)/python benchmarks/bench_remap.py
 
-# Every benchmark's --check at its small size, one at a time (about 9 minutes on 2 cores; the
+# Every benchmark's --check at its small size, one at a time (about 7 minutes on 2 cores; the
 # full sizes: docs/benchmarks.md). Needs the test lock (tf_keras, the test server helpers) and
 # the IMDB archive at ../shared/data (bench_folder_vs_imdb): absent, that check fails.
 bench-check: $(TEST_STAMP)
