@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -197,13 +196,6 @@ def alternate(
             theirs.append(peer())
             mine.append(ours())
     return mine, theirs
-
-
-def seconds(fn: Callable[[], object]) -> float:
-    """Wall seconds of one call."""
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def _status_bytes(key: str) -> int:
