@@ -257,7 +257,7 @@ def test_searches_from_several_threads_take_turns_and_agree():
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    from warmstart.core import subword_join
+    from warmstart.core import numba_lock
 
     rng = np.random.default_rng(3)
     base = ["", "[UNK]", *_vocabulary(rng, "abcdefg", 3000, 9)]
@@ -269,7 +269,7 @@ def test_searches_from_several_threads_take_turns_and_agree():
         return find_neighbours(base, new, **SUBWORD_DEFAULTS)
 
     with ThreadPoolExecutor(4) as pool:
-        with subword_join._LOCK:
+        with numba_lock.LOCK:
             jobs = [pool.submit(search, i) for i in range(8)]
             for _ in range(4):  # every thread of the pool is in a search, before the lock
                 assert entered.acquire(timeout=60)

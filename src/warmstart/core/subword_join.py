@@ -12,38 +12,21 @@ Numba with it) is imported on first use only. Measured in benchmarks/bench_remap
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 import numba
 import numpy as np
 
 from warmstart.core.char_ngrams import Encoded, NgramIndex, encode
+from warmstart.core.numba_lock import one_at_a_time
 
-__all__ = ["compose", "search"]
-
-T = TypeVar("T")
+__all__ = ["search"]
 
 _SLICES = 0  # slices of the tokens the threads share out (0: as many as suit the threads)
 _NARROW_COUNTS = 256  # tokens with fewer n-grams than this count hits in one byte
-_LOCK = threading.Lock()
 
 
-def _one_at_a_time(fn: Callable[..., T]) -> Callable[..., T]:
-    """Numba's default thread pool (workqueue) is not documented as safe to enter from two
-    Python threads at once: calls in one process take turns (each uses every core anyway)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        with _LOCK:
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-@_one_at_a_time
+@one_at_a_time
 def search(
     base_tokens: Sequence[str],
     new_tokens: Sequence[str],
@@ -257,56 +240,3 @@ def _keep(
             at -= 1
         shared[t, at] = c
         best[t, at] = b
-
-
-@_one_at_a_time
-def compose(
-    out: np.ndarray,
-    targets: np.ndarray,
-    base: np.ndarray,
-    index: np.ndarray,
-    weights: np.ndarray,
-    chunk_rows: int,
-) -> None:
-    """out[targets[i]] = sum_j weights[i, j] * base[index[i, j]] (accumulated in float64).
-    Straight into `out` when it is a float32/float64 array in C order; otherwise through
-    float64 blocks of `chunk_rows` rows."""
-    flat = base.reshape(base.shape[0], -1)
-    if flat.dtype not in _COMPILED:
-        flat = flat.astype(np.float64)  # e.g. float16: summed in float64 all the same
-    if out.dtype in _COMPILED and out.flags.c_contiguous:
-        _compose(flat, index, weights, targets, out.reshape(out.shape[0], -1))
-        return
-    for start in range(0, targets.size, chunk_rows):
-        stop = start + chunk_rows
-        block = np.empty((min(stop, targets.size) - start, flat.shape[1]), dtype=np.float64)
-        _compose(
-            flat,
-            index[start:stop],
-            weights[start:stop],
-            np.arange(block.shape[0]),
-            block,
-        )
-        out[targets[start:stop]] = block.reshape((-1, *out.shape[1:])).astype(out.dtype)
-
-
-_COMPILED = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _compose(
-    flat: np.ndarray,
-    index: np.ndarray,
-    weights: np.ndarray,
-    targets: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """out[targets[i]] = the weighted sum of row i's neighbours' base rows."""
-    for i in numba.prange(index.shape[0]):
-        row = targets[i]
-        for d in range(flat.shape[1]):
-            acc = 0.0
-            for j in range(index.shape[1]):
-                if index[i, j] >= 0:
-                    acc += weights[i, j] * flat[index[i, j], d]
-            out[row, d] = acc

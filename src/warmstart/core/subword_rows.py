@@ -13,8 +13,8 @@ it shares their character n-grams (fastText-style, see `char_ngrams`). Precisely
   n-grams shared / sum of that number over the kept neighbours (accumulated in float64).
 
 New tokens without a neighbour are left to the caller's fallback. The search and the
-composition are compiled (`subword_join`, with Numba); they are imported on first use, so
-that no other initializer pays for Numba's import.
+composition are compiled with Numba (`subword_join`, `weighted_rows`); they are imported
+on first use, so that no other initializer pays for Numba's import.
 """
 
 from __future__ import annotations
@@ -81,6 +81,6 @@ def compose_rows(
 ) -> None:
     """out[rows[i]] = sum_j weights[i, j] * base[base_index[i, j]], for every found row
     (accumulated in float64, in blocks of at most `chunk_rows` rows where a copy is made)."""
-    from warmstart.core import subword_join
+    from warmstart.core import weighted_rows
 
-    subword_join.compose(out, rows[found.found], base, found.base, found.weights, chunk_rows)
+    weighted_rows.compose(out, rows[found.found], base, found.base, found.weights, chunk_rows)
