@@ -23,7 +23,7 @@ from warmstart.config import CONFIG_DIR, with_overlay
 from warmstart.data.example_table import write_example
 from warmstart.stages import pipeline
 from warmstart.tracking.connection import connect
-from warmstart.tracking.version_format import STAGE_TAG
+from warmstart.tracking.stage_names import STAGE_TAG
 
 pytestmark = pytest.mark.slow
 

@@ -37,15 +37,11 @@ from mlflow_fixtures import Server, free_port, start_server, versions_of
 
 from warmstart.core.errors import DataError, RegistryError, RemapError, WarmstartError
 from warmstart.stages import train_base, warm_start
+from warmstart.tracking.aliases import champion_lock_model
 from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.connection import connect
 from warmstart.tracking.resolve import model_id_of
-from warmstart.tracking.version_format import (
-    OPTIMIZER_STATE,
-    VERSION_FILES,
-    champion_lock_model,
-    read_record,
-)
+from warmstart.tracking.version_format import OPTIMIZER_STATE, VERSION_FILES, read_record
 
 pytestmark = pytest.mark.slow
 

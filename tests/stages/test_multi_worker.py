@@ -25,7 +25,7 @@ from warmstart.config import PROJECT_ROOT, with_overlay
 from warmstart.data import load_splits
 from warmstart.stages import train_base
 from warmstart.tracking.connection import connect
-from warmstart.tracking.version_format import STAGE_TAG
+from warmstart.tracking.stage_names import STAGE_TAG
 
 pytestmark = pytest.mark.slow
 PYTHON = str(Path(sys.executable))

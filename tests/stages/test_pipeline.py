@@ -14,11 +14,10 @@ import pandas as pd
 import pytest
 
 from warmstart.tracking.resolve import model_id_of, resolve_source
+from warmstart.tracking.stage_names import ROLE_STAGES, STAGE_TAG
 from warmstart.tracking.version_format import (
     REGISTERED_VERSION_TAG,
-    ROLE_STAGES,
     SOURCE_TAG,
-    STAGE_TAG,
     VERSION_FILES,
     VERSION_TAGS,
     read_record,

@@ -24,7 +24,7 @@ from mlflow.tracking import MlflowClient
 from mlflow_fixtures import free_port
 from test_sweep import run_cli, sweep_env, tree
 
-from warmstart.tracking.version_format import STAGE_TAG
+from warmstart.tracking.stage_names import STAGE_TAG
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent

@@ -18,9 +18,10 @@ from mlflow.tracking import MlflowClient
 
 from warmstart.tracking import champion_lock as lock_mod
 from warmstart.tracking import promotion
+from warmstart.tracking.aliases import champion_lock_model
 from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.evaluation import Evaluation, result_of
-from warmstart.tracking.version_format import Published, champion_lock_model, read_record
+from warmstart.tracking.version_format import Published, read_record
 
 TEST = pd.DataFrame({"text": [f"text {i}" for i in range(20)], "label": [i % 2 for i in range(20)]})
 

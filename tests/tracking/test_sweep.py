@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 from warmstart.config import PROJECT_ROOT
 from warmstart.stages import train_base
 from warmstart.tracking.connection import connect
-from warmstart.tracking.version_format import STAGE_TAG
+from warmstart.tracking.stage_names import STAGE_TAG
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent

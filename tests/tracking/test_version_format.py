@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from warmstart.tracking import pyfunc, version_format
+from warmstart.tracking import evidence_tags, pyfunc, stage_names, version_format
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
@@ -80,9 +80,13 @@ def test_a_new_version_holds_the_head_not_the_whole_model() -> None:
 
 
 def test_every_tag_name_is_namespaced() -> None:
-    names = [v for k, v in vars(version_format).items() if k.endswith("_TAG")]
+    modules = (version_format, stage_names, evidence_tags)
+    names = [v for m in modules for k, v in vars(m).items() if k.endswith("_TAG")]
     names += list(DIGEST_TAGS.values())
     assert len(names) == len(set(names)) and all(n.startswith("warmstart.") for n in names)
+    # Old-layout versions carry the evidence as tags that `read_record` finds by this prefix.
+    evidence = [v for k, v in vars(evidence_tags).items() if k.endswith("_TAG")]
+    assert len(evidence) > 10 and all(n.startswith(f"{PROMOTION_TAG}.") for n in evidence)
 
 
 def test_a_reused_run_rebuilds_the_version_it_published() -> None:

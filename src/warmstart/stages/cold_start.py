@@ -11,7 +11,7 @@ from warmstart.stages._entry import hydra_app
 from warmstart.stages._evaluate import assess
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked, train_untracked
 from warmstart.tracking.runs import stage_run
-from warmstart.tracking.version_format import COLD_START
+from warmstart.tracking.stage_names import COLD_START
 
 
 def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None) -> str:

@@ -22,13 +22,8 @@ from warmstart.core.errors import TrackingError
 from warmstart.stages._entry import hydra_app
 from warmstart.tracking import headline as headline_mod
 from warmstart.tracking.runs import stage_run
-from warmstart.tracking.version_format import (
-    COMPARE,
-    REUSED_FROM_TAG,
-    ROLE_STAGES,
-    STAGE_TAG,
-    compare_run_tag,
-)
+from warmstart.tracking.stage_names import COMPARE, ROLE_STAGES, STAGE_TAG, compare_run_tag
+from warmstart.tracking.version_format import REUSED_FROM_TAG
 
 ROLES = tuple(ROLE_STAGES)  # base, warm, cold
 # Test scores in the summary: the run's own, and the TF-IDF baseline's on the same texts.

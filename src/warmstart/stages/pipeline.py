@@ -19,7 +19,8 @@ from warmstart.tracking import headline
 from warmstart.tracking.connection import ui_link
 from warmstart.tracking.headline import warm_sentence
 from warmstart.tracking.runs import stage_run
-from warmstart.tracking.version_format import PIPELINE, PROMOTION_TAG, Published
+from warmstart.tracking.stage_names import PIPELINE
+from warmstart.tracking.version_format import PROMOTION_TAG, Published
 
 
 def run(

@@ -25,10 +25,8 @@ from warmstart.stages._tracked_fit import new_model, prepare, train_tracked, tra
 from warmstart.tracking.publish import kept_if_assessed, publish_model
 from warmstart.tracking.reuse import reuse_finished, reuse_key
 from warmstart.tracking.runs import stage_run
-from warmstart.tracking.version_format import (
-    TRAIN_BASE,
-    Published,
-)
+from warmstart.tracking.stage_names import TRAIN_BASE
+from warmstart.tracking.version_format import Published
 
 
 @dataclass

@@ -33,16 +33,16 @@ from warmstart.stages._continual import log_continual, summary_line
 from warmstart.stages._entry import hydra_app
 from warmstart.stages.compare import headline, history, summarize
 from warmstart.tracking import headline as headline_mod
+from warmstart.tracking.aliases import CHAMPION_ALIAS
 from warmstart.tracking.headline import warm_sentence
 from warmstart.tracking.promotion import champion_of
 from warmstart.tracking.runs import stage_run
+from warmstart.tracking.stage_names import UPDATE
 from warmstart.tracking.version_format import (
-    CHAMPION_ALIAS,
     LEARNED_NOTHING,
     PROMOTED,
     PROMOTION_TAG,
     SOURCE_VERSION_TAG,
-    UPDATE,
     VERDICT_TAG,
 )
 

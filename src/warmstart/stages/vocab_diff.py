@@ -21,7 +21,7 @@ from warmstart.stages._tracked_fit import prepare
 from warmstart.stages._warm_head import label_diff_tags
 from warmstart.tracking.resolve import resolve_source
 from warmstart.tracking.runs import stage_run
-from warmstart.tracking.version_format import VOCAB_DIFF
+from warmstart.tracking.stage_names import VOCAB_DIFF
 
 
 def plot(diff: VocabDiff, moved: pd.DataFrame) -> Figure:

@@ -37,10 +37,10 @@ from warmstart.tracking.publish import kept_if_assessed, publish_model
 from warmstart.tracking.resolve import ResolvedSource, resolve_source
 from warmstart.tracking.reuse import reuse_finished, reuse_key
 from warmstart.tracking.runs import stage_run
+from warmstart.tracking.stage_names import WARM_START
 from warmstart.tracking.version_format import (
     CHECKED_TOKEN_TAG,
     REMAP_TAG,
-    WARM_START,
     Published,
     remap_count_tag,
 )

@@ -22,7 +22,7 @@ from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 from mlflow.tracking import MlflowClient
 
 from warmstart.core.errors import TrackingError
-from warmstart.tracking.version_format import champion_lock_model
+from warmstart.tracking.aliases import champion_lock_model
 from warmstart.tracking.write_retry import (
     is_already_created,
     is_write_conflict,

@@ -29,8 +29,7 @@ from warmstart.tracking.evaluation import (
     result_of,
     threshold,
 )
-from warmstart.tracking.version_format import (
-    PROMOTED,
+from warmstart.tracking.evidence_tags import (
     PROMOTION_CHAMPION_SCORE_TAG,
     PROMOTION_CHAMPION_VERSION_TAG,
     PROMOTION_CONFIDENCE_TAG,
@@ -45,11 +44,10 @@ from warmstart.tracking.version_format import (
     PROMOTION_RULE_TAG,
     PROMOTION_SCORE_TAG,
     PROMOTION_SEED_TAG,
-    PROMOTION_TAG,
     PROMOTION_TEXTS_TAG,
-    REJECTED,
     promotion_slice_tag,
 )
+from warmstart.tracking.version_format import PROMOTED, PROMOTION_TAG, REJECTED
 
 RULES = ("non_inferior", "superior", "point")
 

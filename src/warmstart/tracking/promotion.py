@@ -47,11 +47,11 @@ from warmstart.core.errors import ConfigError, TrackingError
 from warmstart.core.labels import label_kind, normalize
 from warmstart.core.paired_test import paired_bootstrap
 from warmstart.data.acl_layout import legacy_labels_renamed
+from warmstart.tracking.aliases import CHAMPION_ALIAS
 from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.decision import Decision, Rule, SliceScores, passes
 from warmstart.tracking.evaluation import PREFIX, PROMOTION_METRICS, Evaluation, quiet_mlflow, score
 from warmstart.tracking.version_format import (
-    CHAMPION_ALIAS,
     LEARNED,
     LEARNED_NOTHING,
     PROMOTION_TAG,

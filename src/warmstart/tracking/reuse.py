@@ -18,13 +18,13 @@ from mlflow.tracking import MlflowClient
 
 from warmstart import config as config_mod
 from warmstart.modeling.multi_worker import MULTI_WORKER
+from warmstart.tracking.stage_names import STAGE_TAG
 from warmstart.tracking.version_format import (
     MODEL_ID_TAG,
     REGISTERED_NAME_TAG,
     REGISTERED_VERSION_TAG,
     REUSE_KEY_TAG,
     REUSED_FROM_TAG,
-    STAGE_TAG,
     Published,
 )
 

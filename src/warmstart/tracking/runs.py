@@ -18,10 +18,10 @@ from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 
 from warmstart import config as config_mod
+from warmstart.tracking.stage_names import STAGE_TAG
 from warmstart.tracking.version_format import (
     ERROR_TAG,
     OVERRIDES_TAG,
-    STAGE_TAG,
     SWEEP_JOB_TAG,
     SWEEP_OVERRIDES_TAG,
 )

@@ -33,12 +33,10 @@ from warmstart.core.errors import TrackingError
 from warmstart.tracking import headline
 from warmstart.tracking.connection import connect, experiment_name, open_experiment
 from warmstart.tracking.runs import PARENT_ENV, fit_name
+from warmstart.tracking.stage_names import ROLE_STAGES, STAGE_TAG, SWEEP
 from warmstart.tracking.version_format import (
     ERROR_TAG,
     REUSED_FROM_TAG,
-    ROLE_STAGES,
-    STAGE_TAG,
-    SWEEP,
     SWEEP_JOB_TAG,
     SWEEP_OVERRIDES_TAG,
 )

@@ -1,7 +1,9 @@
 """What a warmstart run and model version carry in MLflow: file names and `warmstart.*` tags.
 
 Publishing writes these names, resolving, reuse, sweeps, the pyfunc and the stages read them,
-and versions registered long ago must still be read: so every name is spelled here once.
+and versions registered long ago must still be read: so every name is spelled once, here (the
+stages' names, the registry aliases and a promotion's evidence tags apart: `stage_names`,
+`aliases`, `evidence_tags`).
 A version's tags are the few a person reads in the registry's versions table (`VERSION_TAGS`);
 what programs read (digests, lineage ids, remap and label-diff numbers, the promotion's
 evidence) is one JSON tag, `RECORD_TAG`, read with `read_record` in either layout.
@@ -55,20 +57,7 @@ VOCABULARY_SIZE_TAG = "warmstart.vocabulary_size"
 
 # ---------------------------------------------------------------- run tags
 
-STAGE_TAG = "warmstart.stage"
-
-# One name per stage: its entry point, module, run name and `warmstart.stage` tag value.
-TRAIN_BASE = "train_base"
-VOCAB_DIFF = "vocab_diff"
-WARM_START = "warm_start"
-COLD_START = "cold_start"
-COMPARE = "compare"
-PIPELINE = "pipeline"
-UPDATE = "update"  # the recurring job: from @champion, warm-start, evaluate, promote
-SWEEP = "sweep"
-# The three models compared side by side, by role (as in `compare.warm_run`, the summary's
-# `warm_*` columns and the registry aliases), and the stage that trains each.
-ROLE_STAGES = {"base": TRAIN_BASE, "warm": WARM_START, "cold": COLD_START}
+# (The stage tag and the stages' names: `stage_names`.)
 OVERRIDES_TAG = "warmstart.overrides"
 ERROR_TAG = "warmstart.error"
 DATA_DIGEST_TAG = "warmstart.data_digest"
@@ -97,39 +86,10 @@ WARNING_TAG = "warmstart.warning"
 VERDICT_TAG = "warmstart.verdict"
 LEARNED, LEARNED_NOTHING = "learned", "learned_nothing"
 
-# Champion/challenger: the decision and its evidence, on the run and the version.
-CHAMPION_ALIAS = "champion"
-CURRENT_ALIAS = "current"  # the newest version, promoted or not
+# Champion/challenger: the decision, on the run and the version (its evidence's tags, all
+# `warmstart.promotion.*`: `evidence_tags`; the registry aliases: `aliases`).
 PROMOTION_TAG = "warmstart.promotion"  # promoted | rejected
 PROMOTED, REJECTED = "promoted", "rejected"
-PROMOTION_METRIC_TAG = "warmstart.promotion.metric"
-PROMOTION_SCORE_TAG = "warmstart.promotion.score"
-PROMOTION_CHAMPION_SCORE_TAG = "warmstart.promotion.champion_score"
-PROMOTION_CHAMPION_VERSION_TAG = "warmstart.promotion.champion_version"
-PROMOTION_REASON_TAG = "warmstart.promotion.reason"
-# The evidence beside the decision: the rule, the texts compared, the paired interval.
-PROMOTION_RULE_TAG = "warmstart.promotion.rule"
-PROMOTION_TEXTS_TAG = "warmstart.promotion.texts"
-PROMOTION_DIFFERENCE_TAG = "warmstart.promotion.difference"
-PROMOTION_INTERVAL_LOW_TAG = "warmstart.promotion.interval_low"
-PROMOTION_INTERVAL_HIGH_TAG = "warmstart.promotion.interval_high"
-PROMOTION_CONFIDENCE_TAG = "warmstart.promotion.confidence"
-PROMOTION_RESAMPLES_TAG = "warmstart.promotion.resamples"
-PROMOTION_SEED_TAG = "warmstart.promotion.seed"
-PROMOTION_MARGIN_TAG = "warmstart.promotion.margin"  # rule non_inferior only
-PROMOTION_MIN_DELTA_TAG = "warmstart.promotion.min_delta"  # rule point only
-# Both models on the new-token slice (`warmstart.promotion.slice.texts`, `.slice.accuracy`).
-PROMOTION_SLICE_TAG = "warmstart.promotion.slice"
-
-
-def champion_lock_model(name: str) -> str:
-    """The registered model that exists only while a promotion moves `champion` of `name`."""
-    return f"{name}.champion-lock"
-
-
-def promotion_slice_tag(score: str) -> str:
-    """The tag holding one score of the new-token slice (`warmstart.promotion.slice.texts`)."""
-    return f"{PROMOTION_SLICE_TAG}.{score}"
 
 
 def remap_count_tag(count: str) -> str:
@@ -140,11 +100,6 @@ def remap_count_tag(count: str) -> str:
 def label_diff_tag(key: str) -> str:
     """The tag holding one entry of the label diff (`warmstart.label_diff.added`)."""
     return f"{LABEL_DIFF_TAG}.{key}"
-
-
-def compare_run_tag(role: str) -> str:
-    """The tag of a compare run naming the run it compared in `role` (base, warm, cold)."""
-    return f"warmstart.compare.{role}_run"
 
 
 # ---------------------------------------------------------------- lineage of a warm start
