@@ -22,7 +22,8 @@ from warmstart.modeling.baseline import Baseline, baseline_of
 from warmstart.modeling.fit import FitResult
 from warmstart.modeling.prepare import Prepared
 from warmstart.tracking.evaluation import Evaluation, evaluate, quiet_mlflow
-from warmstart.tracking.promotion import Decision, decide, describe, promotion_metric
+from warmstart.tracking.promotion import Decision, decide, promotion_metric
+from warmstart.tracking.promotion_record import describe
 from warmstart.tracking.pyfunc import output_columns, probabilities
 from warmstart.tracking.resolve import ResolvedSource
 from warmstart.tracking.version_format import (

@@ -8,7 +8,7 @@ and the `Decision` record with its evidence).
 
 The decision and its evidence (rule, both scores, interval, texts, the new-token slice) are
 tagged on the run; the version shows the decision, the verdict and any warning as tags and
-keeps the evidence in its record (`version_format.RECORD_TAG`). A rejected version stays
+keeps the evidence in its record (`promotion_record`). A rejected version stays
 registered (it is evidence) without `champion`; `current` always names the newest. A version
 that learned nothing is rejected whatever the comparison says (it is still compared with a
 champion, as evidence), even as a model's first version (which then has no champion).
@@ -26,7 +26,6 @@ holder stalled longer than the lock's lease (120 s) can be overtaken.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -51,17 +50,8 @@ from warmstart.tracking.aliases import CHAMPION_ALIAS
 from warmstart.tracking.champion_lock import champion_lock
 from warmstart.tracking.decision import Decision, Rule, SliceScores, passes
 from warmstart.tracking.evaluation import PREFIX, PROMOTION_METRICS, Evaluation, quiet_mlflow, score
-from warmstart.tracking.version_format import (
-    LEARNED,
-    LEARNED_NOTHING,
-    PROMOTION_TAG,
-    RECORD_TAG,
-    VERDICT_TAG,
-    WARNING_TAG,
-    Published,
-    read_record,
-)
-from warmstart.tracking.write_retry import retry_conflicts
+from warmstart.tracking.promotion_record import record
+from warmstart.tracking.version_format import Published
 
 # What MLflow answers for a model that does not exist, and for an alias it does not have.
 _ABSENT = {ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)}
@@ -265,48 +255,3 @@ def decide(
         f"the champion of '{published.name}' moved {_ROUNDS} times while version "
         f"{published.version} was judged; rerun the promotion when the other jobs are done"
     )
-
-
-def record(published: Published, decision: Decision) -> None:
-    """Tag run and version; move `champion` if promoted.
-
-    The version's record is read, given the evidence and written back: only this version's
-    own job writes it, under the champion lock.
-    """
-    client = MlflowClient()
-    mlflow.set_tags(decision.tags())
-    run_tags = client.get_run(published.run_id).data.tags
-    version = client.get_model_version(published.name, published.version)
-    verdict = LEARNED if decision.learned else LEARNED_NOTHING
-    tags = {
-        PROMOTION_TAG: decision.word,
-        VERDICT_TAG: run_tags.get(VERDICT_TAG) or verdict,
-        RECORD_TAG: read_record(version.tags).with_promotion(decision.evidence()).to_json(),
-    }
-    warning = run_tags.get(WARNING_TAG) or (None if decision.learned else decision.reason)
-    if warning:
-        tags[WARNING_TAG] = warning[:5000]
-    for key, value in tags.items():
-        retry_conflicts(
-            lambda k=key, v=value: client.set_model_version_tag(
-                published.name, published.version, k, v
-            )
-        )
-    if decision.promoted:
-        retry_conflicts(
-            lambda: client.set_registered_model_alias(
-                published.name, CHAMPION_ALIAS, published.version
-            )
-        )
-
-
-def describe(published: Published, decision: Decision, facts: Mapping[str, str]) -> str:
-    """A plain-words version description for the registry UI, set on the version."""
-    lines = [f"{key}: {value}" for key, value in facts.items() if value]
-    lines.append(decision.sentence())
-    text = "\n".join(lines)
-    with contextlib.suppress(MlflowException):  # a description is a courtesy, never a failure
-        MlflowClient().update_model_version(
-            published.name, published.version, description=text[:5000]
-        )
-    return text
