@@ -49,8 +49,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # keep the table readable
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
 import gate
 import mlflow
 from compose import compose_config
@@ -65,7 +63,7 @@ from faults import (
     wait_for,
 )
 from mlflow.tracking import MlflowClient
-from mlflow_fixtures import Server, free_port, start_server
+from servers import Server, free_port, start_server
 
 from warmstart.core.errors import WarmstartError
 from warmstart.stages import train_base, warm_start
@@ -80,7 +78,7 @@ SECRET = "s3cr3t-bench"
 # converges in a few epochs), so they train every epoch they ask for.
 LONG = "train.early_stopping.enabled=false"
 RESTART_EPOCHS = 40
-# Crafted versions (tests/faults.py) the half-registered check must flag: a file missing,
+# Crafted versions (faults.py) the half-registered check must flag: a file missing,
 # altered after publishing, or no warmstart files at all.
 BROKEN_CRAFTED = ("no_embedding_file", "tampered_embedding", "not_published_by_warmstart")
 

@@ -58,7 +58,6 @@ import gate
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # compose_config and the test server helper
 
 PREP_RATIO_TARGET = 1.0  # ours' preparation time / plain Keras', each size
 EXPONENT_TARGET = 1.15  # time ~ n^b; 1.15 over 8x the data is 37% more per review
@@ -343,7 +342,7 @@ def child_vocab(part: str, tokens: int, uri: str) -> dict[str, dict]:
 
 
 def vocab_part(g: gate.Gate, tokens: int) -> None:
-    from mlflow_fixtures import start_server
+    from servers import start_server
 
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": MMAP_THRESHOLD}
     rows = {}

@@ -4,17 +4,17 @@ does; every benchmark has one, a small size in `make bench-check` and a row in t
 from __future__ import annotations
 
 import argparse
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
+import check_all  # benchmarks/ is on the tests' path (pyproject's pytest `pythonpath`)
+import gate
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import check_all  # noqa: E402
-import gate  # noqa: E402
 
 BENCHMARKS = sorted(path.stem for path in (ROOT / "benchmarks").glob("bench_*.py"))
 
@@ -101,6 +101,29 @@ def test_every_benchmark_checks_through_the_gate_in_bench_check_and_the_figures_
         source = (ROOT / "benchmarks" / f"{name}.py").read_text()
         assert "gate.add_arguments(parser)" in source and ".exit_code()" in source, name
         assert f"`{name}.py" in table, f"{name} publishes no figure in docs/benchmarks.md"
+
+
+def imported_modules(source: str) -> set[str]:
+    """The top-level names of every module `source` imports, function-local imports included."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_benchmarks_import_nothing_from_tests_and_the_tests_share_their_helpers() -> None:
+    test_helpers = {path.stem for path in (ROOT / "tests").glob("*.py")}
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        source = path.read_text()
+        assert not imported_modules(source) & test_helpers, path.name
+        assert '/ "tests"' not in source, f"{path.name} puts tests/ on its path"
+    # The helpers moved out of tests/ are the ones the tests import from benchmarks/.
+    for shared in ("faults", "compose", "servers"):
+        assert (ROOT / "benchmarks" / f"{shared}.py").is_file()
+        assert not (ROOT / "tests" / f"{shared}.py").exists()
 
 
 def test_bench_check_reads_each_targets_table_and_a_missing_one_as_such() -> None:

@@ -2,7 +2,7 @@
 
 The contract each case checks: one clear error line that names the fix, a non-zero exit,
 the run (if one was started) ended FAILED or KILLED, never left RUNNING, and no new registry
-version. Bad sources are crafted once per module (tests/faults.py) and warm-started from
+version. Bad sources are crafted once per module (benchmarks/faults.py) and warm-started from
 in-process; a few subprocesses check what only a process can show: exit codes, the one
 `error:` line on stderr, signals, a server restart and concurrent registrations.
 """

@@ -4,7 +4,7 @@ Stages receive the composed config and read it; nothing else is global. The one 
 `${warmstart.root:}`, gives the project root so that paths and the default SQLite URI are
 absolute, whatever the working directory (Hydra 1.3 keeps it; `mlflow run` and multirun move it).
 Importing this package registers the schemas (schema.py) that conf/ names in its defaults lists,
-so it must be imported before Hydra composes (the stages and tests/compose.py do).
+so it must be imported before Hydra composes (the stages and benchmarks/compose.py do).
 """
 
 from __future__ import annotations

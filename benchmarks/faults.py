@@ -2,8 +2,10 @@
 
 `publish_model` refuses inconsistent inputs, so the bad versions a warm start must reject are
 logged here the way a careless or hostile publisher would: our file names and record of
-digests (`version_format.version_tags`), with whatever content the case needs. The benchmark
-reuses these helpers.
+digests (`version_format.version_tags`), with whatever content the case needs. The tests
+(tests/stages/test_failures.py, ...) and bench_reliability share these helpers; they live here so
+that benchmarks never import from tests (the tests have benchmarks/ on their path: pyproject's
+pytest `pythonpath`).
 """
 
 from __future__ import annotations
@@ -130,9 +132,6 @@ def tamper(artifact_root: Path, model_id: str, filename: str = EMBEDDING) -> Pat
         else:
             path.write_bytes(path.read_bytes() + b"tampered\n")
     return stored[0]
-
-
-# ---------------------------------------------------------------- servers
 
 
 # ---------------------------------------------------------------- stage subprocesses

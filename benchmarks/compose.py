@@ -1,4 +1,4 @@
-"""Compose the project's real Hydra config in tests, as the stages would see it."""
+"""Compose the project's real Hydra config in tests and benchmarks, as the stages would see it."""
 
 from __future__ import annotations
 
