@@ -1,5 +1,6 @@
 # Two commands: `make run` and `make test`. `make run` creates ./.venv from requirements.lock (the
-# runtime only); `make test` adds requirements-test.lock on top. Each step reinstalls when its lock
+# runtime only); `make test` adds requirements-test.lock on top. `make test-fast` is the inner loop:
+# the same static checks, and the suite without the tests marked `slow`. Each step reinstalls when its lock
 # or pyproject.toml is newer than its stamp, so a fresh clone needs only Python 3.11 and PyPI.
 #
 # Versions have one source: the exact pins in pyproject.toml. `make lock` resolves them once into
@@ -36,7 +37,7 @@ LOCK_VENV := /tmp/warmstart-lock
 # `make lock FRESH=1` re-resolves all indirect dependencies to their newest releases.
 LOCK_CONSTRAINTS := $(if $(FRESH),,-c requirements-test.lock)
 
-.PHONY: run test serve ui lint lock bench bench-check docs ui-check clean
+.PHONY: run test test-fast serve ui lint lock bench bench-check docs ui-check clean
 
 # The runtime: what the demo, the stages and `make serve` need (no test tools, no cluster engines).
 $(RUNTIME_STAMP): requirements.lock pyproject.toml
@@ -58,10 +59,14 @@ run: $(if $(filter local,$(ENV_MANAGER)),$(RUNTIME_STAMP),$(TEST_STAMP))
 	PATH="$(VENV_BIN):$$PATH" $(BIN)/mlflow run . --env-manager $(ENV_MANAGER) --experiment-name $(EXPERIMENT) -e main -P overrides="$(OVERRIDES)"
 	@echo "Results: $(MLFLOW_TRACKING_URI) -- open them with: make ui"
 
-test: $(TEST_STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/lint-imports --cache-dir .cache/import-linter
+# The whole suite, as CI runs it (.ci/run), after the static checks (`lint`).
+test: lint
 	PATH="$(VENV_BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The inner loop: the static checks, then the suite without the tests marked `slow` (those that
+# train real models or start servers, clusters or stage subprocesses). Not a substitute for `test`.
+test-fast: lint
+	PATH="$(VENV_BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
 
 # `mlflow models serve --env-manager local` execs uvicorn from PATH: the venv's bin goes first,
 # so this works without activating the venv. Stop it with Ctrl-C.
@@ -74,6 +79,7 @@ ui: $(RUNTIME_STAMP)
 	@echo "MLflow UI on http://127.0.0.1:$(UI_PORT) -- open the link make run printed"
 	PATH="$(VENV_BIN):$$PATH" $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --host 127.0.0.1 --port $(UI_PORT)
 
+# The static checks `test` and `test-fast` begin with: lint, format, the layer contracts.
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks

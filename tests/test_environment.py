@@ -168,6 +168,27 @@ def test_make_installs_again_only_what_a_newer_lock_or_pyproject_changed(tmp_pat
     assert "-r requirements.lock" in _make_n(tmp_path, "run")
 
 
+def test_make_test_is_every_check_and_the_whole_suite_and_test_fast_only_leaves_out_slow(tmp_path):
+    now = max((PROJECT_ROOT / name).stat().st_mtime for name in ("pyproject.toml", LOCK_NAME))
+    _stamp(tmp_path / ".installed-runtime", now + 10)
+    _stamp(tmp_path / ".installed-test", now + 20)
+    whole = _make_n(tmp_path, "test").splitlines()
+    fast = _make_n(tmp_path, "test-fast").splitlines()
+    checks = [
+        "ruff check src tests benchmarks",
+        "ruff format --check src tests benchmarks",
+        "lint-imports --cache-dir",
+    ]
+    for check in checks:
+        assert any(check in line for line in whole), f"make test does not run {check}"
+    # the same static checks, then the same pytest command, with only the slow tests left out
+    suite = [line for line in whole if " -m pytest " in line]
+    assert len(suite) == 1 and " -m " not in suite[0].split(" -m pytest ")[1]
+    assert fast == [*whole[:-1], suite[0] + ' -m "not slow"'] and whole[-1] == suite[0]
+    assert any(m.startswith("slow:") for m in PYPROJECT["tool"]["pytest"]["ini_options"]["markers"])
+    assert "--strict-markers" in PYPROJECT["tool"]["pytest"]["ini_options"]["addopts"]
+
+
 def test_make_serve_docs_and_ui_check_run_the_commands_the_readme_gives(tmp_path):
     now = max((PROJECT_ROOT / name).stat().st_mtime for name in ("pyproject.toml", LOCK_NAME))
     _stamp(tmp_path / ".installed-runtime", now + 10)
