@@ -10,8 +10,8 @@ from compose import compose_config
 
 from warmstart.config import validate
 from warmstart.config.schema import MODEL_FAMILIES
-from warmstart.core.errors import ConfigError, RemapError
-from warmstart.modeling.heads import check_same_family, head_positions
+from warmstart.core.errors import ConfigError, ModelFileError, RemapError
+from warmstart.modeling.heads import PRE_FAMILIES, check_same_family, family_of, head_positions
 from warmstart.modeling.layers import Head
 from warmstart.modeling.model import (
     EMBEDDING_LAYER,
@@ -131,3 +131,27 @@ def test_auto_hidden_units_grow_with_the_classes(classes, units):
     cfg = family_cfg("tutorial", "model.hidden_units=auto")
     model = build_model(vocab_size=30, sequence_length=6, model_cfg=cfg, num_classes=classes)
     assert head_of(model).get_layer("hidden").units == units
+
+
+def test_a_config_or_model_from_before_families_is_the_tutorials():
+    """Logged configs and registered models from before families name none: the tutorial's
+    model was the only one, so they still build and publish as it."""
+    old_cfg = {"embedding_dim": 8, "hidden_units": 8}
+    assert family_of(old_cfg) == PRE_FAMILIES == "tutorial"
+    model = build_model(vocab_size=20, sequence_length=6, model_cfg=old_cfg)
+    assert model_family(model) == "tutorial"
+    old = keras.Model(model.inputs, model.outputs, name="text_classifier")  # the old name
+    assert model_family(old) == "tutorial"
+
+
+def test_an_unknown_family_is_refused_never_taken_for_the_tutorials():
+    with pytest.raises(ConfigError, match=r"model.family='rnn' .*set model=tutorial, model=cnn"):
+        build_model(vocab_size=20, sequence_length=6,
+                    model_cfg={**family_cfg("tutorial"), "family": "rnn"})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"model.family='rnn'"):
+        check_same_family("tutorial", {"family": "rnn"}, "models:/m/1")
+    model = build_model(vocab_size=20, sequence_length=6, model_cfg=family_cfg("tutorial"))
+    for name in ("rnn_text_classifier", "sequential"):
+        renamed = keras.Model(model.inputs, model.outputs, name=name)
+        with pytest.raises(ModelFileError, match=r"build it with modeling.model.build_model"):
+            model_family(renamed)

@@ -19,7 +19,7 @@ import keras
 from keras import layers
 
 from warmstart.config.schema import AUTO
-from warmstart.core.errors import RemapError
+from warmstart.core.errors import ConfigError, RemapError
 from warmstart.modeling.layers import (
     EncoderBlock,
     Head,
@@ -33,6 +33,9 @@ HIDDEN_LAYER = "hidden"
 OUTPUT_LAYER = "logit"
 # Families whose versions from before `model.mask_padding` masked padding (index 0).
 MASKED_FAMILIES = ("bilstm",)
+# The family of what names none: configs, models and versions from before model families
+# existed, when the tutorial's model was the only one.
+PRE_FAMILIES = "tutorial"
 
 
 def output_units(num_classes: int) -> int:
@@ -57,8 +60,15 @@ def hidden_units(model_cfg: Mapping, num_classes: int) -> int:
 
 
 def family_of(model_cfg: Mapping) -> str:
-    """The configured family; configs from before families existed are the tutorial's."""
-    return str(model_cfg.get("family", "tutorial"))
+    """The configured family (`model.family`). A model config without one is from before
+    families existed (the tutorial's model was the only one), so it is `PRE_FAMILIES`; a name
+    this module has no head for is refused, naming those it has."""
+    family = str(model_cfg.get("family", PRE_FAMILIES))
+    if family not in _BODIES:
+        raise ConfigError(
+            f"model.family={family!r} is not a model family; set model=" + ", model=".join(_BODIES)
+        )
+    return family
 
 
 def _tutorial(cfg: Mapping, sequence_length: int) -> list[layers.Layer]:

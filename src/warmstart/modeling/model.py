@@ -28,6 +28,7 @@ from warmstart.modeling.heads import (
     HIDDEN_LAYER,
     MASKED_FAMILIES,
     OUTPUT_LAYER,
+    PRE_FAMILIES,
     build_head,
     family_of,
     head_positions,
@@ -65,10 +66,21 @@ def num_classes(model: keras.Model) -> int:
 
 
 def model_family(model: keras.Model) -> str:
-    """The family a model was built as (its name says it; older models are the tutorial's)."""
+    """The family a model was built as: its name says it (`cnn_text_classifier`). A model from
+    before families is named `text_classifier` and is the tutorial's (`PRE_FAMILIES`); any other
+    name was not given by `build_model` or `assemble`, and is refused rather than guessed."""
     name = str(model.name)
-    family = name[: -len(_MODEL_SUFFIX)] if name.endswith(_MODEL_SUFFIX) else "tutorial"
-    return family if family in MODEL_FAMILIES else "tutorial"
+    if name == _MODEL_SUFFIX.removeprefix("_"):
+        return PRE_FAMILIES
+    family = name.removesuffix(_MODEL_SUFFIX)
+    if family == name or family not in MODEL_FAMILIES:
+        families = ", model=".join(MODEL_FAMILIES)
+        raise ModelFileError(
+            f"the model {name!r} is not named <family>{_MODEL_SUFFIX} for a family this "
+            f"warmstart builds; build it with modeling.model.build_model or assemble "
+            f"(model={families})"
+        )
+    return family
 
 
 def check_head_fits(head: keras.Layer, *, dim: int, sequence_length: int) -> None:
