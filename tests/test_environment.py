@@ -46,7 +46,7 @@ CONDA = yaml.safe_load((PROJECT_ROOT / "conda.yaml").read_text())
 EXTRAS = PYPROJECT["project"]["optional-dependencies"]
 # What a local run must not carry (transitive dependencies may be shared).
 CLUSTER_ENGINES = ["ray", "hydra-ray-launcher", "submitit", "hydra-submitit-launcher"]
-TEST_TOOLS = ["pytest", "ruff", "hypothesis", "tf-keras", "uv", "import-linter"]
+TEST_TOOLS = ["pytest", "ruff", "hypothesis", "tf-keras", "uv", "import-linter", "mypy"]
 
 
 def test_lock_pins_the_stack_the_product_promises():
@@ -164,7 +164,9 @@ def test_make_installs_again_only_what_a_newer_lock_or_pyproject_changed(tmp_pat
     test_only = _make_n(tmp_path, "test")
     assert "-r requirements-test.lock" in test_only and "-r requirements.lock" not in test_only
     # a lock or pyproject.toml newer than the runtime stamp: `make run` installs the runtime again
-    _stamp(runtime, newest - 10)
+    # (older than the runtime's own inputs: `make lock` leaves the test lock the newest file)
+    runtime_inputs = ("pyproject.toml", "requirements.lock")
+    _stamp(runtime, min((PROJECT_ROOT / name).stat().st_mtime for name in runtime_inputs) - 10)
     assert "-r requirements.lock" in _make_n(tmp_path, "run")
 
 
