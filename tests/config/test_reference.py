@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from warmstart.config import PROJECT_ROOT, schema
+from warmstart.config.fields import DOC
 from warmstart.config.reference import main, render
 
 PAGE = PROJECT_ROOT / "docs" / "configuration.md"
@@ -40,7 +41,7 @@ def test_every_schema_key_has_a_one_line_meaning() -> None:
     nodes |= {schema.ConfigSchema, schema.EarlyStoppingSchema, schema.PromotionSchema}
     for node in nodes:
         for f in _documented_fields(node):
-            doc = f.metadata.get(schema.DOC)
+            doc = f.metadata.get(DOC)
             assert doc and "\n" not in doc, f"{node.__name__}.{f.name} has no one-line doc"
 
 

@@ -76,6 +76,38 @@ def test_a_flag_that_is_not_a_bool_fails_at_composition():
     assert "Value 'maybe' is not a valid bool" in message
 
 
+@pytest.mark.parametrize(
+    ("overrides", "names"),
+    [
+        (("data.name=mnist",), "synthetic, imdb, files, folder"),
+        (("data=files", "data.format=xlsx"), "csv, tsv, parquet, jsonl"),
+        (("base.data.name=mnist",), "synthetic, imdb, files, folder"),
+        (("model.family=rnn",), "tutorial, cnn, bilstm, transformer"),
+        (("model=bilstm", "model.rnn=transformer"), "lstm, gru"),
+        (("train.strategy=tpu",), "default, mirrored, multi_worker"),
+        (("base.train.strategy=tpu",), "default, mirrored, multi_worker"),
+        (("train.early_stopping.monitor=loss",), "val_loss, val_accuracy, val_macro_f1"),
+        (("registry.promotion.metric=f1",), "auto, accuracy, macro_f1"),
+        (("registry.promotion.rule=better",), "non_inferior, superior, point"),
+        (("update.period=H",), "Y, Q, M, W, D"),
+    ],
+)
+def test_a_wrong_name_fails_at_composition_naming_the_key_and_every_name(overrides, names):
+    """Names from a closed set (config.choices) are refused by Hydra, before validation."""
+    override = overrides[-1]
+    key, _, value = override.partition("=")
+    message = composition_error(*overrides)
+    assert f"Error merging override {override}" in message
+    assert f"Invalid value '{value}', expected one of [{names}]" in message
+    assert f"full_key: {key}" in message
+
+
+def test_a_name_is_matched_exactly():
+    """A name differing in case only is another name (OmegaConf reads a member by its name)."""
+    assert "expected one of [default, mirrored" in composition_error("train.strategy=Mirrored")
+    assert compose_config("update.period=Q", "train.strategy=mirrored")["update"].period == "Q"
+
+
 def test_a_preset_with_a_misspelt_key_fails_at_composition(tmp_path: Path):
     (tmp_path / "experiment").mkdir()
     (tmp_path / "experiment" / "typo.yaml").write_text(

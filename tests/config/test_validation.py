@@ -1,4 +1,6 @@
-"""One check per group for what a type cannot say; each failure names the key and the fix."""
+"""One check per group for what a type cannot say; each failure names the key and the fix.
+
+A wrong name from a closed set fails earlier, at composition (tests/config/test_schema.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from mlflow.tracking import MlflowClient
 
 from warmstart.config import PROJECT_ROOT, validate
 from warmstart.config.time_bounds import TIME_FORMS
-from warmstart.config.validation import check_data
+from warmstart.config.validation import check_data, check_update
 from warmstart.core.errors import ConfigError
 
 PRESETS = sorted(p.stem for p in (PROJECT_ROOT / "conf" / "experiment").glob("*.yaml"))
@@ -31,11 +33,6 @@ NOT_TIMES = [
 # (overrides, the key the message names, what it says)
 RULES = [
     (("seed=-1",), "seed=-1", "must be an integer >= 0"),
-    (
-        ("data.name=mnist",),
-        "data.name='mnist'",
-        "is unknown; use data=imdb, synthetic, files or folder",
-    ),
     (("data.validation_split=1.0",), "data.validation_split=1.0", "must be in [0, 1)"),
     (("data.validation_split=-0.1",), "data.validation_split=-0.1", "must be in [0, 1)"),
     (("data.split_seed=-1",), "data.split_seed=-1", "must be an integer >= 0"),
@@ -52,13 +49,11 @@ RULES = [
     (("train.epochs=0",), "train.epochs=0", "must be an integer >= 1"),
     (("train.batch_size=-1",), "train.batch_size=-1", "must be auto or an integer >= 1"),
     (("train.learning_rate=0",), "train.learning_rate=0.0", "must be a positive number"),
-    (("train.strategy=tpu",), "train.strategy='tpu'", "use default, mirrored or multi_worker"),
     (("warmstart.initializer=magic",), "warmstart.initializer='magic'", "is unknown; use"),
     (("warmstart.min_overlap=1.5",), "warmstart.min_overlap=1.5", "must be in [0, 1]"),
     (PRETRAINED, "warmstart.pretrained_path", "is missing"),
     ((*PRETRAINED, "warmstart.pretrained_path=no.txt"), "pretrained_path='no.txt'", "not a file"),
     (("registry.model_name=' '",), "registry.model_name", "is empty"),
-    (("registry.promotion.rule=better",), "registry.promotion.rule='better'", "non_inferior"),
     (("registry.promotion.confidence=1",), "promotion.confidence=1.0", "must be in (0, 1)"),
     (("registry.promotion.margin=-0.01",), "promotion.margin=-0.01", "must be in [0, 1)"),
     (("registry.promotion.resamples=99",), "promotion.resamples=99", "integer >= 100"),
@@ -146,6 +141,33 @@ def test_data_check_refuses_what_a_plain_dict_can_hold(key, value):
     with pytest.raises(ConfigError, match=rf"data\.{key}={value!r} must be an integer"):
         check_data({**data, key: value})
     check_data(data)  # the reader's defaults (validation_split, split_seed, ...) may be unset
+
+
+@pytest.mark.parametrize(
+    ("check", "group", "says"),
+    [
+        (
+            check_data,
+            {"name": "mnist"},
+            "data.name='mnist' is unknown; use data=synthetic, imdb, files, folder",
+        ),
+        (
+            check_data,
+            {"name": "files", "path": "t.csv", "format": "xlsx"},
+            "data.format='xlsx' is unknown; use csv, tsv, parquet, jsonl",
+        ),
+        (
+            check_update,
+            {"steps": 1, "period": "H"},
+            "update.period='H' is unknown; use null (each distinct time) or Y, Q, M, W, D",
+        ),
+    ],
+)
+def test_a_plain_mappings_names_are_checked_against_the_same_enums(check, group, says):
+    """The data layer reads these names from plain dicts, which no composition checked."""
+    with pytest.raises(ConfigError) as raised:
+        check(group)
+    assert str(raised.value) == says
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 from compose import compose_config
 
 from warmstart.config import validate
-from warmstart.config.schema import MODEL_FAMILIES
+from warmstart.config.choices import MODEL_FAMILIES
 from warmstart.core.errors import ConfigError, ModelFileError, RemapError
 from warmstart.modeling.heads import PRE_FAMILIES, check_same_family, family_of, head_positions
 from warmstart.modeling.layers import Head
@@ -117,8 +117,8 @@ def test_a_warm_start_across_families_is_refused_with_the_fix():
 
 
 def test_family_settings_are_checked_before_training():
-    cases = (("bilstm", "model.rnn=transformer", "lstm or gru"),
-             ("cnn", "model.kernel_size=0", "model.kernel_size"),
+    """Sizes out of range fail validation (a wrong `model.rnn` fails at composition)."""
+    cases = (("cnn", "model.kernel_size=0", "model.kernel_size"),
              ("transformer", "model.dropout=1.0", "model.dropout"))  # fmt: skip
     for family, bad, fix in cases:
         with pytest.raises(ConfigError, match=fix):

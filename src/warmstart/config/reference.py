@@ -1,8 +1,9 @@
 """The configuration reference, docs/configuration.md, written from the typed schemas.
 
-Every key's type and one-line meaning come from `schema.py` (`key(doc)`), every default from
-the group's own file in conf/, interpolations left as written (`${registry.model_name}`), so the
-page says what Hydra accepts and holds no machine's paths. `make docs` writes it; `--check`
+Every key's type and one-line meaning come from the schemas (`key(doc)`; a closed set of
+names listed from its enum in config.choices), every default from the group's own file in
+conf/, interpolations left as written (`${registry.model_name}`), so the page says what Hydra
+accepts and holds no machine's paths. `make docs` writes it; `--check`
 exits 1 when the committed page differs (a test runs it), so a new key cannot go undocumented.
 
     python -m warmstart.config.reference docs/configuration.md [--check]
@@ -15,12 +16,14 @@ import dataclasses
 import re
 import sys
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
 
-from warmstart.config import CONFIG_DIR, schema
+from warmstart.config import CONFIG_DIR, choices, schema
+from warmstart.config.fields import DOC, KIND
 
 COMMAND = "make docs"
 # Group pages in the order a reader meets them; the options of each, default first.
@@ -47,13 +50,22 @@ def _load(path: Path) -> tuple[str, dict[str, Any], dict[str, Any]]:
 
 
 def _type_name(f: dataclasses.Field) -> str:
-    text = f.metadata.get(schema.KIND) or str(f.type)
+    text = f.metadata.get(KIND) or str(f.type)
     text = text.replace("dict[str, Any]", "mapping").replace("list[str]", "list of str")
     return " or ".join(f"`{t}`" if t in ("auto", "null") else t for t in _alternatives(text))
 
 
 def _alternatives(text: str) -> list[str]:
-    return ["null" if t == "None" else t for t in text.split(" | ")]
+    """The type's alternatives (`str | None`), an enum's as the names it takes."""
+    return ["null" if t == "None" else _names(t) for t in text.split(" | ")]
+
+
+def _names(type_name: str) -> str:
+    """`one of `a`, `b`` for an enum of config.choices; any other type as written."""
+    enum = getattr(choices, type_name, None)
+    if not (isinstance(enum, type) and issubclass(enum, StrEnum)):
+        return type_name
+    return "one of " + ", ".join(f"`{name}`" for name in enum)
 
 
 def _value(value: Any) -> str:
@@ -71,7 +83,7 @@ def _value(value: Any) -> str:
 def _rows(node: type, values: dict[str, Any], prefix: str) -> Iterator[str]:
     """One table row per key of `node`, nested groups flattened (`train.early_stopping.x`)."""
     for f in dataclasses.fields(node):
-        doc = f.metadata.get(schema.DOC)
+        doc = f.metadata.get(DOC)
         if doc is None:  # a fixed field the schema sets itself (model.family)
             continue
         value = values.get(f.name)
@@ -103,7 +115,7 @@ def _also_sets(extra: dict[str, Any]) -> str:
 
 
 def _group_section(group: str) -> list[str]:
-    meaning = _field(schema.ConfigSchema, group).metadata[schema.DOC]
+    meaning = _field(schema.ConfigSchema, group).metadata[DOC]
     options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
     first = DEFAULT_OPTION.get(group)
     if first:
@@ -163,10 +175,8 @@ def render() -> str:
     ]
     for name in TOP_LEVEL:
         f = _field(schema.ConfigSchema, name)
-        lines.append(
-            f"| `{name}` | {_type_name(f)} | {_value(top[name])} | {f.metadata[schema.DOC]} |"
-        )
-    base_doc = _field(schema.ConfigSchema, "base").metadata[schema.DOC]
+        lines.append(f"| `{name}` | {_type_name(f)} | {_value(top[name])} | {f.metadata[DOC]} |")
+    base_doc = _field(schema.ConfigSchema, "base").metadata[DOC]
     lines.append(
         f"| `base.data.*`, `base.vocab.*`, `base.train.*` | as in each group | the data source's"
         f' "before" | {base_doc}: any key of those groups |'

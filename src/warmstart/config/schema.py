@@ -6,30 +6,31 @@ config, before any stage starts. Each group file names its schema first in its d
 (`defaults: [train_schema, _self_]`; data has one per source, and the `_global_` synthetic file
 names `synthetic_schema@data`); conf/config.yaml names `config_schema` for the top-level keys.
 Fields have no defaults (`MISSING`): a value lives in exactly one place, conf/. Each field
-carries its one-line meaning (`key(doc)`), from which `python -m warmstart.config.reference`
-writes docs/configuration.md, so the reference cannot drift from what Hydra accepts.
+carries its one-line meaning (`key(doc)`, config.fields), from which `python -m
+warmstart.config.reference` writes docs/configuration.md, so the reference cannot drift from
+what Hydra accepts. A setting that takes one of a few names is typed by its enum
+(config.choices), so a wrong name fails here too. The data sources' schemas are in
+config.data_schema.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
 
-DOC = "doc"  # field metadata: the key's one-line meaning, for the generated reference
-KIND = "kind"  # field metadata: the accepted values where the type says `Any` (`int | auto`)
-
-
-def key(doc: str, kind: str | None = None) -> Any:
-    """A required field (its value lives in conf/) with its one-line meaning."""
-    return field(default=MISSING, metadata={DOC: doc, KIND: kind})
-
-
-def group(schema: type, doc: str) -> Any:
-    """A nested group of keys, typed by `schema`, with its one-line meaning."""
-    return field(default_factory=schema, metadata={DOC: doc})
+from warmstart.config.choices import (
+    ModelFamily,
+    Monitor,
+    Period,
+    PromotionMetric,
+    PromotionRule,
+    RecurrentCell,
+    Strategy,
+)
+from warmstart.config.data_schema import DATA_SCHEMAS, BaseDataSchema
+from warmstart.config.fields import group, key
 
 
 @dataclass
@@ -38,78 +39,6 @@ class PathsSchema:
         "the project root (absolute), so every working directory sees the same files"
     )
     cache_dir: str = key("downloads, extracted archives and generated corpora, shared by runs")
-
-
-@dataclass
-class DataSchema:
-    """The keys both data sources share (the reader and the split)."""
-
-    name: str = key(
-        "the data source: `synthetic`, `imdb`, `files` or `folder` (pick it with `data=`)"
-    )
-    path: str | None = key(
-        "where the data is (a file or folder); `null` where the source finds it itself"
-    )
-    cache_dir: str = key("where this source keeps what it extracts or generates")
-    validation_split: float = key("share of the training rows held out to validate each epoch")
-    split_seed: int | None = key(
-        "seed of the validation split (and of the test split a table holds out)"
-    )
-    max_reviews: int | None = key(
-        "keep at most this many rows per split, classes balanced (`null`: all)"
-    )
-
-
-@dataclass
-class SyntheticDataSchema(DataSchema):
-    generation: int = key("corpus era: a later one adds words, retires some and shifts frequencies")
-    n_train: int = key("training texts the corpus holds")
-    n_test: int = key("test texts the corpus holds")
-    corpus_seed: int = key("seed of the generated texts (the same corpus on every machine)")
-    num_classes: int = key(
-        "2: `negative`/`positive` reviews; more: topics, one added per generation"
-    )
-
-
-@dataclass
-class ImdbDataSchema(DataSchema):
-    path_sha256: str | None = key(
-        "checked against `data.path` when given (a local archive's sha256)"
-    )
-    url: str = key("where the official archive is downloaded from when `data.path` is `null`")
-    sha256: str = key("the official archive's sha256, checked after every download")
-
-
-@dataclass
-class FolderDataSchema(DataSchema):
-    """`data.path/<class>/*.txt`, optionally under train/ and test/."""
-
-    test_fraction: float = key(
-        "share of each class held out for the test split when there is no test file or folder"
-    )
-
-
-@dataclass
-class FilesDataSchema(FolderDataSchema):
-    """A table file; `since`/`until` are ISO 8601 dates or numbers, or dates in `time_format`
-    (strings here, checked by validation and parsed on read)."""
-
-    format: str | None = key("`csv`, `tsv`, `parquet` or `jsonl`; `null`: by the file's suffix")
-    text_column: str = key("the column holding the text")
-    label_column: str = key(
-        "the column holding the label (strings or integers, any number of classes)"
-    )
-    time_column: str | None = key(
-        "a column of ISO 8601 dates or numbers that `since`/`until` cut (`null`: none)"
-    )
-    time_format: str | None = key(
-        "the time column's strftime format when it is not ISO 8601 (`%d/%m/%Y`)"
-    )
-    since: str | None = key("first time read (inclusive), written like the time column")
-    until: str | None = key("first time no longer read (exclusive)")
-    test_path: str | None = key(
-        "a held-out test file read like `data.path` (`null`: hold out `test_fraction`)"
-    )
 
 
 AUTO = "auto"  # a setting the stage works out from the training rows (and logs)
@@ -128,14 +57,11 @@ class VocabSchema:
     )
 
 
-MODEL_FAMILIES = ("tutorial", "cnn", "bilstm", "transformer")  # conf/model/<family>.yaml
-
-
 @dataclass
 class ModelSchema:
     """The tutorial's model; every family shares these keys (see `modeling.heads`)."""
 
-    family: str = "tutorial"
+    family: ModelFamily = ModelFamily.tutorial
     embedding_dim: int = key("width of a token's embedding row")
     hidden_units: Any = key(
         "dense units before the output; `auto`: 16 for two classes, 4 per class beyond (≤128)",
@@ -152,7 +78,7 @@ class CnnModelSchema(ModelSchema):
 
 @dataclass
 class BiLstmModelSchema(ModelSchema):
-    rnn: str = key("the recurrent cell: `lstm` or `gru`")
+    rnn: RecurrentCell = key("the recurrent cell")
     rnn_units: int = key("units per direction")
 
 
@@ -167,7 +93,7 @@ class TransformerModelSchema(ModelSchema):
 @dataclass
 class EarlyStoppingSchema:
     enabled: bool = key("stop when `monitor` stops improving, keeping the best epoch's weights")
-    monitor: str = key("`val_loss`, `val_accuracy` or `val_macro_f1`")
+    monitor: Monitor = key("the validation metric that must keep improving")
     patience: int = key("epochs without improvement before stopping")
     min_delta: float = key("the least change that counts as an improvement")
 
@@ -180,7 +106,7 @@ class TrainSchema:
     )
     learning_rate: float = key("Adam's learning rate")
     tensorboard: bool = key("write TensorBoard event files with each run")
-    strategy: str = key("`tf.distribute` strategy: `default`, `mirrored` or `multi_worker`")
+    strategy: Strategy = key("the `tf.distribute` strategy models are built and trained in")
     devices: list[str] | None = key(
         "the devices of `mirrored` (`null`: every local GPU, else the CPU)"
     )
@@ -220,11 +146,10 @@ class WarmstartSchema:
 
 @dataclass
 class PromotionSchema:
-    metric: str = key(
-        "what the gate compares: `auto` (accuracy; macro-F1 for multi-class), "
-        "`accuracy`, `macro_f1`",
+    metric: PromotionMetric = key(
+        "what the gate compares; `auto`: accuracy, macro-F1 for multi-class"
     )
-    rule: str = key("`non_inferior`, `superior` or `point` (see docs/evaluation.md)")
+    rule: PromotionRule = key("how the gate decides (see docs/evaluation.md)")
     confidence: float = key("confidence of the paired bootstrap interval of candidate - champion")
     margin: float = key("`non_inferior`: how far below 0 the interval's lower bound may go")
     resamples: int = key("bootstrap resamples of the test texts")
@@ -248,8 +173,9 @@ class UpdateSchema:
     first_generation: int | None = key(
         "the embedded corpus' generation of the first step (`null`: `data.generation`)"
     )
-    period: str | None = key(
-        "`data=files`: cut windows by calendar `Y`, `Q`, `M`, `W`, `D` (`null`: each distinct time)"
+    period: Period | None = key(
+        "`data=files`: cut windows by calendar year, quarter, month, week or day "
+        "(`null`: each distinct time)"
     )
     history: str = key("the windows a step trains on: `cumulative`, `last_<N>` or `window`")
 
@@ -276,14 +202,6 @@ class CompareSchema:
 
 
 @dataclass
-class BaseDataSchema(SyntheticDataSchema, ImdbDataSchema, FilesDataSchema):
-    """Every key of every data source, so `base.data.<key>` is accepted whatever the preset.
-
-    Whether the chosen source has that key is checked when the overlay is applied.
-    """
-
-
-@dataclass
 class BaseOverlaySchema:
     """What the base stage changes over the config: unset (`MISSING`) keys change nothing."""
 
@@ -301,10 +219,6 @@ class ConfigSchema:
         "reuse a finished base or warm run with the same config, data, code (and source)"
     )
     description: str = key("free text, shown as the runs' description")
-    base: BaseOverlaySchema = group(
-        BaseOverlaySchema,
-        'what the base stage changes over `data`, `vocab` and `train` (its "before")',
-    )
     compare: CompareSchema = key("which runs `compare` reads when run on its own")
     paths: Any = key("project paths")
     data: Any = key("the data source: `synthetic` (embedded, offline), `imdb`, `files`, `folder`")
@@ -315,16 +229,17 @@ class ConfigSchema:
     registry: Any = key("the registered model and the champion gate")
     tracking: Any = key("the MLflow store and experiment")
     update: Any = key("the recurring update job")
+    # Last, so that a printed config (`--cfg job`) opens with the settings, not with the
+    # overlay's unset (`???`) keys.
+    base: BaseOverlaySchema = group(
+        BaseOverlaySchema,
+        'what the base stage changes over `data`, `vocab` and `train` (its "before")',
+    )
 
 
 GROUP_SCHEMAS: dict[str, dict[str, type]] = {
     "paths": {"paths_schema": PathsSchema},
-    "data": {
-        "synthetic_schema": SyntheticDataSchema,
-        "imdb_schema": ImdbDataSchema,
-        "files_schema": FilesDataSchema,
-        "folder_schema": FolderDataSchema,
-    },
+    "data": DATA_SCHEMAS,
     "vocab": {"vocab_schema": VocabSchema},
     "model": {
         "model_schema": ModelSchema,
@@ -344,6 +259,6 @@ def register() -> None:
     """Store every schema in Hydra's ConfigStore (idempotent), before any composition."""
     store = ConfigStore.instance()
     store.store(name="config_schema", node=ConfigSchema)
-    for group, schemas in GROUP_SCHEMAS.items():
+    for group_name, schemas in GROUP_SCHEMAS.items():
         for name, node in schemas.items():
-            store.store(group=group, name=name, node=node)
+            store.store(group=group_name, name=name, node=node)

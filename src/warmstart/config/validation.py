@@ -1,9 +1,11 @@
-"""Checks a type cannot express: ranges, names from a fixed set, files that must exist.
+"""Checks a type cannot express: ranges, keys that depend on each other, files that must exist.
 
-The schemas refuse unknown keys and wrong types while Hydra composes the config; the rest is
-one check per group here, run once by the stage wrapper before it connects or trains, so a
-bad value fails in a second, not after the base model has trained. Every message names the
-key and the fix. The checks take plain mappings too, so a lower layer can run them on a dict.
+The schemas refuse unknown keys, wrong types and names outside a closed set (config.choices)
+while Hydra composes the config; the rest is one check per group here, run once by the stage
+wrapper before it connects or trains, so a bad value fails in a second, not after the base
+model has trained. Every message names the key and the fix. The checks take plain mappings
+too, so a lower layer can run them on a dict: `data.name`, `data.format` and `update.period`,
+which the data layer reads from such mappings, are checked here against the same enums.
 One value's checks are `config.value_checks`, a time bound's `config.time_bounds`.
 """
 
@@ -14,7 +16,8 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from warmstart.config.schema import AUTO, MODEL_FAMILIES
+from warmstart.config.choices import DataSource, Period, TableFormat
+from warmstart.config.schema import AUTO
 from warmstart.config.time_bounds import check_time_bound, check_time_format
 from warmstart.config.value_checks import (
     check_existing_file,
@@ -31,12 +34,7 @@ from warmstart.core.errors import ConfigError, RemapError
 from warmstart.core.initializer_options import FALLBACKS, check_options
 from warmstart.core.initializers import INITIALIZERS
 
-DATA_SOURCES = ("imdb", "synthetic", "files", "folder")
-TABLE_FORMATS = ("csv", "tsv", "parquet", "jsonl")
-STRATEGIES = ("default", "mirrored", "multi_worker")
-UPDATE_PERIODS = ("Y", "Q", "M", "W", "D")  # calendar periods of a time column's dates
 UPDATE_HISTORIES = "window, cumulative or last_<N> (an integer N >= 1; last_1 is window)"
-MONITORS = ("val_loss", "val_accuracy", "val_macro_f1")  # train.early_stopping.monitor
 
 
 def check_top(cfg: Mapping[str, Any], where: str = "") -> None:
@@ -50,7 +48,7 @@ def check_data(data: Mapping[str, Any], where: str = "data") -> None:
     Keys the reader would default (`validation_split`, `split_seed`, `max_reviews`) may be
     unset; the corpus keys are needed only when the corpus is generated (no `data.path`).
     """
-    check_one_of(data, where, "name", DATA_SOURCES, "data=imdb, synthetic, files or folder")
+    check_one_of(data, where, "name", DataSource, "data=" + ", ".join(DataSource))
     check_fraction(data, where, "validation_split", one=False, optional=True)
     check_integer(data, where, "split_seed", 0, optional=True)
     check_integer(data, where, "max_reviews", 2, optional=True)
@@ -69,7 +67,7 @@ def _own_data(data: Mapping[str, Any], where: str) -> None:
         raise ConfigError(f"{where}.path is missing; set {where}.path=<{what}>")
     check_fraction(data, where, "test_fraction", one=False, optional=True)
     if data.get("format") is not None:
-        check_one_of(data, where, "format", TABLE_FORMATS, ", ".join(TABLE_FORMATS))
+        check_one_of(data, where, "format", TableFormat, ", ".join(TableFormat))
     window = [k for k in ("since", "until", "time_format") if data.get(k) is not None]
     if window and not data.get("time_column"):
         raise ConfigError(
@@ -102,14 +100,12 @@ def check_vocab(vocab: Mapping[str, Any], where: str = "vocab") -> None:
 def check_model(model: Mapping[str, Any], where: str = "model") -> None:
     """The shared sizes, then the family's own (`conf/model/<family>.yaml`)."""
     family = str(model.get("family", "tutorial"))
-    check_one_of(model, where, "family", MODEL_FAMILIES, "model=" + ", model=".join(MODEL_FAMILIES))
     check_integer(model, where, "embedding_dim", 1)
     _integer_or_auto(model, where, "hidden_units", 1)
     if family == "cnn":
         check_integer(model, where, "filters", 1)
         check_integer(model, where, "kernel_size", 1)
     elif family == "bilstm":
-        check_one_of(model, where, "rnn", ("lstm", "gru"), "lstm or gru")
         check_integer(model, where, "rnn_units", 1)
     elif family == "transformer":
         for key in ("num_heads", "num_blocks", "ff_units"):
@@ -121,11 +117,9 @@ def check_train(train: Mapping[str, Any], where: str = "train") -> None:
     check_integer(train, where, "epochs", 1)
     _integer_or_auto(train, where, "batch_size", 1)
     check_positive(train, where, "learning_rate")
-    check_one_of(train, where, "strategy", STRATEGIES, "default, mirrored or multi_worker")
     stopping = train.get("early_stopping") or {}
     if stopping.get("enabled"):
         inner = key_name(where, "early_stopping")
-        check_one_of(stopping, inner, "monitor", MONITORS, ", ".join(MONITORS))
         check_integer(stopping, inner, "patience", 0)
         min_delta = number_of(stopping, inner, "min_delta")
         if min_delta is None or min_delta < 0:
@@ -170,13 +164,9 @@ def _initializer_options(warm: Mapping[str, Any], where: str) -> None:
         raise ConfigError(f"{name}: {exc}") from exc
 
 
-PROMOTION_METRICS = ("auto", "accuracy", "macro_f1")
-PROMOTION_RULES = ("non_inferior", "superior", "point")
-
-
 def check_registry(registry: Mapping[str, Any], where: str = "registry") -> None:
-    """An empty name would only fail at registration, after training; so would a bad metric
-    or promotion rule."""
+    """An empty name would only fail at registration, after training; so would a bad bound of
+    the promotion gate."""
     if not str(value_of(registry, where, "model_name")).strip():
         raise ConfigError(f"{where}.model_name is empty; set {where}.model_name=NAME")
     promotion = registry.get("promotion")
@@ -185,8 +175,6 @@ def check_registry(registry: Mapping[str, Any], where: str = "registry") -> None
 
 
 def _check_promotion(promotion: Mapping[str, Any], inner: str) -> None:
-    check_one_of(promotion, inner, "metric", PROMOTION_METRICS, ", ".join(PROMOTION_METRICS))
-    check_one_of(promotion, inner, "rule", PROMOTION_RULES, ", ".join(PROMOTION_RULES))
     number = number_of(promotion, inner, "min_delta")
     if number is None or not 0.0 <= number < 1.0:
         raise ConfigError(
@@ -233,7 +221,7 @@ def check_update(update: Mapping[str, Any], where: str = "update") -> None:
         history_length(update["history"], where)
     if update.get("period") is not None:
         check_one_of(
-            update, where, "period", UPDATE_PERIODS, "null (each distinct time) or Y, Q, M, W, D"
+            update, where, "period", Period, "null (each distinct time) or " + ", ".join(Period)
         )
 
 

@@ -7,7 +7,7 @@ where the group sits (`base.train`, or "" at the top) and the key, and raises on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +72,11 @@ def check_positive(group: Mapping[str, Any], where: str, key: str) -> None:
 
 
 def check_one_of(
-    group: Mapping[str, Any], where: str, key: str, names: tuple[str, ...], use: str
+    group: Mapping[str, Any], where: str, key: str, names: Iterable[str], use: str
 ) -> None:
+    """A name from `names` (a tuple, or a `StrEnum` of config.choices)."""
     value = value_of(group, where, key)
-    if str(value) not in names:
+    if str(value) not in [str(name) for name in names]:
         raise ConfigError(f"{key_name(where, key)}={value!r} is unknown; use {use}")
 
 

@@ -66,9 +66,12 @@ def flatten(cfg: DictConfig | Mapping) -> dict[str, Any]:
 
 
 def to_container(cfg: DictConfig | Mapping) -> dict[str, Any]:
-    """A plain, resolved dict of the config without the `hydra` node or unset values."""
+    """A plain, resolved dict of the config without the `hydra` node or unset values; names
+    of a closed set (config.choices) as their plain strings, as params and YAML show them."""
     container = (
-        OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+        OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+        if isinstance(cfg, DictConfig)
+        else dict(cfg)
     )
     container.pop("hydra", None)
     return {key: _without_unset(value) for key, value in container.items() if value != _UNSET}

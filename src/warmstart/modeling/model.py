@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from warmstart.config.schema import MODEL_FAMILIES
+from warmstart.config.choices import MODEL_FAMILIES
 from warmstart.core.errors import ModelFileError, RemapError
 from warmstart.modeling.heads import (
     HEAD_LAYER,

@@ -19,7 +19,9 @@ from collections.abc import Iterator
 import keras
 import tensorflow as tf
 
-MULTI_WORKER = "multi_worker"
+from warmstart.config.choices import Strategy
+
+MULTI_WORKER = Strategy.multi_worker
 # Seconds a single collective may wait for a peer before the step fails (a hung peer).
 COLLECTIVE_TIMEOUT_S = 300.0
 

@@ -31,12 +31,16 @@ from mlflow.models import EvaluationResult, MetricThreshold, make_metric
 from mlflow.tracking import MlflowClient
 from sklearn import metrics as sk
 
+from warmstart.config.choices import PromotionMetric
 from warmstart.core.labels import label_kind, metric_safe_names, normalize
 
 PREFIX = "test_"  # evaluated on the test split: test_accuracy_score, test_macro_f1, ...
 EVALUATION_DIR = "evaluation"  # where the logged model keeps a copy of the artifacts
-# `registry.promotion.metric` -> the evaluator's metric key (without PREFIX).
-PROMOTION_METRICS = {"accuracy": "accuracy_score", "macro_f1": "macro_f1"}
+# `registry.promotion.metric` -> the evaluator's metric key (without PREFIX); `auto` picks one.
+PROMOTION_METRICS = {
+    PromotionMetric.accuracy: "accuracy_score",
+    PromotionMetric.macro_f1: "macro_f1",
+}
 
 
 @contextlib.contextmanager
