@@ -26,6 +26,7 @@ runpy.run_module("warmstart.stages.pipeline", run_name="__main__")
 """
 
 
+@pytest.mark.slow  # a stage subprocess per launcher
 @pytest.mark.parametrize("launcher", ["ray", "submitit_local", "submitit_slurm"])
 def test_a_cluster_launcher_without_the_extra_stops_with_the_install_command(launcher, tmp_path):
     blocked = CLUSTER_LAUNCHERS[launcher.split("_")[0]]

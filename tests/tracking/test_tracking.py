@@ -218,6 +218,7 @@ def test_metrics_logger_sends_the_epochs_that_end_during_its_pause_in_one_later_
     assert steps() == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.slow  # stops and restarts a server of its own
 def test_metrics_logger_buffers_epochs_while_the_server_restarts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
