@@ -46,7 +46,7 @@ def test_seed_tutorial_preset_is_the_tutorial():
     assert cfg.data.name == "imdb"
     assert (base.vocab.max_tokens, cfg.vocab.max_tokens) == (10000, 10200)
     assert (cfg.train.epochs, cfg.train.batch_size, cfg.data.validation_split) == (15, 1024, 0.2)
-    assert cfg.model.embedding_dim == 16 and cfg.warmstart.initializer == "uniform"
+    assert cfg.model.embedding_dim == 16 and cfg.warmstart.initializer.name == "uniform"
 
 
 def test_drift_preset_trains_base_on_older_smaller_data_and_vocabulary():
@@ -96,7 +96,7 @@ def test_yaml_artifact_never_holds_a_credential():
 
 @pytest.mark.parametrize(
     ("preset", "swept"),
-    [("init_sweep", "warmstart.initializer"), ("growth_sweep", "vocab.max_tokens")],
+    [("init_sweep", "warmstart/initializer"), ("growth_sweep", "vocab.max_tokens")],
 )
 def test_sweep_presets_sweep_their_question_across_seeds(preset, swept):
     from hydra import compose, initialize_config_dir

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from compose import compose_config
+from hydra.errors import ConfigCompositionException
 from mlflow.tracking import MlflowClient
 
 from warmstart.config import PROJECT_ROOT, validate
@@ -18,7 +19,7 @@ from warmstart.config.validation import check_data, check_update
 from warmstart.core.errors import ConfigError
 
 PRESETS = sorted(p.stem for p in (PROJECT_ROOT / "conf" / "experiment").glob("*.yaml"))
-PRETRAINED = ("warmstart.initializer=pretrained",)
+PRETRAINED = ("warmstart/initializer=pretrained",)
 # A table that does not exist: time settings are checked before any data is read.
 TIMED = ("data=files", "data.path=nowhere.csv", "data.time_column=created")
 # Bounds that were read as a guessed date (`March` as the year 1, `01/03/2024` as 3 January).
@@ -49,10 +50,9 @@ RULES = [
     (("train.epochs=0",), "train.epochs=0", "must be an integer >= 1"),
     (("train.batch_size=-1",), "train.batch_size=-1", "must be auto or an integer >= 1"),
     (("train.learning_rate=0",), "train.learning_rate=0.0", "must be a positive number"),
-    (("warmstart.initializer=magic",), "warmstart.initializer='magic'", "is unknown; use"),
     (("warmstart.min_overlap=1.5",), "warmstart.min_overlap=1.5", "must be in [0, 1]"),
-    (PRETRAINED, "warmstart.pretrained_path", "is missing"),
-    ((*PRETRAINED, "warmstart.pretrained_path=no.txt"), "pretrained_path='no.txt'", "not a file"),
+    (PRETRAINED, "warmstart.initializer.path", "is missing"),
+    ((*PRETRAINED, "warmstart.initializer.path=no.txt"), "path='no.txt'", "not a file"),
     (("registry.model_name=' '",), "registry.model_name", "is empty"),
     (("registry.promotion.confidence=1",), "promotion.confidence=1.0", "must be in (0, 1)"),
     (("registry.promotion.margin=-0.01",), "promotion.margin=-0.01", "must be in [0, 1)"),
@@ -99,14 +99,14 @@ def test_each_rule_fails_with_the_key_and_the_fix(overrides, key, says):
 def test_pretrained_files_must_exist_and_fallback_must_not_be_itself(tmp_path: Path):
     vectors = tmp_path / "glove.txt"
     vectors.write_text("good 0.1 0.2\n", encoding="utf-8")
-    given = (*PRETRAINED, f"warmstart.pretrained_path={vectors}")
+    given = (*PRETRAINED, f"warmstart.initializer.path={vectors}")
     validate(compose_config(*given))
-    missing_vocab = compose_config(*given, "warmstart.pretrained_vocabulary=no.txt")
-    with pytest.raises(ConfigError, match=r"warmstart\.pretrained_vocabulary='no\.txt'"):
+    missing_vocab = compose_config(*given, "warmstart.initializer.vocabulary=no.txt")
+    with pytest.raises(ConfigError, match=r"warmstart\.initializer\.vocabulary='no\.txt'"):
         validate(missing_vocab)
-    itself = compose_config(*given, "warmstart.fallback=pretrained")
-    with pytest.raises(ConfigError, match=r"warmstart\.fallback='pretrained' is unknown"):
-        validate(itself)
+    # A fallback that is no fallback is a name outside its closed set: refused at composition.
+    with pytest.raises(ConfigCompositionException, match=r"initializer\.fallback=pretrained"):
+        compose_config(*given, "warmstart.initializer.fallback=pretrained")
     # Without the pretrained initializer its settings are not read, so not checked.
     validate(compose_config("warmstart.fallback=pretrained", "warmstart.pretrained_path=no.txt"))
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from remap_samples import BASE, NEW, embeddings
 
 from warmstart.core.errors import RemapError, VocabularyError
-from warmstart.core.initializers import INITIALIZERS
+from warmstart.core.initializer_options import INITIALIZERS
 from warmstart.core.remap import apply_plan, remap_embeddings
 from warmstart.core.remap_plan import plan_remap
 

@@ -90,3 +90,12 @@ class PromotionRule(StrEnum):
     non_inferior = "non_inferior"
     superior = "superior"
     point = "point"
+
+
+class LabelInitializer(StrEnum):
+    """`warmstart.label_initializer`: how output columns of classes new to the labels are filled."""
+
+    zeros = "zeros"
+    uniform = "uniform"
+    normal = "normal"
+    mean = "mean"

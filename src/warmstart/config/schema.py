@@ -21,6 +21,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 
 from warmstart.config.choices import (
+    LabelInitializer,
     ModelFamily,
     Monitor,
     Period,
@@ -31,6 +32,7 @@ from warmstart.config.choices import (
 )
 from warmstart.config.data_schema import DATA_SCHEMAS, BaseDataSchema
 from warmstart.config.fields import group, key
+from warmstart.config.initializer_schema import INITIALIZER_SCHEMAS
 
 
 @dataclass
@@ -121,24 +123,17 @@ class WarmstartSchema:
         "the version to warm-start from: "
         "`models:/NAME/VERSION`, `models:/NAME@ALIAS`, `runs:/ID/model`",
     )
-    initializer: str = key(
-        "how new tokens' rows are filled: `uniform`, `normal`, `zeros`, `mean`, `mean_cov`, "
-        "`constant`, `pretrained`, `subword`",
+    initializer: Any = key(
+        "how new tokens' rows are filled: pick with `warmstart/initializer=NAME`, set its "
+        "options with `warmstart.initializer.KEY=VALUE` (conf/warmstart/initializer/NAME.yaml)",
+        kind="uniform | normal | zeros | mean | mean_cov | constant | pretrained | subword",
     )
-    initializer_options: dict[str, Any] = key(
-        "the initializer's own options (`null`: its default), checked before training"
+    label_initializer: LabelInitializer = key(
+        "how output columns of new classes are filled (label drift)"
     )
-    label_initializer: str = key("how output columns of new classes are filled (label drift)")
     min_overlap: float = key(
         "refuse a remap sharing fewer tokens than this share of the new vocabulary"
     )
-    pretrained_path: str | None = key(
-        "`initializer=pretrained`: a word2vec/GloVe text file, or an `.npy` matrix"
-    )
-    pretrained_vocabulary: str | None = key(
-        "`initializer=pretrained` with an `.npy`: its vocabulary file"
-    )
-    fallback: str = key("for `pretrained` and `subword`: the initializer of rows they cannot fill")
     optimizer_state: bool = key(
         "carry the source's Adam state over (its moments remapped like the rows)"
     )
@@ -249,6 +244,7 @@ GROUP_SCHEMAS: dict[str, dict[str, type]] = {
     },
     "train": {"train_schema": TrainSchema},
     "warmstart": {"warmstart_schema": WarmstartSchema},
+    "warmstart/initializer": INITIALIZER_SCHEMAS,
     "registry": {"registry_schema": RegistrySchema},
     "tracking": {"tracking_schema": TrackingSchema},
     "update": {"update_schema": UpdateSchema},

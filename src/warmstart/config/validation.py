@@ -17,6 +17,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from warmstart.config.choices import DataSource, Period, TableFormat
+from warmstart.config.initializer import initializer_of
 from warmstart.config.schema import AUTO
 from warmstart.config.time_bounds import check_time_bound, check_time_format
 from warmstart.config.value_checks import (
@@ -30,9 +31,7 @@ from warmstart.config.value_checks import (
     value_of,
 )
 from warmstart.config.views import with_overlay
-from warmstart.core.errors import ConfigError, RemapError
-from warmstart.core.initializer_options import FALLBACKS, check_options
-from warmstart.core.initializers import INITIALIZERS
+from warmstart.core.errors import ConfigError
 
 UPDATE_HISTORIES = "window, cumulative or last_<N> (an integer N >= 1; last_1 is window)"
 
@@ -128,40 +127,16 @@ def check_train(train: Mapping[str, Any], where: str = "train") -> None:
 
 
 def check_warmstart(warm: Mapping[str, Any], where: str = "warmstart") -> None:
-    """The initializer by name and its options; with `pretrained`, its files; with
-    `pretrained` or `subword`, a fallback that needs no tokens."""
-    check_one_of(warm, where, "initializer", INITIALIZERS, ", ".join(INITIALIZERS))
-    if warm.get("label_initializer") is not None:
-        plain = ("zeros", "uniform", "normal", "mean")
-        check_one_of(warm, where, "label_initializer", plain, ", ".join(plain))
+    """The overlap's range; with `pretrained`, its files; then the initializer's options as
+    its own object checks them (`config.initializer.initializer_of`), in one line."""
     check_fraction(warm, where, "min_overlap", one=True)
-    if str(warm.get("initializer")) in ("pretrained", "subword"):
-        check_one_of(warm, where, "fallback", FALLBACKS, ", ".join(FALLBACKS))
-    _initializer_options(warm, where)
-    if str(warm.get("initializer")) != "pretrained":
-        return
-    check_existing_file(
-        warm, where, "pretrained_path", "give a word2vec/GloVe text file or an .npy"
-    )
-    if warm.get("pretrained_vocabulary") is not None:
-        check_existing_file(warm, where, "pretrained_vocabulary", "give the .npy's token list file")
-
-
-def _initializer_options(warm: Mapping[str, Any], where: str) -> None:
-    """`initializer_options` as the core checks them (names, types, values), as one line."""
-    options = warm.get("initializer_options")
-    name = key_name(where, "initializer_options")
-    if options is None:
-        return
-    if not isinstance(options, Mapping):
-        raise ConfigError(f"{name}={options!r} must be a mapping; set {name}.KEY=VALUE")
-    initializer = str(warm.get("initializer"))
-    if initializer in ("pretrained", "subword") and "fallback" not in options:
-        options = {"fallback": warm.get("fallback"), **options}
-    try:
-        check_options(initializer, options)
-    except RemapError as exc:
-        raise ConfigError(f"{name}: {exc}") from exc
+    node = warm.get("initializer")
+    if isinstance(node, Mapping) and node.get("name") == "pretrained":
+        inner = key_name(where, "initializer")
+        check_existing_file(node, inner, "path", "give a word2vec/GloVe text file or an .npy")
+        if node.get("vocabulary") is not None:
+            check_existing_file(node, inner, "vocabulary", "give the .npy's token list file")
+    initializer_of(warm, where)
 
 
 def check_registry(registry: Mapping[str, Any], where: str = "registry") -> None:

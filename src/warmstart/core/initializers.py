@@ -1,174 +1,247 @@
-"""Initializers by name: check their options, fill the rows, record what filled each row.
+"""The initializers of new tokens' rows: small objects whose fields are their options.
 
-The rows are those of tokens the base vocabulary lacks (see `row_fillers` for how each
-initializer writes them). "pretrained" fills the rows whose token it knows and "subword" the
-rows of tokens that share character n-grams with base tokens (`subword_rows`); both hand the
-rest to a fallback initializer, so one remap may use two sources. `fill_rows` returns which
-rows each source filled (and, for subword, from which base rows) so the report can say
-which embeddings were guessed and how.
+`Normal(stddev=0.1)` checks its options when it is made (one place: its `__post_init__`)
+and fills rows with `fill` (the writing is `row_fillers`'). `Pretrained` fills the rows of
+tokens its vectors know and `Subword` the rows of tokens sharing character n-grams with base
+tokens (`subword_rows`); both hand the rest to a `fallback` that needs no tokens, so one remap
+may use two sources. By name and keywords (`"normal", stddev=0.1`, as `remap_embeddings` and
+the config spell them): `initializer_options.initializer_named`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
-from warmstart.core.arrays import object_array
 from warmstart.core.errors import RemapError
-from warmstart.core.initializer_options import FALLBACKS, check_options
-from warmstart.core.pretrained_vectors import first_positions, pretrained_source
-from warmstart.core.row_fillers import FILLERS, require_finite
-from warmstart.core.subword_rows import SUBWORD_DEFAULTS, compose_rows, find_neighbours
+from warmstart.core.initializer_base import (
+    Filled,
+    Initializer,
+    Plain,
+    Rng,
+    Sources,
+    check_count,
+    check_number,
+    check_path,
+    make_rng,
+    option_error,
+)
+from warmstart.core.row_fillers import (
+    fill_constant,
+    fill_mean,
+    fill_mean_cov,
+    fill_normal,
+    fill_pretrained,
+    fill_subword,
+    fill_uniform,
+    fill_zeros,
+)
+from warmstart.core.subword_rows import SUBWORD_DEFAULTS
 
 __all__ = [
-    "FALLBACKS",
-    "INITIALIZERS",
+    "PLAIN",
+    "Constant",
     "Filled",
+    "Initializer",
+    "Mean",
+    "MeanCov",
+    "Normal",
+    "Plain",
+    "Pretrained",
     "Sources",
-    "check_options",
-    "fill_rows",
+    "Subword",
+    "Uniform",
+    "Zeros",
     "make_rng",
 ]
 
-INITIALIZERS: tuple[str, ...] = (
-    "uniform",
-    "normal",
-    "zeros",
-    "mean",
-    "mean_cov",
-    "constant",
-    "pretrained",
-    "subword",
-)
-"""Names accepted as `initializer=`; the provenance label of a row is the name that filled it."""
+
+@dataclass(frozen=True)
+class Uniform(Plain):
+    """Entries drawn uniformly from [minval, maxval] (Keras' default for embeddings)."""
+
+    name: ClassVar[str] = "uniform"
+    minval: float = -0.05
+    maxval: float = 0.05
+
+    def __post_init__(self) -> None:
+        check_number(self, "minval")
+        check_number(self, "maxval")
+        if not self.minval < self.maxval:
+            raise RemapError(
+                f"uniform initializer needs minval < maxval, got minval={self.minval}, "
+                f"maxval={self.maxval}; swap or widen them."
+            )
+
+    def write(self, out: np.ndarray, rows: np.ndarray, *, base: np.ndarray, rng: Rng) -> None:
+        fill_uniform(out, rows, rng=rng, minval=self.minval, maxval=self.maxval)
 
 
-class Filled(NamedTuple):
-    """Rows one source filled; for subword also, per row, its base neighbours and weights."""
+@dataclass(frozen=True)
+class Normal(Plain):
+    """Entries drawn from a normal distribution of `mean` and `stddev`."""
 
-    source: str
-    rows: np.ndarray
-    neighbours: np.ndarray | None = None  # (len(rows), k) base indices, -1 padding
-    weights: np.ndarray | None = None  # (len(rows), k), each row sums to 1
+    name: ClassVar[str] = "normal"
+    mean: float = 0.0
+    stddev: float = 0.05
 
+    def __post_init__(self) -> None:
+        check_number(self, "mean")
+        check_number(self, "stddev", minimum=0)
 
-Sources = list[Filled]
-"""What filled which rows, in the order they were filled."""
-
-
-def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    """A Generator from an int seed (reproducible), an existing Generator, or None (fresh)."""
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    def write(self, out: np.ndarray, rows: np.ndarray, *, base: np.ndarray, rng: Rng) -> None:
+        fill_normal(out, rows, rng=rng, mean=self.mean, stddev=self.stddev)
 
 
-def fill_rows(
-    name: str,
-    out: np.ndarray,
-    rows: np.ndarray,
-    *,
-    base: np.ndarray,
-    rng: np.random.Generator,
-    tokens: Sequence[str] | None = None,
-    options: dict[str, Any] | None = None,
-    base_tokens: Sequence[str] | None = None,
-) -> Sources:
-    """Fill `out[rows]` with initializer `name`; return what filled which rows.
+@dataclass(frozen=True)
+class Zeros(Plain):
+    """Zero rows: a new token starts with no meaning."""
 
-    `out` and `base` have the vocabulary on axis 0; `tokens` is the full new vocabulary
-    (`pretrained` and `subword` need it), `base_tokens` the base one (`subword` needs it).
-    `mean`/`mean_cov` derive their statistics from `base`.
+    name: ClassVar[str] = "zeros"
+
+    def write(self, out: np.ndarray, rows: np.ndarray, *, base: np.ndarray, rng: Rng) -> None:
+        fill_zeros(out, rows)
+
+
+@dataclass(frozen=True)
+class Mean(Plain):
+    """Every new row is the mean of the base rows: an average token."""
+
+    name: ClassVar[str] = "mean"
+
+    def write(self, out: np.ndarray, rows: np.ndarray, *, base: np.ndarray, rng: Rng) -> None:
+        fill_mean(out, rows, base=base)
+
+
+@dataclass(frozen=True)
+class MeanCov(Plain):
+    """Rows drawn from a normal distribution of the base rows' mean and covariance."""
+
+    name: ClassVar[str] = "mean_cov"
+
+    def write(self, out: np.ndarray, rows: np.ndarray, *, base: np.ndarray, rng: Rng) -> None:
+        fill_mean_cov(out, rows, base=base, rng=rng)
+
+
+@dataclass(frozen=True)
+class Constant(Plain):
+    """Every new row filled with `value`, or each taken from `matrix` (an array for the whole
+    new vocabulary, in the remapped array's layout; compared by identity, not shown)."""
+
+    name: ClassVar[str] = "constant"
+    value: float | None = None
+    matrix: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.value is not None:
+            check_number(self, "value")
+        if (self.value is None) == (self.matrix is None):
+            raise RemapError(
+                "constant initializer needs exactly one of value=<number> (every new row filled "
+                "with it; from the config: warmstart.initializer.value=0.01) or "
+                "matrix=<array for the whole new vocabulary>, as in Constant(matrix=new_embedding)."
+            )
+
+    def write(self, out: np.ndarray, rows: np.ndarray, *, base: np.ndarray, rng: Rng) -> None:
+        fill_constant(out, rows, value=self.value, matrix=self.matrix)
+
+
+PLAIN: tuple[type[Plain], ...] = (Uniform, Normal, Zeros, Mean, MeanCov, Constant)
+"""The initializers that need no tokens: what `Pretrained` and `Subword` may fall back to."""
+
+
+def _check_fallback(owner: Pretrained | Subword) -> None:
+    if not isinstance(owner.fallback, Plain):
+        names = ", ".join(kind.__name__ + "()" for kind in PLAIN)
+        raise option_error(owner, "fallback", f"is not a fallback initializer; use one of {names}.")
+
+
+@dataclass(frozen=True)
+class Pretrained(Initializer):
+    """Rows of tokens the pretrained vectors know, from them; the rest from `fallback`.
+
+    The vectors: a word2vec/GloVe text file or an `.npy` matrix with its `vocabulary` (a
+    token-list file or a list) at `path`, or an in-memory `vectors` array with `vocabulary`.
     """
-    if name not in INITIALIZERS:
-        raise RemapError(f"unknown initializer {name!r}; use one of {', '.join(INITIALIZERS)}.")
-    options = check_options(name, options)
-    rows = np.asarray(rows, dtype=np.intp)
-    if rows.size == 0:
-        return []
-    if name == "pretrained":
-        return _fill_pretrained(out, rows, base=base, rng=rng, tokens=tokens, **options)
-    if name == "subword":
-        return _fill_subword(
-            out, rows, base=base, rng=rng, tokens=tokens, base_tokens=base_tokens, **options
+
+    name: ClassVar[str] = "pretrained"
+    path: str | os.PathLike[str] | None = None
+    vocabulary: Any = None
+    vectors: Any = field(default=None, compare=False, repr=False)
+    fallback: Plain = field(default_factory=Uniform)
+
+    def __post_init__(self) -> None:
+        check_path(self, "path")  # which vectors: read and checked when rows are filled
+        _check_fallback(self)
+
+    def _fill(
+        self,
+        out: np.ndarray,
+        rows: np.ndarray,
+        *,
+        base: np.ndarray,
+        rng: Rng,
+        tokens: Sequence[str] | None,
+        **_: Any,
+    ) -> Sources:
+        return fill_pretrained(
+            out,
+            rows,
+            base=base,
+            rng=rng,
+            tokens=tokens,
+            path=self.path,
+            vocabulary=self.vocabulary,
+            vectors=self.vectors,
+            fallback=self.fallback,
         )
-    filler = FILLERS[name]
-    filler(out, rows, base=base, rng=rng, **options)
-    return [Filled(name, rows)]
 
 
-def _fill_pretrained(
-    out: np.ndarray,
-    rows: np.ndarray,
-    *,
-    base: np.ndarray,
-    rng: np.random.Generator,
-    tokens: Sequence[str] | None,
-    path: str | os.PathLike[str] | None = None,
-    vocabulary: Any = None,
-    vectors: Any = None,
-    fallback: str = "uniform",
-    fallback_options: dict[str, Any] | None = None,
-) -> Sources:
-    if tokens is None:
-        raise RemapError(
-            "pretrained initializer needs the new vocabulary's tokens; use "
-            "remap_embeddings or a plan from plan_remap (which keeps the tokens)."
-        )
-    pre_tokens, matrix = pretrained_source(path, vocabulary, vectors)
-    row_shape = out.shape[1:]
-    if len(row_shape) != 1 or matrix.shape[1] != row_shape[0]:
-        raise RemapError(
-            f"pretrained vectors have dimension {matrix.shape[1]} but the rows to fill have "
-            f"shape {row_shape}; use vectors of the embedding's dimension {row_shape}."
-        )
-    positions = first_positions(pre_tokens, object_array(tokens)[rows])
-    found = positions >= 0
-    hit_rows, missing = rows[found], rows[~found]
-    if hit_rows.size:
-        taken = matrix[positions[found]]
-        require_finite(taken, "pretrained vectors (rows used)")
-        out[hit_rows] = taken
-    sources: Sources = [Filled("pretrained", hit_rows)] if hit_rows.size else []
-    sources += fill_rows(
-        fallback, out, missing, base=base, rng=rng, tokens=tokens, options=fallback_options
-    )
-    return sources
+@dataclass(frozen=True)
+class Subword(Initializer):
+    """Rows composed from base tokens sharing the new token's character n-grams; the rest from
+    `fallback` (the options and their defaults: `subword_rows`)."""
 
+    name: ClassVar[str] = "subword"
+    min_n: int = SUBWORD_DEFAULTS["min_n"]
+    max_n: int = SUBWORD_DEFAULTS["max_n"]
+    neighbours: int = SUBWORD_DEFAULTS["neighbours"]
+    max_df: int = SUBWORD_DEFAULTS["max_df"]
+    min_shared: int = SUBWORD_DEFAULTS["min_shared"]
+    fallback: Plain = field(default_factory=Uniform)
 
-def _fill_subword(
-    out: np.ndarray,
-    rows: np.ndarray,
-    *,
-    base: np.ndarray,
-    rng: np.random.Generator,
-    tokens: Sequence[str] | None,
-    base_tokens: Sequence[str] | None,
-    fallback: str = "uniform",
-    fallback_options: dict[str, Any] | None = None,
-    **search: int,
-) -> Sources:
-    if tokens is None or base_tokens is None:
-        raise RemapError(
-            "subword initializer needs both vocabularies' tokens; use remap_embeddings or "
-            "apply_plan with a plan from plan_remap (which keeps the tokens)."
+    def __post_init__(self) -> None:
+        for key in SUBWORD_DEFAULTS:
+            check_count(self, key)
+        if self.min_n > self.max_n:
+            raise RemapError(
+                f"subword initializer needs min_n <= max_n, got min_n={self.min_n}, "
+                f"max_n={self.max_n}; e.g. min_n=3 max_n=6."
+            )
+        _check_fallback(self)
+
+    def _fill(
+        self,
+        out: np.ndarray,
+        rows: np.ndarray,
+        *,
+        base: np.ndarray,
+        rng: Rng,
+        tokens: Sequence[str] | None,
+        base_tokens: Sequence[str] | None,
+    ) -> Sources:
+        search = {key: getattr(self, key) for key in SUBWORD_DEFAULTS}
+        return fill_subword(
+            out,
+            rows,
+            base=base,
+            rng=rng,
+            tokens=tokens,
+            base_tokens=base_tokens,
+            search=search,
+            fallback=self.fallback,
         )
-    if len(base_tokens) != base.shape[0]:
-        raise RemapError(
-            f"subword initializer got {len(base_tokens)} base tokens for {base.shape[0]} base "
-            "rows; pass the vocabulary the base weights were trained with."
-        )
-    wanted = [tokens[i] for i in rows.tolist()]
-    found = find_neighbours(base_tokens, wanted, **(SUBWORD_DEFAULTS | search))
-    row_bytes = max(1, int(np.prod(out.shape[1:], dtype=np.int64)) * 8)
-    compose_rows(out, rows, base, found, chunk_rows=max(1, (4 << 20) // row_bytes))
-    sources: Sources = []
-    if found.found.size:
-        sources.append(Filled("subword", rows[found.found], found.base, found.weights))
-    missing = np.ones(rows.size, dtype=bool)
-    missing[found.found] = False
-    sources += fill_rows(
-        fallback, out, rows[missing], base=base, rng=rng, tokens=tokens, options=fallback_options
-    )
-    return sources

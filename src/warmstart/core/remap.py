@@ -12,13 +12,15 @@ temporary (random matrix, gathered copy or float64 upcast) is ever built.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 from warmstart.core.arrays import non_finite
 from warmstart.core.errors import RemapError
-from warmstart.core.initializers import INITIALIZERS, fill_rows, make_rng
+from warmstart.core.initializer_options import initializer_named
+from warmstart.core.initializers import Constant, Initializer, make_rng
 from warmstart.core.remap_plan import RemapPlan, plan_tokens
 from warmstart.core.remap_report import RemapReport, RemapResult
 from warmstart.core.vocab import as_vocabulary
@@ -30,7 +32,7 @@ def remap_embeddings(
     base_vocabulary: Any,
     new_vocabulary: Any,
     base_embeddings: np.ndarray,
-    initializer: str = "uniform",
+    initializer: Initializer | str = "uniform",
     seed: int | np.random.Generator | None = None,
     min_overlap: float = 0.0,
     **initializer_options: Any,
@@ -38,7 +40,8 @@ def remap_embeddings(
     """Warm-start an embedding matrix for `new_vocabulary` from one trained on `base_vocabulary`.
 
     Shared tokens keep their trained row (bit-identical), new tokens get `initializer`
-    rows (see `warmstart.core.initializers.INITIALIZERS`), removed tokens are dropped.
+    rows, removed tokens are dropped. `initializer` is an object of `core.initializers`
+    (`Normal(stddev=0.1)`) or its name with its options as keywords (`"normal", stddev=0.1`).
     `.matrix` has shape (len(new_vocabulary), dim) and the dtype of `base_embeddings`.
     """
     base_embeddings = _as_float_array(base_embeddings)
@@ -64,7 +67,7 @@ def apply_plan(
     plan: RemapPlan,
     tensor: np.ndarray,
     axis: int = 0,
-    initializer: str = "uniform",
+    initializer: Initializer | str = "uniform",
     seed: int | np.random.Generator | None = None,
     **initializer_options: Any,
 ) -> RemapResult:
@@ -72,11 +75,9 @@ def apply_plan(
 
     axis=0 for an embedding (V, dim) or a bias (V,); axis=1 for a Dense kernel (hidden, V).
     The result keeps `tensor`'s dtype and layout, with `plan.new_size` entries on `axis`.
+    `initializer` as for `remap_embeddings`.
     """
-    if initializer not in INITIALIZERS:
-        raise RemapError(
-            f"unknown initializer {initializer!r}; use one of {', '.join(INITIALIZERS)}."
-        )
+    filler = _initializer(initializer, initializer_options)
     tensor = _as_float_array(tensor)
     if tensor.ndim == 0:
         raise RemapError("cannot remap a scalar; pass an array with a vocabulary axis.")
@@ -103,21 +104,33 @@ def apply_plan(
     np.take(tensor, plan.new_to_base, axis=axis, out=out, mode="clip")
     dst = np.moveaxis(out, axis, 0)
 
-    options = dict(initializer_options)
-    if initializer == "constant" and options.get("matrix") is not None:
-        options["matrix"] = _constant_in_layout(options["matrix"], out.shape, axis)
-    sources = fill_rows(
-        initializer,
+    if isinstance(filler, Constant) and filler.matrix is not None:
+        filler = dataclasses.replace(
+            filler, matrix=_constant_in_layout(filler.matrix, out.shape, axis)
+        )
+    sources = filler.fill(
         dst,
         plan.added,
         base=src,
         rng=make_rng(seed),
         tokens=plan.new_vocabulary,
-        options=options,
         base_tokens=plan.base_vocabulary,
     )
-    report = RemapReport.from_sources(plan, sources, axis=axis, out=out, initializer=initializer)
+    report = RemapReport.from_sources(plan, sources, axis=axis, out=out, initializer=filler.name)
     return RemapResult(matrix=out, report=report)
+
+
+def _initializer(initializer: Initializer | str, options: dict[str, Any]) -> Initializer:
+    """The initializer object: `initializer` itself, or the one it names with `options`."""
+    if isinstance(initializer, Initializer):
+        if options:
+            raise RemapError(
+                f"got the {initializer.name} initializer object and options "
+                f"{', '.join(sorted(options))}; give options to the object, e.g. "
+                "Normal(stddev=0.1), or pass the name: initializer='normal', stddev=0.1."
+            )
+        return initializer
+    return initializer_named(initializer, **options)
 
 
 def _as_float_array(tensor: Any) -> np.ndarray:

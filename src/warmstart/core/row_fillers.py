@@ -1,6 +1,7 @@
 """How each built-in initializer writes the rows of tokens the base vocabulary lacks.
 
-Each filler writes `out[rows]` in place, in chunks of a few MiB, so a remap never builds a
+The initializer objects (`core.initializers`) check their options and call these. Each filler
+writes `out[rows]` in place, in chunks of a few MiB, so a remap never builds a
 full random matrix (or a float64 copy of one) only to overwrite most of it. "Rows" are
 slices along the vocabulary axis: embedding rows, Dense-kernel columns or bias entries
 alike. Random fillers draw from a `numpy.random.Generator`, so a seed reproduces the rows.
@@ -8,15 +9,29 @@ alike. Random fillers draw from a `numpy.random.Generator`, so a seed reproduces
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from warmstart.core.arrays import non_finite
+from warmstart.core.arrays import non_finite, object_array
 from warmstart.core.errors import RemapError
+from warmstart.core.initializer_base import Filled, Initializer, Sources
+from warmstart.core.pretrained_vectors import first_positions, pretrained_source
+from warmstart.core.subword_rows import compose_rows, find_neighbours
 
-__all__ = ["FILLERS", "require_finite"]
+__all__ = [
+    "fill_constant",
+    "fill_mean",
+    "fill_mean_cov",
+    "fill_normal",
+    "fill_pretrained",
+    "fill_subword",
+    "fill_uniform",
+    "fill_zeros",
+    "require_finite",
+]
 
 _CHUNK_BYTES = 4 << 20
 
@@ -45,20 +60,9 @@ def _draw_dtype(out: np.ndarray) -> type[np.floating]:
     return np.float64 if out.dtype == np.float64 else np.float32
 
 
-def _fill_uniform(
-    out: np.ndarray,
-    rows: np.ndarray,
-    *,
-    rng: np.random.Generator,
-    minval: float = -0.05,
-    maxval: float = 0.05,
-    **_: Any,
+def fill_uniform(
+    out: np.ndarray, rows: np.ndarray, *, rng: np.random.Generator, minval: float, maxval: float
 ) -> None:
-    if not minval < maxval:
-        raise RemapError(
-            f"uniform initializer needs minval < maxval, got minval={minval}, "
-            f"maxval={maxval}; swap or widen them."
-        )
     dtype = _draw_dtype(out)
     for part, shape in _chunks(out, rows):
         block = rng.random(shape, dtype=dtype)
@@ -69,17 +73,9 @@ def _fill_uniform(
         out[part] = block
 
 
-def _fill_normal(
-    out: np.ndarray,
-    rows: np.ndarray,
-    *,
-    rng: np.random.Generator,
-    mean: float = 0.0,
-    stddev: float = 0.05,
-    **_: Any,
+def fill_normal(
+    out: np.ndarray, rows: np.ndarray, *, rng: np.random.Generator, mean: float, stddev: float
 ) -> None:
-    if not stddev >= 0:
-        raise RemapError(f"normal initializer needs stddev >= 0, got {stddev}; pass e.g. 0.05.")
     dtype = _draw_dtype(out)
     for part, shape in _chunks(out, rows):
         block = rng.standard_normal(shape, dtype=dtype)
@@ -88,7 +84,7 @@ def _fill_normal(
         out[part] = block
 
 
-def _fill_zeros(out: np.ndarray, rows: np.ndarray, **_: Any) -> None:
+def fill_zeros(out: np.ndarray, rows: np.ndarray) -> None:
     out[rows] = 0
 
 
@@ -101,12 +97,12 @@ def _base_mean(base: np.ndarray) -> np.ndarray:
     return total / base.shape[0]
 
 
-def _fill_mean(out: np.ndarray, rows: np.ndarray, *, base: np.ndarray, **_: Any) -> None:
+def fill_mean(out: np.ndarray, rows: np.ndarray, *, base: np.ndarray) -> None:
     out[rows] = _base_mean(base).astype(out.dtype)
 
 
-def _fill_mean_cov(
-    out: np.ndarray, rows: np.ndarray, *, base: np.ndarray, rng: np.random.Generator, **_: Any
+def fill_mean_cov(
+    out: np.ndarray, rows: np.ndarray, *, base: np.ndarray, rng: np.random.Generator
 ) -> None:
     n = base.shape[0]
     if n < 2:
@@ -133,18 +129,11 @@ def _fill_mean_cov(
         out[part] = block.reshape(shape)
 
 
-def _fill_constant(
-    out: np.ndarray, rows: np.ndarray, *, matrix: Any = None, value: Any = None, **_: Any
-) -> None:
-    """`value`: every row filled with that number; `matrix`: each row taken from it."""
+def fill_constant(out: np.ndarray, rows: np.ndarray, *, value: float | None, matrix: Any) -> None:
+    """`value`: every row filled with that number; else each row taken from `matrix`."""
     if value is not None:
         out[rows] = value
         return
-    if matrix is None:
-        raise RemapError(
-            "constant initializer needs value=<number> (warmstart.initializer_options.value=…) "
-            "or matrix=<array for the whole new vocabulary>, as in Constant(new_embedding)."
-        )
     matrix = np.asarray(matrix)
     if matrix.shape != out.shape:
         raise RemapError(
@@ -161,12 +150,72 @@ def _fill_constant(
     out[rows] = taken
 
 
-FILLERS: dict[str, Callable[..., None]] = {
-    "uniform": _fill_uniform,
-    "normal": _fill_normal,
-    "zeros": _fill_zeros,
-    "mean": _fill_mean,
-    "mean_cov": _fill_mean_cov,
-    "constant": _fill_constant,
-}
-"""Filler of each initializer except "pretrained", which falls back to one of these."""
+def fill_pretrained(
+    out: np.ndarray,
+    rows: np.ndarray,
+    *,
+    base: np.ndarray,
+    rng: np.random.Generator,
+    tokens: Sequence[str] | None,
+    path: str | os.PathLike[str] | None,
+    vocabulary: Any,
+    vectors: Any,
+    fallback: Initializer,
+) -> Sources:
+    """Rows of tokens the vectors know from the vectors; the rest from `fallback`."""
+    if tokens is None:
+        raise RemapError(
+            "pretrained initializer needs the new vocabulary's tokens; use "
+            "remap_embeddings or a plan from plan_remap (which keeps the tokens)."
+        )
+    pre_tokens, matrix = pretrained_source(path, vocabulary, vectors)
+    row_shape = out.shape[1:]
+    if len(row_shape) != 1 or matrix.shape[1] != row_shape[0]:
+        raise RemapError(
+            f"pretrained vectors have dimension {matrix.shape[1]} but the rows to fill have "
+            f"shape {row_shape}; use vectors of the embedding's dimension {row_shape}."
+        )
+    positions = first_positions(pre_tokens, object_array(tokens)[rows])
+    found = positions >= 0
+    hit_rows, missing = rows[found], rows[~found]
+    if hit_rows.size:
+        taken = matrix[positions[found]]
+        require_finite(taken, "pretrained vectors (rows used)")
+        out[hit_rows] = taken
+    sources: Sources = [Filled("pretrained", hit_rows)] if hit_rows.size else []
+    return sources + fallback.fill(out, missing, base=base, rng=rng, tokens=tokens)
+
+
+def fill_subword(
+    out: np.ndarray,
+    rows: np.ndarray,
+    *,
+    base: np.ndarray,
+    rng: np.random.Generator,
+    tokens: Sequence[str] | None,
+    base_tokens: Sequence[str] | None,
+    search: dict[str, int],
+    fallback: Initializer,
+) -> Sources:
+    """Rows of tokens sharing n-grams with base tokens composed from those (`search`: the
+    options of `subword_rows.find_neighbours`); the rest from `fallback`."""
+    if tokens is None or base_tokens is None:
+        raise RemapError(
+            "subword initializer needs both vocabularies' tokens; use remap_embeddings or "
+            "apply_plan with a plan from plan_remap (which keeps the tokens)."
+        )
+    if len(base_tokens) != base.shape[0]:
+        raise RemapError(
+            f"subword initializer got {len(base_tokens)} base tokens for {base.shape[0]} base "
+            "rows; pass the vocabulary the base weights were trained with."
+        )
+    wanted = [tokens[i] for i in rows.tolist()]
+    found = find_neighbours(base_tokens, wanted, **search)
+    row_bytes = max(1, int(np.prod(out.shape[1:], dtype=np.int64)) * 8)
+    compose_rows(out, rows, base, found, chunk_rows=max(1, (4 << 20) // row_bytes))
+    sources: Sources = []
+    if found.found.size:
+        sources.append(Filled("subword", rows[found.found], found.base, found.weights))
+    missing = np.ones(rows.size, dtype=bool)
+    missing[found.found] = False
+    return sources + fallback.fill(out, rows[missing], base=base, rng=rng, tokens=tokens)

@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException, ValidationError
 
 from warmstart.config import CONFIG_DIR, in_multirun
+from warmstart.config.initializer import modern_overrides
 from warmstart.core.errors import ConfigError, WarmstartError
 from warmstart.modeling import multi_worker
 from warmstart.modeling.fit import strategy
@@ -118,6 +119,9 @@ def _composed(main: Callable[[], None]) -> Callable[[], None]:
 
     def wrapped() -> None:
         try:  # before Hydra sets up the job (its logging), like any composition error
+            sys.argv[1:], warnings = modern_overrides(sys.argv[1:])
+            for warning in warnings:
+                print(f"deprecated: {warning}", file=sys.stderr)
             check_experiments([a for a in sys.argv[1:] if not a.startswith("-")])
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)

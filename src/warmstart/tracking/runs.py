@@ -38,8 +38,9 @@ _UNNAMED = ("hydra.", "hydra/", "paths.", "tracking.", "registry.", "description
 def _shown_overrides(overrides: Sequence[str]) -> list[tuple[str, str]]:
     """(short key, value) of each override that says what the run is, secrets redacted.
 
-    A key is shortened to its last part (`warmstart.initializer` -> `initializer`) unless two
-    overrides would then read alike.
+    A key or group is shortened to its last part (`warmstart/initializer` -> `initializer`,
+    `warmstart.initializer.neighbours` -> `neighbours`) unless two overrides would then read
+    alike.
     """
     pairs = []
     for item in overrides:
@@ -48,7 +49,7 @@ def _shown_overrides(overrides: Sequence[str]) -> list[tuple[str, str]]:
         if not sep or item.startswith("-") or key.startswith(_UNNAMED):
             continue
         pairs.append((key, str(config_mod.redact(key, value))))
-    short = [key.rsplit(".", 1)[-1] for key, _ in pairs]
+    short = [key.replace("/", ".").rsplit(".", 1)[-1] for key, _ in pairs]
     return [
         (name if short.count(name) == 1 else key, value)
         for name, (key, value) in zip(short, pairs, strict=True)

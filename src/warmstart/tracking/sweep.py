@@ -227,7 +227,9 @@ def sweep_label(overrides: list[str]) -> str:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception:  # Hydra refuses them itself, with its own message
         return "sweep"
-    keys = [o.key_or_group.rsplit(".", 1)[-1] for o in parsed if o.is_sweep_override()]
+    keys = [
+        o.key_or_group.replace("/", ".").rsplit(".", 1)[-1] for o in parsed if o.is_sweep_override()
+    ]
     return fit_name(f"sweep {', '.join(keys)}" if keys else "sweep")
 
 
