@@ -56,6 +56,7 @@ from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
 from warmstart.config import CONFIG_DIR, PROJECT_ROOT, with_overlay
+from warmstart.config.initializer import initializer_of
 from warmstart.core.remap import remap_embeddings
 from warmstart.data import load_splits
 from warmstart.modeling import optimizer_state, prepare
@@ -190,7 +191,7 @@ def plain_keras(cfg: DictConfig) -> Side:
     saved = optimizer_state.capture(base)
     new = prepare.prepare_data(cfg.data, cfg.vocab, seed)
     remapped = remap_embeddings(old.vocabulary, new.vocabulary, embedding_matrix_of(base),
-                                initializer=str(cfg.warmstart.initializer), seed=seed)  # fmt: skip
+                                initializer=initializer_of(cfg.warmstart), seed=seed)  # fmt: skip
     warm = plain_model(cfg, new, embedding_matrix=remapped.matrix, head=head_of(base))
     plan = remapped.report.plan
 
@@ -212,7 +213,7 @@ def tracked(cfg: DictConfig) -> Side:
     """The pipeline as `mlflow run .` runs it; curves read back from the store."""
     prepare._prepared.cache_clear()  # each run prepares its data, as a fresh process does
     start = time.perf_counter()
-    ids = pipeline.run(cfg, overrides=[])
+    ids = pipeline.run(cfg, overrides=[]).run_ids
     wall = time.perf_counter() - start
     client = MlflowClient()
     keys = ("val_accuracy", "val_tutorial_accuracy", "epoch_seconds")

@@ -12,12 +12,13 @@ time ~ n^b fitted to the medians (1: linear).
 
 Vocabulary: a `--tokens` version (default 1,000,000, dimension 64) published to an `mlflow
 server` on 127.0.0.1 with proxied artifacts, resolved (download + sha256), warm-started to
-1.1x the tokens (load the head, remap, build) as the warm_start stage does. Three fresh
-processes (publish; publish_adam; the warm chain resolve, load_head, remap, build) take their
+1.1x the tokens (load the head, then `modeling.warm_start.warm_start_model`: read the matrix,
+remap, build) as the warm_start stage does. Three fresh processes (publish; publish_adam; the
+warm chain resolve, load_head, warm_start) take their
 baseline as their RSS after imports (and a tiny model built, so the runtime's one-off
 allocations are in it), before anything a step needs exists; each then builds the step's inputs
 as its caller holds them (publish: the model; publish_adam: the model with Adam's slots, as
-after training; load_head, remap, build: what the steps before left) and runs the step. glibc's
+after training; load_head, warm_start: what the steps before left) and runs the step. glibc's
 mmap threshold is fixed there, so a freed matrix leaves the RSS. Reported per step: its time,
 what the process held when the step began, what the step added (the kernel's high-water mark,
 reset as it began), and the peak above the baseline (held + added), in units of the base
@@ -30,7 +31,7 @@ Targets (`--check`, benchmarks/gate.py; `--target NAME=LIMIT` replaces one):
   memory_ratio    ours / Keras preparation peak, largest size         <= 3.5 (docs: about 3x)
   vocab_added     what each vocabulary step adds to what its process
                   holds (the high-water mark reset as it begins)      <= 3.0 matrices
-  warm_peak       the warm start's peak (resolve .. build) above the
+  warm_peak       the warm start's peak (resolve .. warm_start) above the
                   fresh process's baseline                            <= 3.5 matrices
 (Publishing's peak above a fresh baseline is printed, not gated: it holds the model it
 publishes, and a freshly built model alone holds about 3.5x its matrix: Keras' random
@@ -64,7 +65,7 @@ EXPONENT_TARGET = 1.15  # time ~ n^b; 1.15 over 8x the data is 37% more per revi
 MEMORY_RATIO_TARGET = 3.5  # ours' preparation peak / Keras', at the largest size
 VOCAB_TARGET = 3.0  # what each step adds to what its process holds, in base matrices
 WARM_PEAK_TARGET = 3.5  # the warm start's peak (resolve .. build) above a fresh process's RSS
-WARM_CHAIN = ("resolve", "load_head", "remap", "build")
+WARM_CHAIN = ("resolve", "load_head", "warm_start")
 VOCAB_STEPS = ("publish", "publish_adam", *WARM_CHAIN)
 MIB = 2**20
 FIXED = (
@@ -279,15 +280,15 @@ def new_vocabulary(tokens: int) -> list[str]:
 
 
 def child_vocab(part: str, tokens: int, uri: str) -> dict[str, dict]:
-    """`publish` or `publish_adam`, or the warm chain (resolve, load_head, remap, build) in this
+    """`publish` or `publish_adam`, or the warm chain (resolve, load_head, warm_start) in this
     fresh process: the baseline is its RSS after imports, before any input exists; each step's
     inputs are built (or left by the steps before it) as its caller holds them, then the step
     runs under the kernel's high-water mark, reset as it begins."""
     import mlflow
 
-    from warmstart.core.remap import remap_embeddings
     from warmstart.modeling import optimizer_state
     from warmstart.modeling.model import build_model, compile_model, embedding_matrix_of
+    from warmstart.modeling.warm_start import warm_start_model
     from warmstart.tracking.publish import publish_model
     from warmstart.tracking.resolve import resolve_source
 
@@ -330,14 +331,9 @@ def child_vocab(part: str, tokens: int, uri: str) -> dict[str, dict]:
         head = measured("load_head", source.load_head)
         new_vocab = new_vocabulary(tokens)
 
-        def remap() -> np.ndarray:
-            matrix = remap_embeddings(source.vocabulary, new_vocab, source.embedding).matrix
-            source.embedding = source.embedding[:1].copy()  # as warm_start: freed before building
-            return matrix
-
-        matrix = measured("remap", remap)
-        kw = {"embedding_matrix": matrix, "head": head, **shape}
-        measured("build", lambda: build_model(vocab_size=len(matrix), **kw))
+        warm = {"model_cfg": shape["model_cfg"], "sequence_length": shape["sequence_length"]}
+        labels = source.labels  # the same classes: the head is kept as it is
+        measured("warm_start", lambda: warm_start_model(source, head, new_vocab, labels, **warm))
     return rows
 
 
@@ -377,7 +373,7 @@ def vocab_part(g: gate.Gate, tokens: int) -> None:
             detail=f"held {r['held_mb'] / matrix_mb:.2f}x as it began",
         )
     warm = max(rows[step]["peak_mb"] for step in WARM_CHAIN) / matrix_mb
-    g.compare("warm_peak", "warm start (resolve .. build): peak above baseline / matrix",
+    g.compare("warm_peak", "warm start (resolve .. warm_start): peak above baseline / matrix",
               warm, WARM_PEAK_TARGET)  # fmt: skip
 
 

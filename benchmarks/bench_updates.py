@@ -62,24 +62,21 @@ import keras
 import numpy as np
 import pandas as pd
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from sklearn.metrics import accuracy_score, f1_score
 
 from warmstart.config import CONFIG_DIR, PROJECT_ROOT, with_overlay
-from warmstart.core.label_remap import remap_output_layer
+from warmstart.config.initializer import initializer_of
 from warmstart.core.labels import label_names
 from warmstart.core.paired_test import PairedInterval, paired_bootstrap
-from warmstart.core.remap import remap_embeddings
-from warmstart.core.remap_plan import RemapPlan
 from warmstart.data.example_table import example_table
 from warmstart.modeling import optimizer_state
 from warmstart.modeling.baseline import tfidf_baseline
 from warmstart.modeling.fit import Arrays, FitResult, fit, strategy
 from warmstart.modeling.heads import hidden_units
 from warmstart.modeling.model import build_model, embedding_matrix_of, head_of, load_model
-from warmstart.modeling.output_layer import head_for_classes, output_weights
 from warmstart.modeling.prepare import Prepared, prepare_data
-from warmstart.stages.warm_start import initializer_options
+from warmstart.modeling.warm_start import warm_start_model
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
 IMDB = SHARED / "aclImdb_v1_labeled.tar.gz"
@@ -247,6 +244,15 @@ def prepared(data_cfg, vocab_cfg, seed: int) -> Prepared:
     return data
 
 
+@dataclasses.dataclass
+class SourceModel:
+    """The base as the warm start reads it (`modeling.warm_start.Source`)."""
+
+    vocabulary: list[str]
+    labels: list
+    embedding: np.ndarray
+
+
 def one_seed(cfg: DictConfig, work: Path) -> SeedResult:
     """Base, then warm (as stage `warm` does it) and cold on the update, for cfg.seed."""
     seed = int(cfg.seed)
@@ -264,29 +270,27 @@ def one_seed(cfg: DictConfig, work: Path) -> SeedResult:
     new = prepared(cfg.data, cfg.vocab, seed)
     warm_cfg = cfg.warmstart
     start = time.perf_counter()
-    with strategy(cfg.train).scope():
-        head = load_model(str(head_file))
-        label_plan = None
-        if label_names(old.labels) != label_names(new.labels):  # as stages._warm_head
-            kernel, bias = output_weights(head)
-            moved = remap_output_layer(old.labels, new.labels, kernel, bias,
-                                       initializer=str(warm_cfg.label_initializer),
-                                       seed=seed)  # fmt: skip
-            label_plan = RemapPlan.from_diff(moved.diff)
-            head = head_for_classes(head, len(new.labels), moved.kernel, moved.bias)
-    options = initializer_options(OmegaConf.to_container(warm_cfg, resolve=True))
-    remapped = remap_embeddings(old.vocabulary, new.vocabulary, embedding,
-                                initializer=str(warm_cfg.initializer), seed=seed,
-                                min_overlap=float(warm_cfg.min_overlap), **options)  # fmt: skip
-    plan = remapped.report.plan
-    warm_model = new_model(cfg, new, embedding_matrix=remapped.matrix, head=head)
+    with strategy(cfg.train).scope():  # as stage `warm_start`: one call, then training
+        warm_start = warm_start_model(
+            SourceModel(old.vocabulary, list(old.labels), embedding),
+            load_model(str(head_file)),
+            new.vocabulary,
+            new.labels,
+            model_cfg=cfg.model,
+            sequence_length=new.sequence_length,
+            initializer=initializer_of(warm_cfg),
+            label_initializer=str(warm_cfg.label_initializer),
+            seed=seed,
+            min_overlap=float(warm_cfg.min_overlap),
+        )
+    warm_model = warm_start.model
     remap_seconds = time.perf_counter() - start
-    del remapped, embedding
+    del embedding
     restore = None
     if warm_cfg.optimizer_state:
 
         def restore(model: keras.Model) -> None:
-            optimizer_state.restore(model, saved, vocabulary_plan=plan, label_plan=label_plan)
+            warm_start.restore_optimizer(saved)
 
     start_f1 = macro_f1(new.test.labels.astype(np.int64), predict(warm_model, new.test.ids))
     warm = train(warm_model, new, cfg, scored=True, on_compiled=restore)

@@ -76,10 +76,12 @@ def pipeline_run(mlflow_server: Server, data_cache: Path) -> dict:
     with tracking_env(mlflow_server.uri, "pipeline-test"):
         cfg = compose_config(*SMOKE, cache_dir=data_cache)
         connect(cfg)
-        ids = pipeline.run(cfg, overrides=list(SMOKE))
+        result = pipeline.run(cfg, overrides=list(SMOKE))
+    ids = result.run_ids
     mlflow.set_tracking_uri(mlflow_server.uri)
     client = MlflowClient(mlflow_server.uri)
     return {
+        "result": result,
         "ids": ids,
         "client": client,
         "cfg": cfg,

@@ -72,3 +72,10 @@ def test_the_troubleshooting_errors_are_one_line_each(tmp_path: Path) -> None:
         assert done.returncode != 0 and len(lines) == 1, (command, done.stderr[-3000:])
         got.append(lines[0].replace(str(workspace.root), "/home/you/warmstart"))
     assert got == shown
+
+
+def test_the_warm_start_runs_from_python_without_mlflow(tmp_path: Path) -> None:
+    workspace = Workspace(tmp_path)
+    done = workspace.run("python-warm-start")
+    assert done.stdout.strip().splitlines()[-1] == "4 kept, 2 added"
+    assert not list(workspace.root.glob("mlflow.db")) and not list(workspace.root.glob("mlruns"))

@@ -10,7 +10,18 @@ from __future__ import annotations
 import importlib
 import sys
 
-STAGES = ("train_base", "vocab_diff", "warm_start", "cold_start", "compare", "pipeline", "update")
+from warmstart.tracking.stage_names import (
+    COLD_START,
+    COMPARE,
+    PIPELINE,
+    TRAIN_BASE,
+    UPDATE,
+    VOCAB_DIFF,
+    WARM_START,
+)
+
+# The entry points: each stage's module is `warmstart.stages.<name>`.
+STAGES = (TRAIN_BASE, VOCAB_DIFF, WARM_START, COLD_START, COMPARE, PIPELINE, UPDATE)
 
 
 def split_overrides(text: str) -> list[str]:

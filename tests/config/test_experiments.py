@@ -108,7 +108,7 @@ def test_preset_runs_the_pipeline_to_the_end(preset, store, data_cache, tiny_imd
     cfg, overrides = preset_config(preset, store, data_cache, tiny_imdb)
     assert with_overlay(cfg, "base").vocab.max_tokens == 300
     connect(cfg)
-    ids = pipeline.run(cfg, overrides=overrides)
+    ids = pipeline.run(cfg, overrides=overrides).run_ids
 
     client = MlflowClient(store)
     runs = [client.get_run(run_id) for run_id in ids.values()]

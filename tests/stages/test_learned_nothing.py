@@ -51,7 +51,7 @@ def test_a_model_that_learned_nothing_is_named_so_and_never_promoted(
         cache_dir=data_cache,
     )
     connect(cfg)
-    ids = pipeline.run(cfg)
+    ids = pipeline.run(cfg).run_ids
     out = capsys.readouterr().out
 
     client = MlflowClient()

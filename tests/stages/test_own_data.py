@@ -98,7 +98,7 @@ def test_embedded_corpus_multiclass_mode_adds_a_class(tracking, data_cache):
                  f"registry.model_name=topics-{uuid.uuid4().hex[:6]}"]  # fmt: skip
     cfg = compose_config(*overrides, cache_dir=data_cache)
     connect(cfg)
-    ids = pipeline.run(cfg, overrides=overrides)
+    ids = pipeline.run(cfg, overrides=overrides).run_ids
     client = MlflowClient()
     warm = client.get_run(ids["warm"])
     assert json.loads(warm.data.tags[label_diff_tag("added")]) == ["science"]

@@ -201,6 +201,33 @@ def test_compare_puts_curves_and_summary_on_the_parent(pipeline_run):
     )
 
 
+def test_the_results_stages_hand_each_other_are_what_the_store_holds(pipeline_run):
+    """Compare and the headline read the stages' results in memory, not the tracking server:
+    each result's curves, scores, verdict and decision are exactly what its run logged."""
+    client, result = pipeline_run["client"], pipeline_run["result"]
+    assert result.stage == "pipeline" and set(result.parts) == {
+        "base", "vocab_diff", "warm", "cold", "compare"
+    }  # fmt: skip
+    for role in ("base", "warm", "cold"):
+        part = result.parts[role]
+        run = client.get_run(part.run_id)
+        assert run.data.tags[STAGE_TAG] == ROLE_STAGES[role] == part.stage
+        for key in ("val_accuracy", "accuracy", "epoch_seconds"):
+            logged = sorted(client.get_metric_history(part.run_id, key), key=lambda p: p.step)
+            assert [p.value for p in logged] == pytest.approx(list(part.curves[key]), rel=1e-12)
+        for key in ("test_accuracy", "test_macro_f1", "test_accuracy_score"):
+            assert part.scores[key] == pytest.approx(run.data.metrics[key], rel=1e-12)
+        assert part.learned == (run.data.tags["warmstart.verdict"] == "learned")
+    warm = result.parts["warm"]
+    version = client.get_model_version(warm.published.name, warm.published.version)
+    assert warm.decision is not None and warm.decision.word == version.tags["warmstart.promotion"]
+    assert warm.promoted == (version.tags["warmstart.promotion"] == "promoted")
+    assert warm.source_version == result.parts["base"].published.version
+    assert result.parts["cold"].published is None and result.parts["cold"].decision is None
+    table = result.parts["compare"].table.set_index("run")
+    assert table.loc["warm", "run_id"] == warm.run_id
+
+
 def test_mlflow_run_passes_quoted_overrides_through_to_hydra(pipeline_run, mlflow_server, tmp_path):
     """`mlflow run . -e warm_start -P overrides=...` with spaces, commas, '=', '@' and '/'."""
     import os
@@ -293,7 +320,7 @@ def test_an_identical_rerun_registers_nothing_and_moves_no_alias(pipeline_run):
                for a in ("champion", "current", "warm", "base")}  # fmt: skip
     before = versions_of("pipeline-test")
     with tracking_env(mlflow.get_tracking_uri(), "pipeline-test"):
-        again = pipeline.run(pipeline_run["cfg"])
+        again = pipeline.run(pipeline_run["cfg"]).run_ids
         # `compare` run on its own reads the runs that hold the curves, not the reuse records.
         assert compare.latest_run("warm", again["pipeline"]) == first["warm"]
     assert versions_of("pipeline-test") == before

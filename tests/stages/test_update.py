@@ -57,8 +57,10 @@ def chain(mlflow_server: Server, data_cache: Path) -> Iterator[dict]:
 
         connect(cfg())
         base = train_base.run(cfg("reuse=false"))
-        (good,) = update.run(cfg("update.cold=true"))
-        (bad,) = update.run(cfg("train.learning_rate=30", "train.epochs=1", "data.generation=2"))
+        (good,) = update.run(cfg("update.cold=true")).steps
+        (bad,) = update.run(
+            cfg("train.learning_rate=30", "train.epochs=1", "data.generation=2")
+        ).steps
     yield {"name": name, "base": base, "good": good, "bad": bad, "client": MlflowClient()}
 
 
@@ -131,7 +133,7 @@ def test_learning_nothing_is_reported_not_hidden(chain, data_cache, capsys):
         *SMOKE, "data.n_train=300", "train.batch_size=1024", "train.epochs=1",
         cache_dir=data_cache,
     )  # fmt: skip
-    run_id = cold_start.run(cfg)
+    run_id = cold_start.run(cfg).run_id
     run = chain["client"].get_run(run_id)
     line = run.data.tags["warmstart.warning"]
     assert "train.batch_size" in line and "train.epochs" in line
@@ -183,7 +185,7 @@ def continual_files(mlflow_server: Server, tmp_path_factory) -> Iterator[dict]:
             )  # fmt: skip
 
         connect(cfg())
-        rows = update.run(cfg("base.train.learning_rate=1e-7"))
+        rows = update.run(cfg("base.train.learning_rate=1e-7")).steps
         yield {"name": name, "rows": rows, "cfg": cfg, "client": MlflowClient()}
 
 

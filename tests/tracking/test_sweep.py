@@ -185,6 +185,13 @@ def test_reuse_is_on_by_default_visible_as_a_tag_and_can_be_turned_off(tracking,
     )
     assert reused.data.tags["warmstart.reused_from"] == first.run_id
     assert again.published.version == first.published.version
+    # A reused run's result is the earlier run's, read back once: the same curves and scores
+    # as the run that trained handed over in memory, its own decision not made again.
+    assert again.reused and not first.reused and again.run_id == first.run_id
+    assert again.curves["val_accuracy"] == pytest.approx(first.curves["val_accuracy"])
+    assert again.scores["test_accuracy_score"] == pytest.approx(first.scores["test_accuracy_score"])
+    assert again.promoted == first.promoted and again.learned == first.learned
+    assert again.decision is None and first.decision is not None
     off = compose_config(
         "experiment=smoke", "registry.model_name=reuse-test", "reuse=false", cache_dir=data_cache
     )

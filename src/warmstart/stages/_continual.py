@@ -1,4 +1,4 @@
-"""The continual simulation's report: a per-step table, a plot, the training time saved.
+"""The update job's table: a row per step (from its runs' results), a plot, the training time saved.
 
 Time saved is counted only for steps whose warm model learned and was promoted (the table's
 `seconds_saved` is empty for the others): seconds "saved" by a model that learned nothing, or
@@ -7,13 +7,73 @@ that never reached production, are no saving.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import mlflow
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from omegaconf import DictConfig
+
+from warmstart.core.learning_curves import summarize
+from warmstart.tracking.evaluation import PREFIX, PROMOTION_METRICS
+from warmstart.tracking.stage_result import StageResult, UpdateStep
 
 WARM, COLD, NOTHING = "#dd8452", "#4c72b0", "#c44e52"
+# MLflow's evaluator's accuracy on the test split (`tracking.evaluation`), what a step reports.
+TEST_ACCURACY = PREFIX + PROMOTION_METRICS["accuracy"]
+
+
+def curves_table(trained: Mapping[str, StageResult]) -> pd.DataFrame:
+    """Warm against cold (`core.learning_curves.summarize`) from the curves the runs logged."""
+    return summarize({role: dict(result.curves) for role, result in trained.items()})
+
+
+def step_row(
+    trained: Mapping[str, StageResult],
+    *,
+    step: int,
+    warm_from: str,
+    window: str | None,
+    generation: int | None,
+    cfg: DictConfig,
+) -> UpdateStep:
+    """The table's row of one update, from its warm (and cold) run's results."""
+    warm, cold = trained["warm"], trained.get("cold")
+    assert warm.published is not None, "warm_start registers a version"
+    files = cfg.data.name == "files"
+    row = UpdateStep(
+        step=step,
+        generation=generation,
+        window=window,
+        since=cfg.data.get("since") if files else None,
+        until=cfg.data.get("until") if files else None,
+        version=warm.published.version,
+        source=warm.source_version or "",
+        warm_from=warm_from,
+        promoted=bool(warm.promoted),
+        learned=warm.learned is not False,
+        cold_learned=None,
+        warm_test_accuracy=float(warm.scores[TEST_ACCURACY]),
+        cold_test_accuracy=None,
+        warm_seconds=warm.seconds,
+        cold_seconds=None,
+        warm_seconds_to_cold_final=None,
+        seconds_saved=None,
+    )
+    if cold is None:
+        return row
+    row.cold_test_accuracy = float(cold.scores[TEST_ACCURACY])
+    row.cold_seconds = cold.seconds
+    row.cold_learned = cold.learned is not False
+    table = curves_table(trained).set_index("run")
+    reached = table.loc["warm", "seconds_to_cold_final"]
+    if pd.notna(reached):
+        row.warm_seconds_to_cold_final = float(reached)
+        if row.promoted and row.learned and row.cold_learned:
+            row.seconds_saved = row.cold_seconds - float(reached)
+    return row
 
 
 def _flags(table: pd.DataFrame, column: str) -> np.ndarray:

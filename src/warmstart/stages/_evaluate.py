@@ -26,8 +26,8 @@ from warmstart.tracking.promotion import Decision, decide, promotion_metric
 from warmstart.tracking.promotion_record import describe
 from warmstart.tracking.pyfunc import output_columns, probabilities
 from warmstart.tracking.resolve import ResolvedSource
+from warmstart.tracking.stage_result import EPOCH_SECONDS, StageResult
 from warmstart.tracking.version_format import (
-    LABEL_DIFF_TAG,
     LEARNED,
     LEARNED_NOTHING,
     VERDICT_TAG,
@@ -99,12 +99,12 @@ def base_facts(data: Prepared, result: FitResult) -> dict[str, str]:
     }
 
 
-def warm_facts(source: ResolvedSource, counts: Mapping, result: FitResult) -> dict:
-    """What a warm version's description says: from what, how, what changed."""
-    run = mlflow.active_run()
-    tags = mlflow.get_run(run.info.run_id).data.tags if run else {}
-    labels = {k.removeprefix(f"{LABEL_DIFF_TAG}."): v for k, v in tags.items()}
-    labels = {k: v for k, v in labels.items() if k in ("kept", "added", "removed", "moved")}
+def warm_facts(
+    source: ResolvedSource, counts: Mapping, labels: Mapping, result: FitResult
+) -> dict[str, str]:
+    """What a warm version's description says: from what, how, what changed (`labels`: the
+    label diff's summary)."""
+    changes = {k: labels[k] for k in ("kept", "added", "removed", "moved") if k in labels}
     name = f"{source.name} v{source.version}" if source.version else source.uri
     return {
         "Warm-started from": f"{name} ({source.uri})",
@@ -114,7 +114,7 @@ def warm_facts(source: ResolvedSource, counts: Mapping, result: FitResult) -> di
             f"same row, {counts.get('moved', 0):,} moved), {counts.get('added', 0):,} added, "
             f"{counts.get('removed', 0):,} removed"
         ),
-        "Labels": ", ".join(f"{v} {k}" for k, v in labels.items()),
+        "Labels": ", ".join(f"{v} {k}" for k, v in changes.items()),
         "Trained": trained_fact(result),
     }
 
@@ -199,3 +199,29 @@ def assess(
         f"{metric} {baseline.macro_f1 if metric == 'macro_f1' else baseline.accuracy:.4f}."
     )
     return Assessed(evaluation, baseline, decision)
+
+
+def trained_result(
+    stage: str,
+    run_id: str,
+    result: FitResult,
+    assessed: Assessed,
+    published: Published | None = None,
+    source_version: str | None = None,
+) -> StageResult:
+    """What a stage that trained hands back: its curves and scores as it logged them (Keras'
+    test scores, the TF-IDF baseline's, then the evaluator's, so a key logged twice keeps the
+    evaluator's value, as the run's latest metric does), its verdict and its gate."""
+    decision = assessed.decision
+    return StageResult(
+        stage=stage,
+        run_id=run_id,
+        published=published,
+        curves={**result.history, EPOCH_SECONDS: list(result.epoch_seconds)},
+        scores={**result.test, **assessed.baseline.metrics(), **assessed.evaluation.metrics},
+        learned=None if result.verdict is None else result.verdict.learned,
+        promoted=None if decision is None else decision.promoted,
+        source_version=source_version,
+        evaluation=assessed.evaluation,
+        decision=decision,
+    )

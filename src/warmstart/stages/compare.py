@@ -1,4 +1,5 @@
-"""Stage `compare`: base, warm and cold side by side, read back from MLflow.
+"""Stage `compare`: base, warm and cold side by side (the runs the pipeline hands it, or, run
+on its own, runs read back from MLflow).
 
 Logs a learning-curve plot and a summary table (epoch-1 val accuracy, best val accuracy, and
 epochs and seconds until each run first reaches the cold run's final val accuracy) on its own
@@ -19,81 +20,28 @@ from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
 from warmstart.core.errors import TrackingError
+from warmstart.core.learning_curves import TEST_KEYS, headline_values, summarize
 from warmstart.stages._entry import hydra_app
 from warmstart.tracking import headline as headline_mod
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.stage_names import COMPARE, ROLE_STAGES, STAGE_TAG, compare_run_tag
+from warmstart.tracking.stage_result import StageResult, stored_result
 from warmstart.tracking.version_format import REUSED_FROM_TAG
 
 ROLES = tuple(ROLE_STAGES)  # base, warm, cold
-# Test scores in the summary: the run's own, and the TF-IDF baseline's on the same texts.
-TEST_KEYS = ("test_accuracy", "test_macro_f1", "baseline_test_macro_f1")
-
-
-def history(run_id: str, key: str) -> list[float]:
-    """A metric's values ordered by step (epoch)."""
-    points = MlflowClient().get_metric_history(run_id, key)
-    return [p.value for p in sorted(points, key=lambda p: (p.step, p.timestamp))]
-
-
-def summarize(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> pd.DataFrame:
-    """One row per run; `target` is the cold run's final val accuracy.
-
-    `curves[name]` holds `val_accuracy` and `epoch_seconds` per epoch (and may hold
-    `test_accuracy` as a one-element list).
-    """
-    target = float(curves["cold"]["val_accuracy"][-1]) if "cold" in curves else np.nan
-    rows = []
-    for name, curve in curves.items():
-        val = np.asarray(curve["val_accuracy"], dtype=float)
-        seconds = np.cumsum(np.asarray(curve.get("epoch_seconds", [np.nan] * len(val)), float))
-        reached = np.flatnonzero(val >= target) if not np.isnan(target) else np.array([], int)
-        first = int(reached[0]) if reached.size else None
-        rows.append(
-            {
-                "run": name,
-                "epochs": len(val),
-                "epoch1_val_accuracy": float(val[0]),
-                "best_val_accuracy": float(val.max()),
-                "final_val_accuracy": float(val[-1]),
-                **{key: float(curve[key][-1]) if curve.get(key) else np.nan for key in TEST_KEYS},
-                "cold_final_val_accuracy": target,
-                "seconds": float(seconds[-1]) if len(seconds) else np.nan,
-                "epochs_to_cold_final": None if first is None else first + 1,
-                "seconds_to_cold_final": None if first is None else float(seconds[first]),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def headline(table: pd.DataFrame) -> list[Metric]:
-    """Warm against cold for the pipeline's parent run, rounded to 4 digits: epoch-1 and final
-    val accuracy, the epoch-1 gap, the epochs and seconds warm saved reaching the cold run's
-    final val accuracy (against cold's whole training), and both test macro-F1s beside the
-    TF-IDF baseline's (does the neural model earn its keep?)."""
-    rows = table.set_index("run")
-    values: dict[str, float] = {}
-    for role in ("warm", "cold"):
-        if role in rows.index:
-            values[f"{role}_epoch1_val_accuracy"] = float(rows.loc[role, "epoch1_val_accuracy"])
-            values[f"{role}_final_val_accuracy"] = float(rows.loc[role, "final_val_accuracy"])
-            if pd.notna(rows.loc[role, "test_macro_f1"]):
-                values[f"{role}_test_macro_f1"] = float(rows.loc[role, "test_macro_f1"])
-    baseline = rows.get("baseline_test_macro_f1", pd.Series(dtype=float)).dropna()
-    if len(baseline):
-        values["baseline_test_macro_f1"] = float(baseline.iloc[-1])
-    if {"warm", "cold"} <= set(rows.index):
-        values["epoch1_gap"] = (
-            values["warm_epoch1_val_accuracy"] - values["cold_epoch1_val_accuracy"]
-        )
-        reached = rows.loc["warm", "epochs_to_cold_final"]
-        if pd.notna(reached):
-            values["epochs_saved"] = float(rows.loc["cold", "epochs"] - reached)
-            seconds = rows.loc["warm", "seconds_to_cold_final"]
-            if pd.notna(seconds) and pd.notna(rows.loc["cold", "seconds"]):
-                values["seconds_saved"] = float(rows.loc["cold", "seconds"] - seconds)
+    """`core.learning_curves.headline_values` as the metrics of the pipeline's parent run,
+    rounded to 4 digits."""
     now = int(time.time() * 1000)
-    return [Metric(k, v, now, 0) for k, v in headline_mod.rounded(values).items()]
+    return [Metric(k, v, now, 0) for k, v in headline_mod.rounded(headline_values(table)).items()]
+
+
+def curves_of(result: StageResult) -> dict[str, list[float]]:
+    """A run's per-epoch curves and, as one-element lists, its test scores (`summarize`)."""
+    scores = {k: [float(result.scores[k])] for k in TEST_KEYS if k in result.scores}
+    return {**{k: list(v) for k, v in result.curves.items()}, **scores}
 
 
 def plot(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
@@ -147,22 +95,20 @@ def run(
     *,
     overrides: Sequence[str] = (),
     parent_run_id: str | None = None,
-    run_ids: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
+    results: Mapping[str, StageResult] | None = None,
+) -> StageResult:
+    """`results` by role (base, warm, cold) are the runs this process trained (the pipeline's);
+    a role without one is read back: `compare.<role>_run`, else the newest finished run."""
     compare_cfg = cfg.get("compare") or {}
-    ids = dict(run_ids or {})
+    given = dict(results or {})
     for role in ROLES:
-        ids.setdefault(
-            role,
-            compare_cfg.get(f"{role}_run") or latest_run(role, compare_cfg.get("parent_run")),
-        )
-    curves = {
-        role: {
-            key: history(run_id, key)
-            for key in ("val_accuracy", "accuracy", "epoch_seconds", *TEST_KEYS)
-        }
-        for role, run_id in ids.items()
-    }
+        if role not in given:
+            run_id = compare_cfg.get(f"{role}_run") or latest_run(
+                role, compare_cfg.get("parent_run")
+            )
+            given[role] = stored_result(ROLE_STAGES[role], run_id)
+    curves = {role: curves_of(given[role]) for role in ROLES if role in given}
+    ids = {role: given[role].run_id for role in curves}
     table = summarize(curves)
     table.insert(1, "run_id", [ids[name] for name in table["run"]])
     figure = plot(curves)
@@ -178,7 +124,7 @@ def run(
         if parent_run_id:
             MlflowClient().log_batch(parent_run_id, metrics=headline(table))
     print(printed(table))
-    return table
+    return StageResult(COMPARE, active.info.run_id, table=table, parts=given)
 
 
 # What the terminal shows (the whole table is compare/summary.csv): fits 100 columns.

@@ -1,4 +1,4 @@
-"""Stage `base`: train the tutorial's classifier from scratch and register it.
+"""Stage `train_base` (role `base`): train the configured classifier from scratch and register it.
 
 It trains on the config overlaid with `base.*` (e.g. older data, 10,000 tokens), registers a
 version carrying the vocabulary and embedding, and points the aliases `base` and `current` at it
@@ -11,7 +11,6 @@ settings trains its base once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import mlflow
 from omegaconf import DictConfig
@@ -20,24 +19,19 @@ from warmstart.config import with_overlay
 from warmstart.modeling import optimizer_state
 from warmstart.modeling.model import embedding_matrix_of
 from warmstart.stages._entry import hydra_app
-from warmstart.stages._evaluate import assess, base_facts
+from warmstart.stages._evaluate import assess, base_facts, trained_result
 from warmstart.stages._tracked_fit import new_model, prepare, train_tracked, train_untracked
+from warmstart.tracking.aliases import CURRENT_ALIAS
 from warmstart.tracking.publish import kept_if_assessed, publish_model
 from warmstart.tracking.reuse import reuse_finished, reuse_key
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.stage_names import TRAIN_BASE
-from warmstart.tracking.version_format import Published
-
-
-@dataclass
-class TrainBaseOutcome:
-    run_id: str
-    published: Published
+from warmstart.tracking.stage_result import StageResult
 
 
 def run(
     cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
-) -> TrainBaseOutcome:
+) -> StageResult:
     base_cfg = with_overlay(cfg, "base")
     with stage_run(
         base_cfg, TRAIN_BASE, overrides=overrides, parent_run_id=parent_run_id
@@ -46,7 +40,7 @@ def run(
         key = reuse_key(base_cfg, TRAIN_BASE, data.splits.digest(), ignore=("warmstart.",))
         previous = reuse_finished(base_cfg, TRAIN_BASE, key, role="base")
         if previous is not None:
-            return TrainBaseOutcome(*previous)
+            return previous
         model = new_model(base_cfg, data)
         result = train_tracked(model, data, base_cfg)
         published = publish_model(
@@ -62,10 +56,10 @@ def run(
         uri = f"models:/{published.name}/{published.version}"
         print(f"base: run {active.info.run_id}, registered {uri}")
         mlflow.set_tag("mlflow.runName", f"{TRAIN_BASE} v{published.version}")
-        with kept_if_assessed(published, aliases=("base", "current")):
-            assess(base_cfg, data, model, published, base_facts(data, result),
-                   verdict=result.verdict)  # fmt: skip
-        return TrainBaseOutcome(active.info.run_id, published)
+        with kept_if_assessed(published, aliases=("base", CURRENT_ALIAS)):
+            assessed = assess(base_cfg, data, model, published, base_facts(data, result),
+                              verdict=result.verdict)  # fmt: skip
+        return trained_result(TRAIN_BASE, active.info.run_id, result, assessed, published)
 
 
 def train_worker(cfg: DictConfig) -> None:

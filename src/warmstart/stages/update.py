@@ -18,63 +18,31 @@ registered, so a hard table still yields its table of evidence.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import mlflow
 import pandas as pd
-from mlflow.entities import Run
-from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, open_dict
 
 from warmstart.core.errors import ConfigError
+from warmstart.core.learning_curves import headline_values
 from warmstart.data.windows import TimeWindow, history_window, successive_windows
 from warmstart.stages import cold_start, train_base, vocab_diff, warm_start
-from warmstart.stages._continual import log_continual, summary_line
+from warmstart.stages._continual import curves_table, log_continual, step_row, summary_line
 from warmstart.stages._entry import hydra_app
-from warmstart.stages.compare import headline, history, summarize
 from warmstart.tracking import headline as headline_mod
 from warmstart.tracking.aliases import CHAMPION_ALIAS
 from warmstart.tracking.headline import warm_sentence
 from warmstart.tracking.promotion import champion_of
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.stage_names import UPDATE
-from warmstart.tracking.version_format import (
-    LEARNED_NOTHING,
-    PROMOTED,
-    PROMOTION_TAG,
-    SOURCE_VERSION_TAG,
-    VERDICT_TAG,
-)
+from warmstart.tracking.stage_result import StageResult, UpdateStep
+from warmstart.tracking.version_format import PROMOTED
 
 # Where a step's warm start came from (param `update.warm_from`, column `warm_from`).
 FROM_CHAMPION = "champion"
 FROM_NEWEST = "newest version of this run (no champion)"
 FROM_SOURCE = "update.source"
-
-
-@dataclass
-class Step:
-    """One update's outcome: the row of the continual table."""
-
-    step: int
-    generation: int | None
-    window: str | None  # data=files: the step's newest time window's period
-    since: str | None  # data=files: the rows trained on (data.since/data.until as used)
-    until: str | None
-    version: str
-    source: str
-    warm_from: str  # FROM_CHAMPION, FROM_NEWEST or FROM_SOURCE
-    promoted: bool
-    learned: bool  # the warm run's verdict (a run without the tag counts as learned)
-    cold_learned: bool | None
-    warm_test_accuracy: float
-    cold_test_accuracy: float | None
-    warm_seconds: float
-    cold_seconds: float | None
-    warm_seconds_to_cold_final: float | None
-    # Only for a promoted warm model that learned, against a cold one that learned: anything
-    # else saved no time worth the name.
-    seconds_saved: float | None
 
 
 def effective_history(cfg: DictConfig) -> str:
@@ -97,11 +65,6 @@ def warm_source(cfg: DictConfig, registered: Sequence[str]) -> tuple[str, str]:
     if not registered or champion_of(name) is not None:
         return source, FROM_CHAMPION
     return f"models:/{name}/{registered[-1]}", FROM_NEWEST
-
-
-def _learned(run: Run) -> bool:
-    """The run's verdict; a run without the tag (before verdicts existed) counts as learned."""
-    return run.data.tags.get(VERDICT_TAG) != LEARNED_NOTHING
 
 
 def _step_cfg(
@@ -131,10 +94,6 @@ def _base_cfg(cfg: DictConfig, window: TimeWindow | None) -> DictConfig:
     return fresh
 
 
-def _seconds(run_id: str) -> float:
-    return float(sum(history(run_id, "epoch_seconds")))
-
-
 def one_update(
     cfg: DictConfig,
     *,
@@ -145,7 +104,7 @@ def one_update(
     window: str | None = None,
     warm_from: str = FROM_SOURCE,
     params: Mapping[str, str] | None = None,
-) -> Step:
+) -> StageResult:
     """One update under its own parent run: vocab_diff, warm_start, (cold_start).
 
     `warm_from` says where `warmstart.source` came from; `params` are logged on the update's
@@ -160,50 +119,14 @@ def one_update(
     ) as parent:
         pid = parent.info.run_id
         mlflow.log_params({"update.warm_from": warm_from, **(params or {})})
-        vocab_diff.run(cfg, overrides=overrides, parent_run_id=pid)
+        diff = vocab_diff.run(cfg, overrides=overrides, parent_run_id=pid)
         warm = warm_start.run(cfg, overrides=overrides, parent_run_id=pid)
-        cold_id = cold_start.run(cfg, overrides=overrides, parent_run_id=pid) if cold else None
-        client = MlflowClient()
-        warm_run = client.get_run(warm.run_id)
-        promoted = warm_run.data.tags.get(PROMOTION_TAG) == PROMOTED
-        files = cfg.data.name == "files"
-        row = Step(
-            step=step,
-            generation=generation,
-            window=window,
-            since=cfg.data.get("since") if files else None,
-            until=cfg.data.get("until") if files else None,
-            version=warm.published.version,
-            source=warm_run.data.tags.get(SOURCE_VERSION_TAG, ""),
-            warm_from=warm_from,
-            promoted=promoted,
-            learned=_learned(warm_run),
-            cold_learned=None,
-            warm_test_accuracy=float(warm_run.data.metrics["test_accuracy_score"]),
-            cold_test_accuracy=None,
-            warm_seconds=_seconds(warm.run_id),
-            cold_seconds=None,
-            warm_seconds_to_cold_final=None,
-            seconds_saved=None,
-        )
-        values: dict[str, float] = {}
-        if cold_id:
-            cold_run = client.get_run(cold_id)
-            row.cold_test_accuracy = float(cold_run.data.metrics["test_accuracy_score"])
-            row.cold_seconds = _seconds(cold_id)
-            row.cold_learned = _learned(cold_run)
-            curves = {
-                role: {k: history(rid, k) for k in ("val_accuracy", "epoch_seconds")}
-                for role, rid in (("warm", warm.run_id), ("cold", cold_id))
-            }
-            summary = summarize(curves)
-            values = {m.key: m.value for m in headline(summary)}
-            table = summary.set_index("run")
-            reached = table.loc["warm", "seconds_to_cold_final"]
-            if pd.notna(reached):
-                row.warm_seconds_to_cold_final = float(reached)
-                if promoted and row.learned and row.cold_learned:
-                    row.seconds_saved = row.cold_seconds - float(reached)
+        trained = {"warm": warm}
+        if cold:
+            trained["cold"] = cold_start.run(cfg, overrides=overrides, parent_run_id=pid)
+        row = step_row(trained, step=step, warm_from=warm_from, window=window,
+                       generation=generation, cfg=cfg)  # fmt: skip
+        values = headline_values(curves_table(trained)) if cold else {}
         numbers = {
             k: float(v)
             for k, v in asdict(row).items()
@@ -217,14 +140,26 @@ def one_update(
             else ""
         )
         print(
-            f"update: v{row.version} from {origin}: {'promoted' if promoted else 'rejected'}"
+            f"update: v{row.version} from {origin}: "
+            f"{'promoted' if row.promoted else 'rejected'}"
             f"{'' if row.learned else ', learned nothing'} "
             f"(test accuracy {row.warm_test_accuracy:.4f})"
         )
-        return row
+        return StageResult(
+            UPDATE,
+            pid,
+            published=warm.published,
+            promoted=warm.promoted,
+            learned=warm.learned,
+            source_version=warm.source_version,
+            parts={"vocab_diff": diff, **trained},
+            steps=(row,),
+        )
 
 
-def _update_headline(run_id: str, row: Step, values: Mapping[str, float], cfg: DictConfig) -> None:
+def _update_headline(
+    run_id: str, row: UpdateStep, values: Mapping[str, float], cfg: DictConfig
+) -> None:
     """The update parent's headline: warm against cold (when trained), the decision and the
     champion, and the same in one sentence."""
     outcome = (
@@ -261,22 +196,22 @@ def _span(first: int | None, labels: Sequence[str | None], steps: int) -> str:
 
 def run(
     cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
-) -> list[Step]:
+) -> StageResult:
+    """One update (`update.steps=1`: its `steps` hold its one row), or several under one
+    parent run, each step's result in `parts` and its row in `steps`."""
     steps = int(cfg["update"].steps)
     first = cfg["update"].get("first_generation")
     if first is None and cfg.data.name == "synthetic":
         first = int(cfg.data.generation)
     if steps == 1:
         source, warm_from = warm_source(cfg, ())
-        return [
-            one_update(
-                _step_cfg(cfg, first, source=source),
-                overrides=overrides,
-                parent_run_id=parent_run_id,
-                cold=cfg["update"].cold,
-                warm_from=warm_from,
-            )
-        ]
+        return one_update(
+            _step_cfg(cfg, first, source=source),
+            overrides=overrides,
+            parent_run_id=parent_run_id,
+            cold=cfg["update"].cold,
+            warm_from=warm_from,
+        )
     windows: list[TimeWindow | None] = [None] * (steps + 1)
     if cfg.data.name == "files":
         windows = list(successive_windows(cfg.data, cfg["update"].get("period"), steps))
@@ -288,7 +223,7 @@ def run(
         )
     span = str(cfg["update"].history)
     effective = {"update.effective_history": effective_history(cfg)}
-    rows: list[Step] = []
+    results: dict[str, StageResult] = {}
     registered: list[str] = []  # the versions this run registered, oldest first
     labels = [
         None if windows[k + 1] is None else history_window(windows, k + 1, span).label
@@ -307,13 +242,14 @@ def run(
             base = train_base.run(
                 _base_cfg(cfg, windows[0]), overrides=overrides, parent_run_id=pid
             )
+            assert base.published is not None, "train_base registers a version"
             registered.append(base.published.version)
         for k in range(steps):
             window = None if windows[k + 1] is None else history_window(windows, k + 1, span)
             generation = None if first is None or window else int(first) + k
             source, warm_from = warm_source(cfg, registered)
             step_cfg = _step_cfg(cfg, generation, window, source)
-            row = one_update(
+            result = one_update(
                 step_cfg,
                 overrides=overrides,
                 parent_run_id=pid,
@@ -323,8 +259,9 @@ def run(
                 warm_from=warm_from,
                 params=effective,
             )
-            rows.append(row)
-            registered.append(row.version)
+            results[f"step {k}"] = result
+            registered.append(result.steps[0].version)
+        rows = [r.steps[0] for r in results.values()]
         log_continual(pd.DataFrame([asdict(r) for r in rows]))
         picture = headline_mod.picture(pid, "continual/steps.png", "warm and cold per update")
         line = summary_line(pd.DataFrame([asdict(r) for r in rows])).removeprefix("continual: ")
@@ -336,7 +273,7 @@ def run(
                 f"{steps} updates, {line}.", user=cfg.get("description"), image=picture
             ),
         )
-    return rows
+    return StageResult(UPDATE, pid, parts=results, steps=tuple(rows))
 
 
 main = hydra_app(run)

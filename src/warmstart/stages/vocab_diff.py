@@ -18,10 +18,11 @@ from warmstart.core.vocab_diff import VocabDiff, diff_vocabularies
 from warmstart.data.acl_layout import legacy_labels_renamed
 from warmstart.stages._entry import hydra_app
 from warmstart.stages._tracked_fit import prepare
-from warmstart.stages._warm_head import label_diff_tags
 from warmstart.tracking.resolve import resolve_source
 from warmstart.tracking.runs import stage_run
 from warmstart.tracking.stage_names import VOCAB_DIFF
+from warmstart.tracking.stage_result import StageResult
+from warmstart.tracking.version_format import label_diff_tags
 
 
 def plot(diff: VocabDiff, moved: pd.DataFrame) -> Figure:
@@ -52,7 +53,9 @@ def diff_line(summary: dict) -> str:
     )
 
 
-def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None) -> str:
+def run(
+    cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | None = None
+) -> StageResult:
     with stage_run(cfg, VOCAB_DIFF, overrides=overrides, parent_run_id=parent_run_id) as active:
         with tempfile.TemporaryDirectory() as tmp:
             source = resolve_source(str(cfg.warmstart.source), Path(tmp))
@@ -76,7 +79,7 @@ def run(cfg: DictConfig, *, overrides: Sequence[str] = (), parent_run_id: str | 
         mlflow.log_figure(figure, "vocab_diff/vocab_diff.png")
         print(f"vocab_diff: run {active.info.run_id}: {diff_line(summary)}; classes "
               f"added={labels['added']}, removed={labels['removed']}")  # fmt: skip
-        return active.info.run_id
+        return StageResult(VOCAB_DIFF, active.info.run_id, source_version=source.version)
 
 
 main = hydra_app(run)

@@ -92,6 +92,7 @@ class TextClassifier(PythonModel):
         from warmstart.core.labels import load_labels
         from warmstart.core.vocab import load_vocabulary
         from warmstart.modeling import text
+        from warmstart.modeling.heads import PRE_FAMILIES
         from warmstart.modeling.model import assemble, load_model
 
         with open(context.artifacts[SETTINGS], encoding="utf-8") as f:
@@ -113,7 +114,7 @@ class TextClassifier(PythonModel):
                 load_model(head_file),
                 matrix,
                 sequence_length=int(settings["sequence_length"]),
-                family=str(settings.get("family", "tutorial")),
+                family=str(settings.get("family", PRE_FAMILIES)),
                 mask_padding=settings.get("mask_padding"),
             )
         else:  # a version from before head.keras: the whole model in one file

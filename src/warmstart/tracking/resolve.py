@@ -24,6 +24,7 @@ from warmstart.core.digests import sha256_file
 from warmstart.core.errors import ModelFileError, RegistryError, WarmstartError
 from warmstart.core.labels import load_labels
 from warmstart.core.vocab import load_vocabulary
+from warmstart.modeling.heads import PRE_FAMILIES
 from warmstart.modeling.model import assemble, head_of, load_model
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
@@ -58,9 +59,12 @@ _RUN = re.compile(r"^runs:/(?P<run_id>[0-9a-f]+)(?:/(?P<path>.*))?$")
 class ResolvedSource:
     """A verified warm-start source: vocabulary, embedding, trained head and lineage.
 
-    `head_path` is the version's head.keras; a version from before it has `keras_model_path`
-    (the whole model) instead. `optimizer_state_path` is its optimizer.npz, if published.
-    `digests` maps each verified file's name to its sha256.
+    `embedding` is read from the verified embedding.npy at each access (`embedding_path`, in
+    the download directory), so a caller holds the matrix only as long as it keeps it: the warm
+    start drops it before it builds the new model. `head_path` is the version's head.keras; a
+    version from before it has `keras_model_path` (the whole model) instead.
+    `optimizer_state_path` is its optimizer.npz, if published. `digests` maps each verified
+    file's name to its sha256.
     """
 
     uri: str
@@ -69,16 +73,24 @@ class ResolvedSource:
     name: str | None
     version: str | None
     vocabulary: list[str]
-    embedding: np.ndarray
+    embedding_path: Path
     keras_model_path: Path | None
     digests: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
     labels: list = field(default_factory=lambda: list(LEGACY_LABELS))
-    family: str = "tutorial"  # versions from before model families are the tutorial's
+    family: str = PRE_FAMILIES  # versions from before model families are the tutorial's
     head_path: Path | None = None
     sequence_length: int | None = None
     optimizer_state_path: Path | None = None
     mask_padding: bool | None = None  # None: a version from before the setting
+
+    @property
+    def embedding(self) -> np.ndarray:
+        """The trained embedding (rows = `vocabulary`), read from its verified file."""
+        try:
+            return np.load(self.embedding_path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise RegistryError(f"{self.uri}: cannot read its embedding: {exc}") from None
 
     def _load(self, path: Path) -> Any:
         try:
@@ -199,11 +211,13 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         raise _registry_error(uri, exc, "check the artifact store is reachable") from None
     files = _verified_files(uri, model_id, local, expected)
     try:
-        embedding = np.load(files[EMBEDDING], allow_pickle=False)
+        rows = np.load(files[EMBEDDING], mmap_mode="r", allow_pickle=False).shape[0]
         vocabulary = load_vocabulary(files[VOCABULARY])
+        if rows != len(vocabulary):
+            raise ValueError(f"its embedding has {rows} rows for {len(vocabulary)} tokens")
         settings = _settings(files, local)
         labels = _labels(files, settings)
-        family = str(settings.get("family", "tutorial"))
+        family = str(settings.get("family", PRE_FAMILIES))
         length = settings.get("sequence_length")
         sequence_length = None if length is None else int(length)
         mask = settings.get("mask_padding")
@@ -219,7 +233,7 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         name=name,
         version=version,
         vocabulary=vocabulary,
-        embedding=embedding,
+        embedding_path=files[EMBEDDING],
         keras_model_path=files.get(KERAS_MODEL),
         digests=dict(expected),
         tags=dict(logged.tags),

@@ -19,6 +19,7 @@ from mlflow.tracking import MlflowClient
 from warmstart import config as config_mod
 from warmstart.modeling.multi_worker import MULTI_WORKER
 from warmstart.tracking.stage_names import STAGE_TAG
+from warmstart.tracking.stage_result import StageResult, stored_result
 from warmstart.tracking.version_format import (
     MODEL_ID_TAG,
     REGISTERED_NAME_TAG,
@@ -77,10 +78,11 @@ def find_reusable(stage: str, key: str) -> mlflow.entities.Run | None:
     return None
 
 
-def reuse_finished(cfg: Mapping, stage: str, key: str, role: str) -> tuple[str, Published] | None:
-    """Record `key` on the active run, then the run id and version of the newest finished run
-    of `stage` with it, tagged as reused from and announced (None: train, because there is none,
-    `reuse=false`, or a multi-worker chief, whose workers are already training with it)."""
+def reuse_finished(cfg: Mapping, stage: str, key: str, role: str) -> StageResult | None:
+    """Record `key` on the active run, then the newest finished run of `stage` with it, read
+    back (`stage_result.stored_result`), tagged as reused from and announced (None: train,
+    because there is none, `reuse=false`, or a multi-worker chief, whose workers are already
+    training with it)."""
     mlflow.set_tag(REUSE_KEY_TAG, key)
     if not cfg.get("reuse", True) or cfg["train"].get("strategy") == MULTI_WORKER:
         return None
@@ -100,4 +102,4 @@ def reuse_finished(cfg: Mapping, stage: str, key: str, role: str) -> tuple[str, 
         f"{role}: reused run {previous.info.run_id} (models:/{published.name}/"
         f"{published.version}, same config, data and code); set reuse=false to train again"
     )
-    return previous.info.run_id, published
+    return stored_result(stage, previous.info.run_id, published, reused=True)

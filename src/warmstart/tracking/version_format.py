@@ -102,6 +102,13 @@ def label_diff_tag(key: str) -> str:
     return f"{LABEL_DIFF_TAG}.{key}"
 
 
+def label_diff_tags(summary: Mapping[str, Any]) -> dict[str, str]:
+    """The label diff as tags: one per count and class list, and all of it in one."""
+    tags = {label_diff_tag(k): (json.dumps(v) if isinstance(v, list) else str(v))[:5000]
+            for k, v in summary.items()}  # fmt: skip
+    return {LABEL_DIFF_TAG: json.dumps(summary)[:5000], **tags}
+
+
 # ---------------------------------------------------------------- lineage of a warm start
 
 SOURCE_URI_TAG = "warmstart.source_uri"
