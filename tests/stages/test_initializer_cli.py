@@ -1,29 +1,58 @@
-"""`warmstart.initializer=constant` typed on the command line, as a user would, against a
-real server: the new rows hold the value (a constant without a value, and every other bad
-option, is refused by the config check: tests/config/test_initializer_config.py).
+"""The initializer chosen on the command line, as a user types it: an option it does not have
+ends in one `error:` line before anything runs, the spelling from before the group still runs
+with one `deprecated:` line, and `warmstart/initializer=constant` against a real server fills
+the new rows with the value (every bad option: tests/config/test_initializer_config.py).
 
-The warm stage starts from the session pipeline's base version and trains one epoch at a
-learning rate (1e-12) far too small to move a float32 0.01, so the registered embedding
-still shows exactly what the initializer wrote.
+The warm stage in the last test starts from the session pipeline's base version and trains one
+epoch at a learning rate (1e-12) far too small to move a float32 0.01, so the registered
+embedding still shows exactly what the initializer wrote.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
-from faults import finish, run_of_experiment, stage_env, start_stage
+from faults import finish, run_of_experiment, stage_command, stage_env, start_stage
 from mlflow.tracking import MlflowClient
 from mlflow_fixtures import Server
+from omegaconf import OmegaConf
 
 from warmstart.tracking.resolve import resolve_source
 
-pytestmark = pytest.mark.slow
+
+def test_an_option_the_initializer_does_not_have_is_one_error_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        stage_command("warm_start", "warmstart/initializer=uniform",
+                      "warmstart.initializer.neighbours=8"),
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: unknown key 'warmstart.initializer.neighbours'")
+    assert done.stderr.count("\n") == 1 and done.stdout == ""
 
 
+def test_the_old_spelling_runs_with_one_deprecated_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        stage_command("warm_start", "warmstart.initializer=subword",
+                      "+warmstart.initializer_options.neighbours=8", "--cfg", "job"),
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "deprecated: warmstart.initializer=subword +warmstart.initializer_options.neighbours=8 "
+        "is the old spelling, read until the next release; write warmstart/initializer=subword "
+        "warmstart.initializer.neighbours=8\n"
+    )
+    node = OmegaConf.create(done.stdout).warmstart.initializer
+    assert (node.name, node.neighbours, node.min_n) == ("subword", 8, 3)
+
+
+@pytest.mark.slow
 def test_constant_value_from_the_command_line_fills_every_new_row(
     pipeline_run: dict, mlflow_server: Server, data_cache: Path, tmp_path: Path
 ) -> None:
@@ -34,13 +63,13 @@ def test_constant_value_from_the_command_line_fills_every_new_row(
         "experiment=smoke",
         f"registry.model_name={name}",
         f"warmstart.source={base_uri}",
-        "warmstart.initializer=constant",
+        "warmstart/initializer=constant",
         f"paths.cache_dir={data_cache}",
     ]
     env = stage_env(mlflow_server.uri, experiment)
     good = start_stage(
         "warm_start",
-        [*common, "warmstart.initializer_options.value=0.01", "train.epochs=1",
+        [*common, "warmstart.initializer.value=0.01", "train.epochs=1",
          "train.learning_rate=1e-12"],
         env,
     )  # fmt: skip

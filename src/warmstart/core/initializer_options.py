@@ -17,9 +17,8 @@ from warmstart.core.initializers import PLAIN, Initializer, Pretrained, Subword
 
 __all__ = ["FALLBACKS", "INITIALIZERS", "initializer_named"]
 
-INITIALIZERS: dict[str, type[Initializer]] = {
-    kind.name: kind for kind in (*PLAIN, Pretrained, Subword)
-}
+_KINDS: tuple[type[Initializer], ...] = (*PLAIN, Pretrained, Subword)
+INITIALIZERS: dict[str, type[Initializer]] = {kind.name: kind for kind in _KINDS}
 """Each initializer by its name; a row's provenance label is the name of what filled it."""
 
 FALLBACKS: tuple[str, ...] = tuple(kind.name for kind in PLAIN)
