@@ -79,11 +79,13 @@ ui: $(RUNTIME_STAMP)
 	@echo "MLflow UI on http://127.0.0.1:$(UI_PORT) -- open the link make run printed"
 	PATH="$(VENV_BIN):$$PATH" $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --host 127.0.0.1 --port $(UI_PORT)
 
-# The static checks `test` and `test-fast` begin with: lint, format, the layer contracts.
+# The static checks `test` and `test-fast` begin with: lint, format, the layer contracts, and
+# the types of core and tracking (mypy; its settings: pyproject.toml's [tool.mypy]).
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports --cache-dir .cache/import-linter
+	$(BIN)/mypy
 
 # Re-resolve the pins: edit the direct ones in pyproject.toml, then `make lock`. One resolution
 # of everything (runtime + cluster + test, pip's dry run), then one venv filled in three steps

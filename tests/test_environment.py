@@ -180,6 +180,7 @@ def test_make_test_is_every_check_and_the_whole_suite_and_test_fast_only_leaves_
         "ruff check src tests benchmarks",
         "ruff format --check src tests benchmarks",
         "lint-imports --cache-dir",
+        "bin/mypy",  # core and tracking, as pyproject's [tool.mypy] names them
     ]
     for check in checks:
         assert any(check in line for line in whole), f"make test does not run {check}"
@@ -189,6 +190,7 @@ def test_make_test_is_every_check_and_the_whole_suite_and_test_fast_only_leaves_
     assert fast == [*whole[:-1], suite[0] + ' -m "not slow"'] and whole[-1] == suite[0]
     assert any(m.startswith("slow:") for m in PYPROJECT["tool"]["pytest"]["ini_options"]["markers"])
     assert "--strict-markers" in PYPROJECT["tool"]["pytest"]["ini_options"]["addopts"]
+    assert PYPROJECT["tool"]["mypy"]["files"] == ["src/warmstart/core", "src/warmstart/tracking"]
 
 
 def test_make_serve_docs_and_ui_check_run_the_commands_the_readme_gives(tmp_path):

@@ -68,7 +68,7 @@ def adapt_vectorizer(
 
 
 def vectorize(
-    vectorizer: layers.TextVectorization, texts: Sequence[str], batch_size: int = 4096
+    vectorizer: layers.TextVectorization, texts: Sequence[str] | np.ndarray, batch_size: int = 4096
 ) -> np.ndarray:
     """Token ids of `texts`, computed once, so epochs do not re-tokenize."""
     dataset = tf.data.Dataset.from_tensor_slices(np.asarray(texts, dtype=object)).batch(batch_size)

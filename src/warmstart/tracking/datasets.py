@@ -34,7 +34,8 @@ def _entities(digest: str, splits: Splits) -> tuple[Dataset, ...]:
         # MLflow hints about integer columns and ambiguous local sources: not actionable here.
         warnings.simplefilter("ignore", UserWarning)
         for context, frame in zip(CONTEXTS, parts, strict=True):
-            dataset = mlflow.data.from_pandas(
+            # mlflow adds its dataset constructors at import (setattr): typing cannot see them
+            dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
                 frame, name=f"{splits.name}-{context}", targets="label", source=str(splits.source)
             )
             out.append(Dataset(**dataset.to_dict()))
@@ -51,7 +52,10 @@ def log_splits(splits: Splits) -> None:
         DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])
         for context, dataset in zip(CONTEXTS, _entities(digest, splits), strict=True)
     ]
-    run_id = mlflow.active_run().info.run_id
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("log_splits needs an active run")
+    run_id = run.info.run_id
     client = MlflowClient()
     # Parallel jobs of one sweep log the same dataset at once; MLflow does not retry the lost
     # insert (UNIQUE datasets.experiment_id, name, digest), so we do.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import numbers
 import tempfile
 import time
 import warnings
@@ -37,7 +38,7 @@ from warmstart.core.labels import label_kind, metric_safe_names, normalize
 PREFIX = "test_"  # evaluated on the test split: test_accuracy_score, test_macro_f1, ...
 EVALUATION_DIR = "evaluation"  # where the logged model keeps a copy of the artifacts
 # `registry.promotion.metric` -> the evaluator's metric key (without PREFIX); `auto` picks one.
-PROMOTION_METRICS = {
+PROMOTION_METRICS: dict[str, str] = {
     PromotionMetric.accuracy: "accuracy_score",
     PromotionMetric.macro_f1: "macro_f1",
 }
@@ -180,7 +181,8 @@ def evaluate(
         extra += curves
     else:
         config["average"] = "macro"
-    data = mlflow.data.from_pandas(
+    # mlflow adds its dataset constructors at import (setattr): typing cannot see them
+    data = mlflow.data.from_pandas(  # type: ignore[attr-defined]
         frame,
         targets="target",
         predictions="prediction",
@@ -199,7 +201,7 @@ def evaluate(
         )
     if model_id:
         _attach_artifacts(model_id)
-    values = {k: float(v) for k, v in result.metrics.items() if np.isscalar(v)}
+    values = {k: float(v) for k, v in result.metrics.items() if isinstance(v, numbers.Real)}
     return Evaluation(values, result, time.perf_counter() - start)
 
 

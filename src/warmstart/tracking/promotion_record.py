@@ -9,6 +9,7 @@ few a person reads (decision, verdict, any warning) and keeps the evidence in it
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Mapping
 
 import mlflow
@@ -51,8 +52,8 @@ def record(published: Published, decision: Decision) -> None:
         tags[WARNING_TAG] = warning[:5000]
     for key, value in tags.items():
         retry_conflicts(
-            lambda k=key, v=value: client.set_model_version_tag(
-                published.name, published.version, k, v
+            functools.partial(
+                client.set_model_version_tag, published.name, published.version, key, value
             )
         )
     if decision.promoted:

@@ -11,6 +11,7 @@ publishing a 1M-token version costs about one matrix of memory over the caller's
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import tempfile
 import warnings
@@ -151,8 +152,8 @@ def publish_model(
         )
         for alias in aliases:
             retry_conflicts(
-                lambda alias=alias: client.set_registered_model_alias(
-                    registered_name, alias, version.version
+                functools.partial(
+                    client.set_registered_model_alias, registered_name, alias, version.version
                 )
             )
     except BaseException:
@@ -180,8 +181,8 @@ def kept_if_assessed(published: Published, aliases: Sequence[str]) -> Iterator[N
         raise
     for alias in aliases:
         retry_conflicts(
-            lambda alias=alias: client.set_registered_model_alias(
-                published.name, alias, published.version
+            functools.partial(
+                client.set_registered_model_alias, published.name, alias, published.version
             )
         )
 

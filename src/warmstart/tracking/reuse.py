@@ -59,7 +59,10 @@ def reuse_key(cfg: Mapping, stage: str, data_digest: str, ignore: tuple[str, ...
 
 def find_reusable(stage: str, key: str) -> mlflow.entities.Run | None:
     """The newest finished, not itself reused, run of `stage` with `key` whose version exists."""
-    experiment = mlflow.get_experiment(mlflow.active_run().info.experiment_id)
+    active = mlflow.active_run()
+    if active is None:
+        raise RuntimeError("find_reusable needs an active run")
+    experiment = mlflow.get_experiment(active.info.experiment_id)
     runs = mlflow.search_runs(
         [experiment.experiment_id],
         f"tags.`{REUSE_KEY_TAG}` = '{key}' and tags.`{STAGE_TAG}` = '{stage}' "

@@ -16,6 +16,7 @@ from typing import Any
 import mlflow
 from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig
 
 from warmstart import config as config_mod
 from warmstart.tracking.stage_names import STAGE_TAG
@@ -83,7 +84,7 @@ def _log_params(params: Mapping[str, Any]) -> None:
 
 @contextlib.contextmanager
 def stage_run(
-    cfg: Mapping,
+    cfg: DictConfig,
     stage: str,
     *,
     overrides: Sequence[str] = (),

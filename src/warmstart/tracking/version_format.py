@@ -229,7 +229,9 @@ def version_tags(
     (`ResolvedSource.lineage_tags`, `REMAP_TAG`, the label diff's): machine-read ones go into
     the record, a tag this module does not know stays a tag.
     """
-    source = {key: lineage[tag] for tag, key in _SOURCE_FIELDS.items() if lineage.get(tag)}
+    source: dict[str, Any] = {
+        key: lineage[tag] for tag, key in _SOURCE_FIELDS.items() if lineage.get(tag)
+    }
     source_digests = {
         f: lineage[source_tag(t)] for f, t in DIGEST_TAGS.items() if lineage.get(source_tag(t))
     }
