@@ -1,7 +1,7 @@
 # Two commands: `make run` and `make test`. `make run` creates ./.venv from requirements.lock (the
-# runtime only); `make test` adds requirements-test.lock on top. `make test-fast` is the inner loop:
-# the same static checks, and the suite without the tests marked `slow`. Each step reinstalls when its lock
+# runtime only); `make test` adds requirements-test.lock on top. Each step reinstalls when its lock
 # or pyproject.toml is newer than its stamp, so a fresh clone needs only Python 3.11 and PyPI.
+# `make test-fast` is the inner loop: the same static checks, the suite without the `slow` tests.
 #
 # Versions have one source: the exact pins in pyproject.toml. `make lock` resolves them once into
 #   requirements.lock          the runtime set: `make run`, `mlflow run` environments (conda.yaml)
