@@ -1,5 +1,5 @@
-"""How the warm stage turns `warmstart.*` config into a remap, and what it keeps of a version
-registered before the corpus' labels were words."""
+"""How the warm start fills new rows from a pretrained file, and what the stage keeps of a
+version registered before the corpus' labels were words."""
 
 from __future__ import annotations
 
@@ -12,39 +12,28 @@ from compose import compose_config
 from faults import publish_unchecked
 from mlflow.tracking import MlflowClient
 
+from warmstart.core.initializers import Pretrained, Zeros
 from warmstart.core.remap import remap_embeddings
 from warmstart.stages import warm_start
-from warmstart.stages.warm_start import initializer_options
 from warmstart.tracking.connection import connect
 from warmstart.tracking.resolve import resolve_source
 from warmstart.tracking.version_format import LABEL_DIFF_TAG
 
 
-def test_pretrained_settings_reach_the_remap_and_fill_new_rows_from_the_file(tmp_path):
+def test_a_pretrained_file_fills_the_new_rows_it_has_and_the_fallback_the_rest(tmp_path):
     glove = tmp_path / "vectors.txt"
     glove.write_text("fresh 1 2 3 4\nslang 5 6 7 8\n", encoding="utf-8")
-    cfg = {
-        "initializer": "pretrained",
-        "pretrained_path": str(glove),
-        "pretrained_vocabulary": None,
-        "fallback": "zeros",
-    }
     base = ["", "[UNK]", "the", "film"]
     new = ["", "[UNK]", "the", "fresh", "slang", "unknown"]
     matrix = np.arange(16, dtype="float32").reshape(4, 4)
-    result = remap_embeddings(
-        base, new, matrix, initializer="pretrained", seed=0, **initializer_options(cfg)
-    )
+    initializer = Pretrained(path=str(glove), fallback=Zeros())
+    result = remap_embeddings(base, new, matrix, initializer=initializer, seed=0)
     np.testing.assert_array_equal(result.matrix[3], [1, 2, 3, 4])
     np.testing.assert_array_equal(result.matrix[4], [5, 6, 7, 8])
     np.testing.assert_array_equal(result.matrix[5], [0, 0, 0, 0])
     np.testing.assert_array_equal(result.matrix[2], matrix[2])
     sources = result.report.to_frame().set_index("token")["source"]
     assert sources["fresh"] == "pretrained" and sources["unknown"] == "zeros"
-
-
-def test_other_initializers_take_no_file_options():
-    assert initializer_options({"initializer": "uniform", "pretrained_path": "x.txt"}) == {}
 
 
 @pytest.mark.slow
