@@ -211,10 +211,8 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         raise _registry_error(uri, exc, "check the artifact store is reachable") from None
     files = _verified_files(uri, model_id, local, expected)
     try:
-        rows = np.load(files[EMBEDDING], mmap_mode="r", allow_pickle=False).shape[0]
+        _check_embedding_header(files[EMBEDDING])
         vocabulary = load_vocabulary(files[VOCABULARY])
-        if rows != len(vocabulary):
-            raise ValueError(f"its embedding has {rows} rows for {len(vocabulary)} tokens")
         settings = _settings(files, local)
         labels = _labels(files, settings)
         family = str(settings.get("family", PRE_FAMILIES))
@@ -244,6 +242,23 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
         optimizer_state_path=files.get(OPTIMIZER_STATE),
         mask_padding=None if mask is None else bool(mask),
     )
+
+
+def _check_embedding_header(path: Path) -> None:
+    """What resolving checks of the embedding without reading it (the warm start reads it when
+    it remaps): a .npy file of numbers, not Python objects."""
+    with open(path, "rb") as f:
+        major, _ = np.lib.format.read_magic(f)
+        read = (
+            np.lib.format.read_array_header_1_0
+            if major == 1
+            else np.lib.format.read_array_header_2_0
+        )
+        _, _, dtype = read(f)
+    if dtype.hasobject:
+        raise ValueError(
+            f"{EMBEDDING} holds Python objects, which are never loaded (allow_pickle=False)"
+        )
 
 
 def _settings(files: dict[str, Path], local: Path) -> dict:
