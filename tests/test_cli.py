@@ -75,6 +75,13 @@ COMPOSITION_ERRORS = [
         "write it as key=value, +new_key=value, ~key",
     ),
     ("update", "+seed=1", "error: seed already exists; set it without '+': seed=1"),
+    (
+        "train_base",
+        "train.strategy=tpu",
+        "error: bad value in train.strategy=tpu (Invalid value 'tpu', expected one of [default, "
+        "mirrored, multi_worker]); give train.strategy one of its names: default, mirrored, "
+        "multi_worker (now train.strategy=default)",
+    ),
 ]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from warmstart.config.choices import TableFormat
 from warmstart.config.time_bounds import (
     TIME_FORMAT_FIX,
     check_time_bound,
@@ -67,7 +68,7 @@ def table_format(path: Path, forced: str | None) -> str:
     if fmt is None:
         raise DataError(
             f"cannot tell the format of {path} from its suffix {path.suffix!r}; rename it to "
-            f".csv/.tsv/.parquet/.jsonl or set data.format=csv|tsv|parquet|jsonl"
+            f"{'/'.join('.' + f for f in TableFormat)} or set data.format={'|'.join(TableFormat)}"
         )
     return fmt
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from warmstart.config.choices import Strategy
 from warmstart.config.schema import AUTO
 from warmstart.core.errors import ConfigError
 from warmstart.core.labels import encode
@@ -106,7 +107,7 @@ def _strategy(name: str, devices: tuple[str, ...]) -> tf.distribute.Strategy:
         return tf.distribute.MirroredStrategy(devices=list(devices) or None)
     if name == multi_worker.MULTI_WORKER:
         return multi_worker.new_strategy()
-    raise ConfigError(f"train.strategy={name!r} is unknown; use default, mirrored or multi_worker")
+    raise ConfigError(f"train.strategy={name!r} is unknown; use {', '.join(Strategy)}")
 
 
 AUTO_BATCH_ROWS = 100  # train.batch_size=auto: about this many steps per epoch ...

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 import keras
 from keras import layers
 
+from warmstart.config.choices import RecurrentCell
 from warmstart.config.schema import AUTO
 from warmstart.core.errors import ConfigError, RemapError
 from warmstart.modeling.layers import (
@@ -84,7 +85,7 @@ def _cnn(cfg: Mapping, sequence_length: int) -> list[layers.Layer]:
 
 
 def _bilstm(cfg: Mapping, sequence_length: int) -> list[layers.Layer]:
-    cell = {"lstm": layers.LSTM, "gru": layers.GRU}[str(cfg["rnn"])]
+    cell = {RecurrentCell.lstm: layers.LSTM, RecurrentCell.gru: layers.GRU}[cfg["rnn"]]
     return [layers.Bidirectional(cell(int(cfg["rnn_units"])), name="rnn")]
 
 

@@ -99,6 +99,8 @@ def composition_error(exc: BaseException, argv: Sequence[str]) -> str:
             wanted = re.search(r"converted to (\w+)", reason)
             kind = KINDS.get(wanted[1], f"a {wanted[1]}") if wanted else "a value of its type"
             kind = KINDS["Boolean"] if "valid bool" in reason else kind
+            names = re.search(r"expected one of \[([^\]]*)\]", reason)
+            kind = f"one of its names: {names[1]}" if names else kind
             parent = cause.parent_node
             now = parent.get(cause.key) if isinstance(parent, DictConfig) else None
             now = str(now).lower() if isinstance(now, bool) else now

@@ -20,6 +20,7 @@ from typing import Any
 import mlflow
 from mlflow.models.evaluation.validation import ModelValidationFailedException
 
+from warmstart.config.choices import PromotionRule
 from warmstart.core.errors import ConfigError
 from warmstart.core.paired_test import PairedInterval
 from warmstart.tracking.evaluation import (
@@ -49,7 +50,7 @@ from warmstart.tracking.evidence_tags import (
 )
 from warmstart.tracking.version_format import PROMOTED, PROMOTION_TAG, REJECTED
 
-RULES = ("non_inferior", "superior", "point")
+RULES = tuple(str(rule) for rule in PromotionRule)
 
 
 @dataclass(frozen=True)
