@@ -40,6 +40,7 @@ RUN_ELSEWHERE = {
     "local-server": "tests/test_docs_pages.py",
     "parallel-sweep": "tests/test_docs_pages.py",
     "errors": "tests/test_docs_pages.py",
+    "python-warm-start": "tests/test_docs_pages.py",
 }
 # `make test` is the one command no test runs: CI runs it (.ci/run), and it runs this file.
 CI_ONLY = {"make test"}

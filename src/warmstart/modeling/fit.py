@@ -107,7 +107,8 @@ def _strategy(name: str, devices: tuple[str, ...]) -> tf.distribute.Strategy:
         return tf.distribute.MirroredStrategy(devices=list(devices) or None)
     if name == multi_worker.MULTI_WORKER:
         return multi_worker.new_strategy()
-    raise ConfigError(f"train.strategy={name!r} is unknown; use {', '.join(Strategy)}")
+    *others, last = Strategy
+    raise ConfigError(f"train.strategy={name!r} is unknown; use {', '.join(others)} or {last}")
 
 
 AUTO_BATCH_ROWS = 100  # train.batch_size=auto: about this many steps per epoch ...
