@@ -137,22 +137,32 @@ def labeled_rows(
 
     `frame` is `read_table`'s, index untouched, and `fmt` its format (None: by suffix), so a
     bad row is named by its line in the file."""
+    kept, seen, dropped = part_rows(frame, path, columns, window, fmt)
+    return source_rows([kept], path, columns, window, seen), dropped
+
+
+def check_columns(found: Sequence[Any], path: Path, columns: Columns) -> None:
+    """The text, label and time columns are among `found` (a table's columns)."""
     wanted = [columns.text, columns.label, *([columns.time] if columns.time else [])]
-    found = [str(c) for c in frame.columns]
+    names = [str(c) for c in found]
     for key, name in zip(("text_column", "label_column", "time_column"), wanted, strict=False):
-        if name not in found:
+        if name not in names:
             raise DataError(
-                f"{path} has no column {name!r}; its columns are {found[:20]}: set "
+                f"{path} has no column {name!r}; its columns are {names[:20]}: set "
                 f"data.{key} to one of them"
             )
+
+
+def part_rows(
+    frame: pd.DataFrame, path: Path, columns: Columns, window: Window, fmt: str | None = None
+) -> tuple[pd.DataFrame, int, int]:
+    """One file's (or shard's) rows in the window with a label and a text: (those rows, index
+    and columns as read, the rows in the window, the rows dropped for an empty text). A part
+    may hold none; whether the whole source does is `source_rows`' check."""
+    check_columns(frame.columns, path, columns)
     frame = frame.rename(columns={c: str(c) for c in frame.columns})
     if columns.time:
         frame = frame[in_window(frame[columns.time], window, path, columns.time, fmt)]
-    if frame.empty:
-        raise DataError(
-            f"no rows of {path} fall in the window since={window.since} until={window.until} "
-            f"(column {columns.time!r}); widen data.since/data.until"
-        )
     labels = frame[columns.label]
     if labels.isna().any():
         places = row_places(path, fmt, labels.index[labels.isna()][:5].tolist())
@@ -163,16 +173,29 @@ def labeled_rows(
         )
     texts = frame[columns.text]
     empty = texts.isna() | (texts.astype(str).str.strip() == "")
-    if empty.all():
+    return frame[~empty], len(frame), int(empty.sum())
+
+
+def source_rows(
+    parts: Sequence[pd.DataFrame], path: Path, columns: Columns, window: Window, seen: int
+) -> pd.DataFrame:
+    """The `text`, `label` rows of a source's parts (`part_rows`, `seen` rows in the window in
+    all), labels read as the whole source means them (`_label_values`)."""
+    if seen == 0:
+        raise DataError(
+            f"no rows of {path} fall in the window since={window.since} until={window.until} "
+            f"(column {columns.time!r}); widen data.since/data.until"
+        )
+    kept = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if kept.empty:
         raise DataError(
             f"every text in column {columns.text!r} of {path} is empty; set data.text_column "
             "to the column that holds the texts"
         )
-    kept = frame[~empty]
     rows = pd.DataFrame(
         {"text": kept[columns.text].astype(str), "label": _label_values(kept[columns.label])}
     )
-    return rows.reset_index(drop=True), int(empty.sum())
+    return rows.reset_index(drop=True)
 
 
 def _label_values(labels: pd.Series) -> pd.Series:

@@ -1,0 +1,277 @@
+"""Reading `data=files` from one table file or from shards: a directory or a glob of files.
+
+Spark, Ray and pandas write a large table as many files of one format. `data.path` (and
+`data.test_path`) may name one file (read by `table.read_table`, as ever), a directory (every
+file under it; names starting with `.` or `_`, such as Spark's `_SUCCESS` and `.crc` files,
+and empty files are skipped) or a glob (`exports/part-*.parquet`). A set of shards has one
+format, by suffix or `data.format`: a mix is refused rather than guessed.
+
+Parquet shards are read through pyarrow datasets: only the text, label, time and id columns,
+and the time window pushed down as a filter when the column holds numbers or timestamps and
+the bounds read as such (no `data.time_format`). Row groups outside the window are skipped
+by their statistics, and no row outside it reaches pandas or the row checks. Other windows,
+and csv/tsv/jsonl shards (read one by one with pandas, only those columns), are cut after
+reading, as one file is. Every shard's rows go through `table.part_rows`, so a bad row is
+named by its shard and line; a shard without a column, or one that is no table of its
+format, is one `DataError` naming that shard.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from warmstart.config.time_bounds import time_number, time_stamp
+from warmstart.core.errors import DataError
+from warmstart.data.paths import user_path
+from warmstart.data.settings import setting
+from warmstart.data.table import (
+    FORMATS,
+    Columns,
+    Window,
+    check_columns,
+    part_rows,
+    read_table,
+    source_rows,
+    table_format,
+)
+
+GLOB = re.compile(r"[*?\[]")
+# What pandas and Arrow raise on a file that is no table of its format.
+READ_ERRORS = (ValueError, UnicodeDecodeError, OSError, json.JSONDecodeError, pa.ArrowException)
+
+
+@dataclass(frozen=True, eq=False)  # DataFrames do not compare as values
+class TableRows:
+    """A source's `text`, `label` rows, with what the split needs to know about them."""
+
+    rows: pd.DataFrame
+    ids: pd.Series | None  # `data.id_column`'s values as text, aligned with rows (None: unset)
+    dropped: int  # rows left out for an empty text
+    where: Path  # data.path as given: the file, the directory or the glob
+    sharded: bool  # a directory or a glob, however many files it holds
+
+
+def table_rows(cfg: Mapping[str, Any], key: str) -> TableRows:
+    """The rows of `data.<key>` (`path` or `test_path`): one file, or every shard in turn."""
+    value = setting(cfg, key, required=True)
+    where, _ = user_path(value, key)
+    columns = Columns(
+        text=str(setting(cfg, "text_column", "text")),
+        label=str(setting(cfg, "label_column", "label")),
+        time=setting(cfg, "time_column"),
+    )
+    window = Window(setting(cfg, "since"), setting(cfg, "until"), setting(cfg, "time_format"))
+    id_column = setting(cfg, "id_column")
+    forced = setting(cfg, "format")
+    shards = shard_files(value, key)
+    if shards is None:
+        frame = read_table(where, forced)
+        fmt = table_format(where, forced)
+        kept, seen, dropped = part_rows(frame, where, columns, window, fmt)
+        ids = [_ids(kept, where, id_column)]
+        parts = [kept]
+    else:
+        fmt = shards_format(shards, forced, where)
+        parts, ids, seen, dropped = [], [], 0, 0
+        for shard in shards:
+            kept, in_window, empty = _shard_rows(shard, fmt, columns, window, id_column)
+            parts.append(kept)
+            ids.append(_ids(kept, shard, id_column))
+            seen, dropped = seen + in_window, dropped + empty
+    rows = source_rows(parts, where, columns, window, seen)
+    keys = None if id_column is None else pd.concat(ids, ignore_index=True)
+    return TableRows(rows, keys, dropped, where, shards is not None)
+
+
+def _shard_rows(
+    shard: Path, fmt: str, columns: Columns, window: Window, id_column: str | None
+) -> tuple[pd.DataFrame, int, int]:
+    """`part_rows` of one shard; a bad row in a filtered read is named as the shard holds it."""
+    frame = read_shard(shard, fmt, columns, window, id_column)
+    try:
+        return part_rows(frame, shard, columns, window, fmt)
+    except DataError:
+        if fmt != "parquet":
+            raise
+        whole = read_shard(shard, fmt, columns, window, id_column, push=False)
+        part_rows(whole, shard, columns, window, fmt)  # raises, naming the row in the shard
+        raise
+
+
+def shard_files(value: Any, key: str) -> list[Path] | None:
+    """The shards `data.<key>` names, sorted by path: a glob's files, or every file under a
+    directory; None when it names one file (or nothing: `read_table` says so)."""
+    path, note = user_path(value, key)
+    if GLOB.search(str(value)):
+        found = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+        files = [p for p in found if p.is_file() and not _skipped(p, p.name)]
+        if not files:
+            raise DataError(
+                f"data.{key}={value!r} matches no table file{note}; fix the pattern, or set "
+                f"data.{key} to a directory of shards or to one file"
+            )
+        return files
+    if not path.is_dir():
+        return None
+    under = sorted(p for p in path.rglob("*") if p.is_file())
+    files = [p for p in under if not _skipped(p, p.relative_to(path).as_posix())]
+    if not files:
+        raise DataError(
+            f"directory {path} holds no table files{note}; set data.{key} to a directory of "
+            "csv, tsv, parquet or jsonl shards, a glob of them, or one file"
+        )
+    return files
+
+
+def _skipped(path: Path, relative: str) -> bool:
+    """Engines' markers and checksums (`_SUCCESS`, `.part-0.crc`) and empty files."""
+    return any(part.startswith((".", "_")) for part in relative.split("/")) or (
+        path.stat().st_size == 0
+    )
+
+
+def shards_format(shards: Sequence[Path], forced: str | None, where: Path) -> str:
+    """`data.format`, else the one format the shards' suffixes name."""
+    if forced:
+        return str(forced)
+    by_format: dict[str, list[Path]] = {}
+    for shard in shards:
+        by_format.setdefault(FORMATS.get(shard.suffix.lower(), ""), []).append(shard)
+    if "" in by_format:
+        return table_format(by_format[""][0], None)  # its one line names the file and the fix
+    if len(by_format) > 1:
+        mix = ", ".join(f"{fmt} ({files[0].name})" for fmt, files in sorted(by_format.items()))
+        raise DataError(
+            f"{where} mixes table formats: {mix}; a source has one format: set data.path to a "
+            f"glob of one of them (e.g. {where}/*.parquet) or move the others out"
+        )
+    return next(iter(by_format))
+
+
+def read_shard(
+    shard: Path,
+    fmt: str,
+    columns: Columns,
+    window: Window,
+    id_column: str | None,
+    *,
+    push: bool = True,
+) -> pd.DataFrame:
+    """The shard's configured columns; for Parquet (`push`) only its rows in the window."""
+    wanted = [columns.text, columns.label, *filter(None, (columns.time, id_column))]
+    try:
+        if fmt == "parquet":
+            return _parquet_shard(shard, wanted, columns, window if push else Window(), id_column)
+        if fmt in ("csv", "tsv"):
+            options = {"sep": "," if fmt == "csv" else "\t", "dtype": object, "encoding": "utf-8"}
+            header = pd.read_csv(shard, nrows=0, **options).columns
+            _check(header, shard, columns, id_column)
+            return pd.read_csv(shard, usecols=list(dict.fromkeys(wanted)),
+                               keep_default_na=False, na_values=[""], **options)  # fmt: skip
+        frame = pd.read_json(shard, lines=True, dtype=False)
+        _check(frame.columns, shard, columns, id_column)
+        return frame[list(dict.fromkeys(wanted))]
+    except READ_ERRORS as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise DataError(
+            f"shard {shard} is not a readable {fmt} table ({reason}); replace or remove that "
+            f"file, or set data.format to the shards' real format (csv, tsv, parquet, jsonl)"
+        ) from None
+
+
+def _check(found: Sequence[Any], shard: Path, columns: Columns, id_column: str | None) -> None:
+    check_columns(found, shard, columns)
+    if id_column is not None and id_column not in [str(c) for c in found]:
+        raise DataError(
+            f"shard {shard} has no column {id_column!r}; its columns are "
+            f"{[str(c) for c in found][:20]}: set data.id_column to one of them (or null: the "
+            "text decides the split)"
+        )
+
+
+def _parquet_shard(
+    shard: Path, wanted: list[str], columns: Columns, window: Window, id_column: str | None
+) -> pd.DataFrame:
+    dataset = ds.dataset(shard, format="parquet")
+    _check(dataset.schema.names, shard, columns, id_column)
+    time_type = dataset.schema.field(columns.time).type if columns.time else None
+    table = dataset.to_table(
+        columns=list(dict.fromkeys(wanted)), filter=window_filter(columns.time, time_type, window)
+    )
+    return table.to_pandas().reset_index(drop=True)
+
+
+def window_filter(
+    column: str | None, time_type: pa.DataType | None, window: Window
+) -> ds.Expression | None:
+    """The window as a dataset filter, where Arrow compares as `table.window_times` does: a
+    column of numbers with numeric bounds, or of timestamps with ISO 8601 bounds (naive
+    times are UTC). Rows without a time pass, so the row checks still refuse them; None
+    (filter after reading) for text columns, `data.time_format` or a bound read otherwise."""
+    if column is None or time_type is None or window.open or window.time_format:
+        return None
+    field = ds.field(column)
+    keep = field.is_null()
+    if pa.types.is_integer(time_type) or pa.types.is_floating(time_type):
+        values: list[Any] = [time_number(b) for b in (window.since, window.until)]
+        if pa.types.is_floating(time_type):
+            keep = keep | field.is_nan()
+    elif pa.types.is_timestamp(time_type):
+        values = [_stamp(b, time_type) for b in (window.since, window.until)]
+    else:
+        return None
+    inside = None
+    for bound, value, since in zip(
+        (window.since, window.until), values, (True, False), strict=True
+    ):
+        if bound is None:
+            continue
+        if value is None:
+            return None  # a date bound on numbers: years read as dates, after reading
+        test = field >= value if since else field < value
+        inside = test if inside is None else inside & test
+    return keep | inside
+
+
+def _stamp(bound: Any, time_type: pa.TimestampType) -> pa.Scalar | None:
+    """An ISO 8601 bound as a timestamp the column compares with (UTC, naive where it is)."""
+    stamp = None if bound is None else time_stamp(bound)
+    if stamp is None:
+        return None
+    if time_type.tz:
+        return pa.scalar(stamp.to_pydatetime(), pa.timestamp("us", "UTC"))
+    return pa.scalar(stamp.tz_convert(None).to_pydatetime(), pa.timestamp("us"))
+
+
+def _ids(kept: pd.DataFrame, path: Path, id_column: str | None) -> pd.Series | None:
+    """`data.id_column`'s values as text (2 and "2" alike across formats); every row has one."""
+    if id_column is None:
+        return None
+    if id_column not in kept.columns:
+        raise DataError(
+            f"{path} has no column {id_column!r}; its columns are {list(kept.columns)[:20]}: "
+            "set data.id_column to one of them (or null: the text decides the split)"
+        )
+    ids = kept[id_column]
+    if ids.isna().any():
+        raise DataError(
+            f"{path} has {int(ids.isna().sum())} row(s) without an id in column {id_column!r}; "
+            "fill them in, or set data.id_column=null (the text decides the split)"
+        )
+    return ids.map(_id_text)
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
