@@ -11,9 +11,11 @@ from typing import Any
 import pandas as pd
 import pytest
 from acl_trees import imdb_cfg, leftovers, make_tree, synthetic_cfg
+from shard_tables import files_cfg, review_table, write, write_shards
 
 from warmstart.core.errors import ConfigError, DataError
 from warmstart.data import MARKER, Splits, load_splits
+from warmstart.data.files import split_rule
 
 
 @pytest.fixture
@@ -138,3 +140,89 @@ def test_single_class_validation_split(tmp_path: Path) -> None:
     acl = make_tree(tmp_path / "src", n=2)
     with pytest.raises(DataError, match=r"validation split .*single class"):
         load_splits(imdb_cfg(tmp_path / "cache", path=str(acl), validation_split=0.25))
+
+
+# --- held-out rows by a seeded hash (data.split=hash; the default for a set of shards) ---------
+
+
+def hashed(path: Path, **extra: Any) -> Splits:
+    return load_splits(files_cfg(path, split="hash", test_fraction=0.2, **extra))
+
+
+def members(splits: Splits) -> tuple[set[str], set[str], set[str]]:
+    return tuple(set(df["text"]) for df in (splits.train, splits.val, splits.test))  # type: ignore[return-value]
+
+
+def test_hash_split_is_the_same_in_one_file_or_four_shards_in_any_order(tmp_path: Path) -> None:
+    frame = review_table(400)
+    one = hashed(write(frame, tmp_path / "one.csv"))
+    write_shards(frame, tmp_path / "four", ".parquet", n=4)
+    parts = write_shards(frame, tmp_path / "tmp", ".csv", n=3)
+    reversed_shards = tmp_path / "reversed"
+    reversed_shards.mkdir()
+    for i, shard in enumerate(reversed(parts)):  # the last rows in the first file
+        shard.rename(reversed_shards / f"part-{i}.csv")
+    four, again = hashed(tmp_path / "four"), hashed(tmp_path / "four")
+    shuffled = hashed(reversed_shards)
+    assert members(one) == members(four) == members(again) == members(shuffled)
+    assert four.digest() == again.digest()  # a rerun agrees row for row
+    assert members(hashed(tmp_path / "four", split_seed=7)) != members(four)
+
+
+def test_hash_split_fractions_hold_and_no_row_is_shuffled(tmp_path: Path) -> None:
+    frame = review_table(2000)
+    splits = hashed(write(frame, tmp_path / "t.parquet"))
+    assert abs(len(splits.test) / 2000 - 0.2) < 0.03
+    assert abs(len(splits.val) / (2000 - len(splits.test)) - 0.2) < 0.03
+    order = {text: i for i, text in enumerate(frame["text"])}
+    for df in (splits.train, splits.val, splits.test):  # table order kept within each split
+        positions = [order[t] for t in df["text"]]
+        assert positions == sorted(positions)
+
+
+def test_hash_split_keeps_duplicate_texts_together_unless_an_id_column_decides(
+    tmp_path: Path,
+) -> None:
+    frame = review_table(300)
+    frame["text"] = [f"the same {i % 60}" for i in range(300)]  # each text 5 times
+    by_text = hashed(write(frame, tmp_path / "t.csv"))
+    train, val, test = members(by_text)
+    assert not (train & test) and not (train & val) and not (val & test)
+    by_id = hashed(tmp_path / "t.csv", id_column="id")
+    train, val, test = members(by_id)
+    assert train & test  # the same text under different ids: split by id
+    # An id is hashed as its text: 7 in Parquet and "7" in a csv split alike.
+    numbered = frame.assign(id=range(300))
+    a = hashed(write(numbered, tmp_path / "n.parquet"), id_column="id")
+    b = hashed(write(numbered, tmp_path / "n.csv"), id_column="id")
+    assert a.digest() == b.digest()
+
+
+def test_auto_splits_one_file_stratified_and_a_set_of_shards_by_hash(tmp_path: Path) -> None:
+    frame = review_table(200)
+    file = write(frame, tmp_path / "t.csv")
+    write_shards(frame, tmp_path / "s", ".csv", n=2)
+    auto_file = load_splits(files_cfg(file))  # data.split unset is auto
+    assert auto_file.digest() == load_splits(files_cfg(file, split="stratified")).digest()
+    assert auto_file.digest() == load_splits(files_cfg(file, split="auto")).digest()
+    assert auto_file.digest() != hashed(file).digest()
+    auto_shards = load_splits(files_cfg(tmp_path / "s", split="auto"))
+    assert auto_shards.digest() == hashed(tmp_path / "s").digest()
+    assert split_rule({"split": "auto"}, sharded=True) == "hash"
+    assert split_rule({}, sharded=False) == "stratified"
+    assert split_rule({"split": "stratified"}, sharded=True) == "stratified"
+
+
+def test_hash_validation_split_survives_max_reviews(tmp_path: Path) -> None:
+    frame = review_table(300)
+    capped = hashed(write(frame, tmp_path / "t.csv"), max_reviews=90)
+    assert len(capped.train) + len(capped.val) == 90 and len(capped.test) <= 90
+    full_val = members(hashed(tmp_path / "t.csv"))[1]
+    assert members(capped)[1] <= full_val  # a row in validation is so whatever the cap
+
+
+def test_an_unknown_split_rule_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"data.split='random' is unknown; use auto, stratified, hash"
+    ):
+        load_splits(files_cfg(write(review_table(20), tmp_path / "t.csv"), split="random"))

@@ -31,6 +31,14 @@ class TableFormat(StrEnum):
     jsonl = "jsonl"
 
 
+class SplitRule(StrEnum):
+    """`data.split` of `data=files`: how the test and validation rows are held out."""
+
+    auto = "auto"  # hash for a directory or glob of shards, stratified for one file
+    stratified = "stratified"  # a seeded, class-stratified draw over the whole table
+    hash = "hash"  # a seeded hash of each row's id (or text): no shuffle, no whole table
+
+
 class Period(StrEnum):
     """`update.period`: the calendar periods a time column's dates are grouped by (pandas')."""
 

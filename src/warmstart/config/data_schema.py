@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from warmstart.config.choices import DataSource, TableFormat
+from warmstart.config.choices import DataSource, SplitRule, TableFormat
 from warmstart.config.fields import key
 
 
@@ -61,10 +61,13 @@ class FolderDataSchema(DataSchema):
 
 @dataclass
 class FilesDataSchema(FolderDataSchema):
-    """A table file; `since`/`until` are ISO 8601 dates or numbers, or dates in `time_format`
-    (strings here, checked by validation and parsed on read)."""
+    """A table file, or a directory or glob of shards of one format; `since`/`until` are ISO
+    8601 dates or numbers, or dates in `time_format` (strings here, checked by validation and
+    parsed on read)."""
 
-    format: TableFormat | None = key("how the file is read; `null`: by the file's suffix")
+    format: TableFormat | None = key(
+        "how the file (or every shard) is read; `null`: by the suffix, one format per source"
+    )
     text_column: str = key("the column holding the text")
     label_column: str = key(
         "the column holding the label (strings or integers, any number of classes)"
@@ -79,6 +82,13 @@ class FilesDataSchema(FolderDataSchema):
     until: str | None = key("first time no longer read (exclusive)")
     test_path: str | None = key(
         "a held-out test file read like `data.path` (`null`: hold out `test_fraction`)"
+    )
+    split: SplitRule = key(
+        "how test and validation rows are held out: `stratified` (a seeded draw per class), "
+        "`hash` (a seeded hash per row, no shuffle), `auto` (`hash` for shards, else stratified)"
+    )
+    id_column: str | None = key(
+        "the column `split=hash` hashes (`null`: the text, so duplicate texts split together)"
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from warmstart.config.choices import DataSource, Period, TableFormat
+from warmstart.config.choices import DataSource, Period, SplitRule, TableFormat
 from warmstart.config.initializer import initializer_of
 from warmstart.config.schema import AUTO
 from warmstart.config.time_bounds import check_time_bound, check_time_format
@@ -67,6 +67,8 @@ def _own_data(data: Mapping[str, Any], where: str) -> None:
     check_fraction(data, where, "test_fraction", one=False, optional=True)
     if data.get("format") is not None:
         check_one_of(data, where, "format", TableFormat, ", ".join(TableFormat))
+    if data.get("split") is not None:
+        check_one_of(data, where, "split", SplitRule, ", ".join(SplitRule))
     window = [k for k in ("since", "until", "time_format") if data.get(k) is not None]
     if window and not data.get("time_column"):
         raise ConfigError(

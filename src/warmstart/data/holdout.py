@@ -1,6 +1,10 @@
-"""A stratified, seeded test split for sources without a test set of their own."""
+"""Held-out rows for sources without a test set of their own: a stratified, seeded draw
+(the whole table in memory), or a seeded hash of each row's key (no shuffle, no whole table)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from hashlib import blake2b
 
 import numpy as np
 import pandas as pd
@@ -28,4 +32,34 @@ def stratified_holdout(
     return (
         frame[~in_test].reset_index(drop=True),
         frame[in_test].reset_index(drop=True),
+    )
+
+
+def row_draws(keys: Iterable[str], seed: int, part: str) -> np.ndarray:
+    """Each key's draw in [0, 1): its blake2b hash keyed by `seed` and `part`, so a row's draw
+    depends on its key alone (not on the rows around it, their order or the machine)."""
+    salt = f"warmstart:{part}:{seed}".encode()
+    hashes = np.fromiter(
+        (
+            int.from_bytes(blake2b(key.encode("utf-8"), digest_size=8, key=salt).digest())
+            for key in keys
+        ),
+        dtype=np.uint64,
+    )
+    return (hashes >> np.uint64(11)).astype(np.float64) / float(2**53)
+
+
+def hashed_holdout(
+    frame: pd.DataFrame, keys: Sequence[str], fraction: float, seed: int, part: str
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(rest, held out, the rest's positions in `frame`): the rows whose key draws below
+    `fraction`, order kept. No shuffle of the table: each row is decided alone, so every
+    worker and every rerun agrees, and rows with the same key (a duplicate text, when the
+    text is the key) land on the same side."""
+    held = row_draws(keys, seed, part) < fraction
+    rest = np.flatnonzero(~held)
+    return (
+        frame.iloc[rest].reset_index(drop=True),
+        frame[held].reset_index(drop=True),
+        rest,
     )

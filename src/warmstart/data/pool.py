@@ -17,3 +17,6 @@ class Pool:
     source: str  # recorded as Splits.source
     origin: Path  # named in errors about the content
     dropped_texts: int = 0  # rows left out because their text was empty or null
+    # `hash`: validation rows by a seeded hash of `keys` (aligned with train), no shuffle
+    split: str = "stratified"
+    keys: pd.Series | None = None

@@ -2,6 +2,8 @@
 
 The validation split follows the tutorial (`text_dataset_from_directory` with
 `validation_split=0.2, seed=123`): files in path order, a seeded shuffle, the last 20% held out.
+A source that splits by hash (`data.split`, `data.files.split_rule`) holds out instead the rows
+whose seeded hash of their key draws below `validation_split`, without a shuffle.
 `data.max_reviews` caps each split by a seeded, class-balanced draw before that.
 """
 
@@ -19,8 +21,11 @@ import pandas as pd
 from warmstart.config.validation import check_data
 from warmstart.core.errors import DataError
 from warmstart.data.acl_layout import CLASSES
+from warmstart.data.holdout import hashed_holdout
 from warmstart.data.settings import setting
 from warmstart.data.sources import read_pool
+
+KEY = "__split_key"  # a hashed split's key column while the train pool is capped
 
 
 @dataclass(frozen=True, eq=False)  # DataFrames do not compare or hash as values; use digest()
@@ -71,10 +76,17 @@ def load_splits(data_cfg: Mapping[str, Any]) -> Splits:
 
     pool = read_pool(data_cfg, name)
     train_pool, test = pool.train, pool.test
+    hashed = pool.split == "hash" and pool.keys is not None
+    if hashed:  # the keys ride along through the cap
+        train_pool = train_pool.assign(**{KEY: pool.keys.to_numpy()})
     if max_reviews is not None:
         train_pool = _limit_balanced(train_pool, int(max_reviews), split_seed)
         test = _limit_balanced(test, int(max_reviews), split_seed)
-    train, val = split_train_val(train_pool, validation_split, split_seed)
+    if hashed:
+        keys, train_pool = train_pool[KEY], train_pool.drop(columns=KEY)
+        train, val, _ = hashed_holdout(train_pool, keys, validation_split, split_seed, "validation")
+    else:
+        train, val = split_train_val(train_pool, validation_split, split_seed)
     binary = set(train_pool["label"].tolist()) <= {label for _, label in CLASSES}
     for split_name, df in (("train", train), ("validation", val), ("test", test)):
         if len(df) and binary:  # IMDB-style negative/positive: both classes in every split
