@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from compose import compose_config
@@ -24,6 +25,7 @@ from mlflow_fixtures import versions_of
 
 from warmstart.config import PROJECT_ROOT
 from warmstart.core.errors import DataError
+from warmstart.data import load_splits
 from warmstart.data.example_table import example_table
 from warmstart.stages import pipeline, train_base
 from warmstart.tracking.connection import connect
@@ -130,3 +132,27 @@ def test_bad_table_fails_the_run_with_one_line_and_registers_nothing(tracking, t
     (run,) = run_of_experiment(MlflowClient(), os.environ["MLFLOW_EXPERIMENT_NAME"])
     assert run.info.status == "FAILED" and versions_of(name) == []
     assert re.search("one|column|date", run.data.tags.get("warmstart.error", ""))
+
+
+def test_a_directory_of_parquet_shards_trains_and_registers_split_by_hash(tracking, tmp_path):
+    frame = example_table(n_old=300, n_new=0, seed=2)
+    frame["created"] = pd.to_datetime(frame["created"])  # a timestamp: the window pushed down
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 4)):
+        frame.iloc[rows].to_parquet(shards / f"part-{i:05d}.parquet", index=False)
+    (shards / "_SUCCESS").write_text("")  # as Spark leaves it
+    name = f"shards-{uuid.uuid4().hex[:6]}"
+    cfg = compose_config("data=files", f"data.path={shards}", "data.time_column=created",
+                         "base.data.until=2024-05-01", "train.epochs=1", "train.tensorboard=false",
+                         "vocab.sequence_length=32", f"registry.model_name={name}")  # fmt: skip
+    connect(cfg)
+    run = MlflowClient().get_run(train_base.run(cfg).run_id)
+    assert run.info.status == "FINISHED" and len(versions_of(name)) == 1
+    # It trained on the rows of one concatenated file before the window's end, split by hash.
+    one = tmp_path / "one.parquet"
+    frame.to_parquet(one, index=False)
+    same = {"name": "files", "path": str(one), "time_column": "created", "until": "2024-05-01",
+            "split": "hash", "validation_split": 0.2}  # fmt: skip
+    assert run.data.tags["warmstart.data_digest"] == load_splits(same).digest()
+    assert run.data.params["data.split"] == "auto"
