@@ -93,3 +93,24 @@ def test_a_bound_or_a_column_that_is_no_time_is_refused_where_windows_are_cut(tm
         time_windows(_cfg(path, since="March"), "M")
     with pytest.raises(DataError, match=r"1 of 4 value\(s\) .* e\.g\. '01/02/2024' \(line 4, day"):
         time_windows(_cfg(path), "M")
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_the_windows_of_a_directory_of_shards_are_those_of_one_file(tmp_path, suffix):
+    days = ["2024-03-20", "2024-01-09", "2024-01-02", "2024-02-14", "2024-03-01", "2024-04-02"]
+    one = _write(tmp_path, days)
+    frame = pd.read_csv(one)
+    for i, start in enumerate(range(0, 6, 2)):  # each shard holds rows of several months
+        part = tmp_path / "shards" / f"part-{i}{suffix}"
+        part.parent.mkdir(exist_ok=True)
+        rows = frame.iloc[start : start + 2]
+        if suffix == ".parquet":
+            rows.to_parquet(part, index=False)
+        else:
+            rows.to_csv(part, index=False)
+    cfg = {"since": "2024-01-05", "until": "2024-04-01"}
+    assert time_windows(_cfg(tmp_path / "shards", **cfg), "M") == time_windows(
+        _cfg(one, **cfg), "M"
+    )
+    with pytest.raises(DataError, match=r"part-0\S* has no column 'stamp'.*set data\.time_column"):
+        time_windows(_cfg(tmp_path / "shards", time_column="stamp"), None)

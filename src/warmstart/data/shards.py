@@ -21,8 +21,9 @@ from __future__ import annotations
 import glob
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from warmstart.data.table import (
 )
 
 GLOB = re.compile(r"[*?\[]")
+OPEN = Window()  # no time window: every row
 # What pandas and Arrow raise on a file that is no table of its format.
 READ_ERRORS = (ValueError, UnicodeDecodeError, OSError, json.JSONDecodeError, pa.ArrowException)
 
@@ -169,18 +171,41 @@ def read_shard(
 ) -> pd.DataFrame:
     """The shard's configured columns; for Parquet (`push`) only its rows in the window."""
     wanted = [columns.text, columns.label, *filter(None, (columns.time, id_column))]
+
+    def check(found: Sequence[Any]) -> None:
+        check_columns(found, shard, columns)
+        if id_column is not None:
+            _has_column(found, shard, id_column, "id_column", " (or null: the text decides)")
+
+    return read_columns(shard, fmt, wanted, check, columns.time, window if push else OPEN)
+
+
+def read_columns(
+    shard: Path,
+    fmt: str,
+    wanted: Sequence[str],
+    check: Callable[[Sequence[Any]], None],
+    time: str | None = None,
+    window: Window = OPEN,
+) -> pd.DataFrame:
+    """The `wanted` columns of a shard whose columns `check` accepts; of a Parquet shard only
+    the rows in `window` on column `time`, where the filter can be pushed down."""
+    wanted = list(dict.fromkeys(wanted))
     try:
         if fmt == "parquet":
-            return _parquet_shard(shard, wanted, columns, window if push else Window(), id_column)
+            dataset = ds.dataset(shard, format="parquet")
+            check(dataset.schema.names)
+            time_type = dataset.schema.field(time).type if time else None
+            expr = window_filter(time, time_type, window)
+            return dataset.to_table(columns=wanted, filter=expr).to_pandas().reset_index(drop=True)
         if fmt in ("csv", "tsv"):
             options = {"sep": "," if fmt == "csv" else "\t", "dtype": object, "encoding": "utf-8"}
-            header = pd.read_csv(shard, nrows=0, **options).columns
-            _check(header, shard, columns, id_column)
-            return pd.read_csv(shard, usecols=list(dict.fromkeys(wanted)),
-                               keep_default_na=False, na_values=[""], **options)  # fmt: skip
+            check(pd.read_csv(shard, nrows=0, **options).columns)
+            return pd.read_csv(shard, usecols=wanted, keep_default_na=False, na_values=[""],
+                               **options)  # fmt: skip
         frame = pd.read_json(shard, lines=True, dtype=False)
-        _check(frame.columns, shard, columns, id_column)
-        return frame[list(dict.fromkeys(wanted))]
+        check(frame.columns)
+        return frame[wanted]
     except READ_ERRORS as exc:
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise DataError(
@@ -189,26 +214,32 @@ def read_shard(
         ) from None
 
 
-def _check(found: Sequence[Any], shard: Path, columns: Columns, id_column: str | None) -> None:
-    check_columns(found, shard, columns)
-    if id_column is not None and id_column not in [str(c) for c in found]:
+def _has_column(found: Sequence[Any], path: Path, column: str, key: str, alt: str = "") -> None:
+    names = [str(c) for c in found]
+    if column not in names:
         raise DataError(
-            f"shard {shard} has no column {id_column!r}; its columns are "
-            f"{[str(c) for c in found][:20]}: set data.id_column to one of them (or null: the "
-            "text decides the split)"
+            f"{path} has no column {column!r}; its columns are {names[:20]}: set data.{key} to "
+            f"one of them{alt}"
         )
 
 
-def _parquet_shard(
-    shard: Path, wanted: list[str], columns: Columns, window: Window, id_column: str | None
-) -> pd.DataFrame:
-    dataset = ds.dataset(shard, format="parquet")
-    _check(dataset.schema.names, shard, columns, id_column)
-    time_type = dataset.schema.field(columns.time).type if columns.time else None
-    table = dataset.to_table(
-        columns=list(dict.fromkeys(wanted)), filter=window_filter(columns.time, time_type, window)
-    )
-    return table.to_pandas().reset_index(drop=True)
+def time_parts(
+    value: Any, forced: str | None, column: str
+) -> list[tuple[Path, str | None, pd.Series]]:
+    """`data.path`'s time column, per file or shard: (where, its format, the raw values), for
+    the time windows of continual updates (`data.windows`)."""
+    shards = shard_files(value, "path")
+    if shards is None:
+        path, _ = user_path(value, "path")
+        frame = read_table(path, forced)
+        _has_column(frame.columns, path, column, "time_column")
+        return [(path, forced, frame[column])]
+    fmt = shards_format(shards, forced, user_path(value, "path")[0])
+    parts: list[tuple[Path, str | None, pd.Series]] = []
+    for shard in shards:
+        check = partial(_has_column, path=shard, column=column, key="time_column")
+        parts.append((shard, fmt, read_columns(shard, fmt, [column], check)[column]))
+    return parts
 
 
 def window_filter(

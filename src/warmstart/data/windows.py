@@ -1,9 +1,10 @@
 """Successive time windows of a table, for continual updates over `data=files`.
 
-The rows inside `data.since`/`data.until` are grouped into periods by `data.time_column`: each
-distinct value (`update.period=null`: a number such as a year or a batch index, or a date), or
-each calendar period of a date (`update.period=D|W|M|Q|Y`). Window i runs from the first time
-seen in period i up to (excluding) the first time of period i+1, the last one up to
+The rows inside `data.since`/`data.until` (of one table or all its shards) are grouped into
+periods by `data.time_column`: each distinct value (`update.period=null`: a number such as a
+year or a batch index, or a date), or each calendar period of a date
+(`update.period=D|W|M|Q|Y`). Window i runs from the first time seen in period i up to
+(excluding) the first time of period i+1, the last one up to
 `data.until`. The bounds are the column's own values (read as the filter reads them: numbers,
 ISO 8601 or `data.time_format`), so they read back through the ordinary
 `data.since`/`data.until` filter unchanged: a window is just those two settings.
@@ -22,7 +23,8 @@ from warmstart.config.validation import check_update, history_length
 from warmstart.core.errors import ConfigError, DataError
 from warmstart.data.paths import user_path
 from warmstart.data.settings import setting
-from warmstart.data.table import Window, read_table, window_times
+from warmstart.data.shards import time_parts
+from warmstart.data.table import Window, window_times
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,16 @@ def time_windows(data_cfg: Mapping[str, Any], period: str | None) -> list[TimeWi
             "continual updates over data=files cut the table into time windows: set "
             "data.time_column=<the column holding each row's time>"
         )
-    path, _ = user_path(setting(data_cfg, "path", required=True), "path")
-    frame = read_table(path, setting(data_cfg, "format"))
-    if column not in [str(c) for c in frame.columns]:
-        raise DataError(
-            f"{path} has no column {column!r}; its columns are {list(frame.columns)[:20]}: set "
-            "data.time_column to one of them"
-        )
+    value = setting(data_cfg, "path", required=True)
+    path, _ = user_path(value, "path")
     until = setting(data_cfg, "until")
     window = Window(setting(data_cfg, "since"), until, setting(data_cfg, "time_format"))
-    times, keep = window_times(frame[column], window, path, column, setting(data_cfg, "format"))
-    values, times = frame[column][keep], times[keep]
+    kept: list[tuple[pd.Series, pd.Series]] = []
+    for where, fmt, part in time_parts(value, setting(data_cfg, "format"), column):
+        times, keep = window_times(part, window, where, column, fmt)
+        kept.append((part[keep], times[keep]))
+    values = pd.concat([v for v, _ in kept], ignore_index=True)
+    times = pd.concat([t for _, t in kept], ignore_index=True)
     if pd.api.types.is_numeric_dtype(times):
         if period is not None:
             raise ConfigError(
