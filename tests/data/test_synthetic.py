@@ -7,10 +7,12 @@ import string
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from warmstart.data import synthetic
+from warmstart.data import load_splits, synthetic
 from warmstart.data.synthetic import write_corpus
+from warmstart.data.synthetic.shards import write_corpus_shards
 
 FILE_RE = re.compile(r"^(\d+)_(\d+)\.txt$")
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}]")
@@ -157,3 +159,16 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         write_corpus(tmp_path, generation=-1, n_train=10, n_test=10, seed=0)
     with pytest.raises(ValueError, match="n_train"):
         write_corpus(tmp_path, generation=0, n_train=1, n_test=10, seed=0)
+
+
+def test_the_corpus_written_as_parquet_shards_reads_back_through_data_files(tmp_path: Path):
+    paths = write_corpus_shards(tmp_path / "a", rows=51, rows_per_shard=20, generation=1)
+    assert [p.name for p in paths] == ["part-00000.parquet", "part-00001.parquet",
+                                       "part-00002.parquet"]  # fmt: skip
+    again = write_corpus_shards(tmp_path / "b", rows=51, rows_per_shard=20, generation=1)
+    assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]
+    last = pd.read_parquet(paths[2])
+    assert last["label"].tolist() == ["positive", "negative"] * 5 + ["positive"]
+    splits = load_splits({"name": "files", "path": str(tmp_path / "a"), "validation_split": 0.2})
+    assert len(splits.train) + len(splits.val) + len(splits.test) == 51
+    assert set(splits.train["label"]) == {"negative", "positive"}
