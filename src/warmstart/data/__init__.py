@@ -6,6 +6,7 @@ verified (when a checksum is known), extracted safely into the cache and only tr
 completion marker exists, so an interrupted run never leaves a half tree that is later read.
 
 Modules: `splits` (entry point and the tutorial's split), `sources` (which source to read),
+`files`, `table` and `shards` (own tables: one file or shards; `holdout`: stratified or hash),
 `imdb` and `synthetic` (the sources), `archive` (safe extraction), `cache` (lock, completion
 marker, verified download), `acl_layout` (the reader), `settings` (config value checks).
 """
