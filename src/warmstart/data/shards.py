@@ -31,9 +31,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from warmstart.config.time_bounds import time_number, time_stamp
 from warmstart.core.errors import DataError
 from warmstart.data.paths import user_path
+from warmstart.data.pushdown import window_filter
 from warmstart.data.settings import setting
 from warmstart.data.table import (
     FORMATS,
@@ -240,48 +240,6 @@ def time_parts(
         check = partial(_has_column, path=shard, column=column, key="time_column")
         parts.append((shard, fmt, read_columns(shard, fmt, [column], check)[column]))
     return parts
-
-
-def window_filter(
-    column: str | None, time_type: pa.DataType | None, window: Window
-) -> ds.Expression | None:
-    """The window as a dataset filter, where Arrow compares as `table.window_times` does: a
-    column of numbers with numeric bounds, or of timestamps with ISO 8601 bounds (naive
-    times are UTC). Rows without a time pass, so the row checks still refuse them; None
-    (filter after reading) for text columns, `data.time_format` or a bound read otherwise."""
-    if column is None or time_type is None or window.open or window.time_format:
-        return None
-    field = ds.field(column)
-    keep = field.is_null()
-    if pa.types.is_integer(time_type) or pa.types.is_floating(time_type):
-        values: list[Any] = [time_number(b) for b in (window.since, window.until)]
-        if pa.types.is_floating(time_type):
-            keep = keep | field.is_nan()
-    elif pa.types.is_timestamp(time_type):
-        values = [_stamp(b, time_type) for b in (window.since, window.until)]
-    else:
-        return None
-    inside = None
-    for bound, value, since in zip(
-        (window.since, window.until), values, (True, False), strict=True
-    ):
-        if bound is None:
-            continue
-        if value is None:
-            return None  # a date bound on numbers: years read as dates, after reading
-        test = field >= value if since else field < value
-        inside = test if inside is None else inside & test
-    return keep | inside
-
-
-def _stamp(bound: Any, time_type: pa.TimestampType) -> pa.Scalar | None:
-    """An ISO 8601 bound as a timestamp the column compares with (UTC, naive where it is)."""
-    stamp = None if bound is None else time_stamp(bound)
-    if stamp is None:
-        return None
-    if time_type.tz:
-        return pa.scalar(stamp.to_pydatetime(), pa.timestamp("us", "UTC"))
-    return pa.scalar(stamp.tz_convert(None).to_pydatetime(), pa.timestamp("us"))
 
 
 def _ids(kept: pd.DataFrame, path: Path, id_column: str | None) -> pd.Series | None:
