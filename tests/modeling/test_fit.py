@@ -10,7 +10,7 @@ import pytest
 
 from warmstart.core.errors import ConfigError
 from warmstart.modeling.fit import Arrays, auto_batch_size, batch_size_of, fit, strategy
-from warmstart.modeling.model import build_model
+from warmstart.modeling.model import EMBEDDING_LAYER, HEAD_LAYER, build_model
 
 MODEL = {"embedding_dim": 8, "hidden_units": 4}
 
@@ -131,3 +131,30 @@ def test_an_epoch_is_timed_whole_with_every_callbacks_end_of_epoch_work():
     assert len(result.epoch_seconds) == 3
     assert all(s >= SlowEpochEnd.PAUSE for s in result.epoch_seconds), result.epoch_seconds
     assert slow.seen == result.epoch_seconds == result.history["epoch_seconds"]
+
+
+def with_int64_input(model: keras.Model) -> keras.Model:
+    """The model as it was before int32 ids: the same layers behind an int64 input."""
+    ids = keras.Input(shape=model.inputs[0].shape[1:], dtype="int64", name="token_ids")
+    return keras.Model(ids, model.get_layer(HEAD_LAYER)(model.get_layer(EMBEDDING_LAYER)(ids)))
+
+
+def test_int32_ids_train_and_predict_exactly_as_int64_ids_did():
+    train_cfg = {"epochs": 2, "batch_size": 32, "learning_rate": 0.01, "strategy": "default"}
+    train, val = arrays(128, 0), arrays(32, 1)
+    assert train.ids.dtype == np.int64
+    runs = []
+    for dtype in ("int64", "int32"):
+        keras.utils.set_random_seed(0)
+        model = build_model(vocab_size=50, sequence_length=12, model_cfg=MODEL)
+        if dtype == "int64":
+            model = with_int64_input(model)
+        ids = train.ids.astype(dtype)
+        fit(model, train=Arrays(ids, train.labels), val=Arrays(val.ids.astype(dtype), val.labels),
+            test=None, train_cfg=train_cfg)  # fmt: skip
+        assert model.inputs[0].dtype == dtype
+        runs.append((model.get_weights(), model.predict(ids, verbose=0)))
+    (weights64, logits64), (weights32, logits32) = runs
+    for before, after in zip(weights64, weights32, strict=True):
+        np.testing.assert_array_equal(before, after)
+    np.testing.assert_array_equal(logits64, logits32)

@@ -18,6 +18,15 @@ def test_tutorial_architecture_outputs_one_logit_per_review():
     assert model.predict(np.zeros((3, 10), "int64"), verbose=0).shape == (3, 1)
 
 
+def test_the_input_reads_int32_ids_and_int64_ids_give_the_same_logits():
+    model = build_model(vocab_size=100, sequence_length=10, model_cfg=MODEL)
+    assert model.inputs[0].dtype == "int32"
+    ids = np.random.default_rng(0).integers(0, 100, (4, 10))
+    np.testing.assert_array_equal(
+        model.predict(ids.astype("int32"), verbose=0), model.predict(ids, verbose=0)
+    )
+
+
 def test_embedding_is_set_after_build_and_head_is_reused_unchanged(tmp_path):
     base = build_model(vocab_size=100, sequence_length=10, model_cfg=MODEL)
     base.save(tmp_path / "m.keras")

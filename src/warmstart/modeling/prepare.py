@@ -1,8 +1,10 @@
-"""Data ready for Keras: splits read once, a vocabulary adapted on train, every split vectorized.
+"""Data ready for Keras: splits read once, a vocabulary learned on train, every split vectorized.
 
 The pipeline prepares the same new data for vocab_diff, warm_start and cold_start in one
-process: reading 50,000 reviews and adapting a vocabulary once, not three times, keeps its
-wall time near plain Keras. The cache is keyed by the resolved data and vocab settings and
+process: reading 50,000 reviews and learning a vocabulary once, not three times, keeps its
+wall time near plain Keras. The vocabulary is counted in one pass of batches
+(`text.learn_vocabulary`: the one `TextVectorization.adapt` learns) and token ids are int32.
+The cache (in memory, never on disk) is keyed by the resolved data and vocab settings and
 the seed, and holds two entries (the base's and the update's).
 """
 
@@ -53,8 +55,9 @@ def _prepared(key: str) -> Prepared:
     length = vocab_cfg["sequence_length"]
     length = text.auto_sequence_length(texts) if length == AUTO else int(length)
     tokens = vocab_cfg["max_tokens"]
-    tokens = text.auto_max_tokens(texts) if tokens == AUTO else int(tokens)
-    vectorizer = text.adapt_vectorizer(texts, max_tokens=tokens, sequence_length=length)
+    vectorizer = text.learned_vectorizer(
+        texts, max_tokens=AUTO if tokens == AUTO else int(tokens), sequence_length=length
+    )
     labels = learn_labels(splits.train["label"])
     return Prepared(
         splits=splits,
