@@ -1,4 +1,5 @@
-"""Real `mlflow server` processes on 127.0.0.1 with a SQLite backend, for tests and benchmarks.
+"""Real `mlflow server` processes on 127.0.0.1 with a SQLite backend, for tests and benchmarks,
+and moto's S3-compatible server on 127.0.0.1 for an artifact store in a bucket.
 
 The tests' fixtures (tests/mlflow_fixtures.py) and the benchmarks that need a tracking server
 (bench_reliability, bench_scale) start theirs here, so that benchmarks never import from tests.
@@ -22,7 +23,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 MLFLOW = str(Path(sys.executable).with_name("mlflow"))
 
@@ -105,18 +106,26 @@ class Server:
             self.process.wait()
 
 
-def wait_healthy(uri: str, process: subprocess.Popen, log: Path, timeout: float = 300) -> None:
+def wait_healthy(
+    uri: str,
+    process: subprocess.Popen,
+    log: Path,
+    timeout: float = 300,
+    *,
+    path: str = "/health",
+    what: str = "mlflow server",
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"mlflow server exited early:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"{what} exited early:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{uri}/health", timeout=2) as reply:
+            with urllib.request.urlopen(f"{uri}{path}", timeout=2) as reply:
                 if reply.status == 200:
                     return
         except OSError:
             time.sleep(0.5)
-    raise RuntimeError(f"mlflow server not healthy after {timeout}s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"{what} not healthy after {timeout}s:\n{log.read_text()[-3000:]}")
 
 
 def start_server(
@@ -126,9 +135,11 @@ def start_server(
     args: Sequence[str] = (),
     env: dict[str, str] | None = None,
     backend: str | None = None,
+    artifacts: str | None = None,
 ) -> Server:
     """`mlflow server` on 127.0.0.1, restartable on `port`, with `backend` (default: SQLite
-    under `root`) and artifacts proxied into `root/artifacts`.
+    under `root`) and artifacts proxied into `artifacts` (default: `root/artifacts`; a bucket
+    needs its credentials and endpoint in `env`, see `s3_server_env`).
 
     MLflow's background job workers are off: a dozen processes that slow start-up on a
     small machine and that this project does not use.
@@ -139,7 +150,7 @@ def start_server(
     cmd = [
         MLFLOW, "server", "--host", "127.0.0.1", "--port", str(port),
         "--backend-store-uri", backend or f"sqlite:///{root}/mlflow.db",
-        "--artifacts-destination", str(root / "artifacts"), "--workers", "1", *args,
+        "--artifacts-destination", artifacts or str(root / "artifacts"), "--workers", "1", *args,
     ]  # fmt: skip
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     clean.update(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", **(env or {}))
@@ -153,3 +164,54 @@ def start_server(
         server.stop()
         raise
     return server
+
+
+# What moto's server accepts from any client (it checks no signature against a real account).
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def start_s3(root: Path, port: int | None = None) -> Server:
+    """moto's S3-compatible server (`python -m moto.server`) on 127.0.0.1, in memory: the
+    bucket an `mlflow server --artifacts-destination s3://...` writes to, with no cloud.
+
+    A process of its own (not moto's in-process thread), like the tracking server it serves:
+    its requests never wait on this process's GIL.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    log = root / f"s3-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = Server(f"http://127.0.0.1:{port}", root, process, log)
+    try:  # S3's ListBuckets on the root path: 200 once the server answers
+        wait_healthy(server.uri, process, log, timeout=60, path="/", what="moto server")
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def s3_server_env(s3: Server) -> dict[str, str]:
+    """The environment an `mlflow server` needs to proxy artifacts into `s3`'s buckets."""
+    return {"MLFLOW_S3_ENDPOINT_URL": s3.uri, **S3_CREDENTIALS}
+
+
+def s3_client(s3: Server) -> Any:
+    """A boto3 S3 client of `s3`, to look into its buckets (boto3 comes with the test lock)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=s3.uri,
+        aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=S3_CREDENTIALS["AWS_DEFAULT_REGION"],
+    )
