@@ -7,6 +7,12 @@ Keras 3 (3.15) does not train under `MultiWorkerMirroredStrategy` as it is (kera
 axis they do not have. `keras_fit_scope` sidesteps both without touching the training math.
 A dead peer aborts the collectives within seconds (TF's coordination heartbeats), so the
 chief's stage fails instead of hanging; the collective timeout below is the backstop.
+
+Each worker's strategy starts TensorFlow's gRPC server on the port its `TF_CONFIG` entry
+names, listening on every address of the machine (`[::]:PORT`, IPv4 and IPv6): TensorFlow 2.21
+takes only the port from that entry (its GrpcServer binds "0.0.0.0:<port>") and offers no
+option, ServerDef field or environment variable to bind one address. The server is
+unauthenticated and runs the ops it is sent, so the workers' ports belong on a private network.
 """
 
 from __future__ import annotations
