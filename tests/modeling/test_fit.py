@@ -140,7 +140,7 @@ def with_int64_input(model: keras.Model) -> keras.Model:
 
 
 def test_int32_ids_train_and_predict_exactly_as_int64_ids_did():
-    train_cfg = {"epochs": 2, "batch_size": 32, "learning_rate": 0.01, "strategy": "default"}
+    train_cfg = {"epochs": 1, "batch_size": 32, "learning_rate": 0.01, "strategy": "default"}
     train, val = arrays(128, 0), arrays(32, 1)
     assert train.ids.dtype == np.int64
     runs = []
