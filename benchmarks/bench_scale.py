@@ -2,7 +2,7 @@
 
 Data: the embedded corpus at 25,000 ... 200,000 training reviews (`data.n_train`), each run in a
 fresh process, ours and plain Keras alternating (`gate.alternate`, `--repeats`, at least 3):
-ours (`prepare_data`: read, adapt the vocabulary, vectorize every split; two epochs of `fit`)
+ours (`prepare_data`: read, count the vocabulary, vectorize every split; two epochs of `fit`)
 and plain Keras on the same files (`text_dataset_from_directory` + `TextVectorization.adapt`,
 every split vectorized once; two epochs of the same model). Per size: medians of wall time per
 phase (epoch 1 includes tracing, epoch 2 is steady) and of peak resident memory above the
