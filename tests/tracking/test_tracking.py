@@ -256,7 +256,12 @@ ADMIN_PASSWORD = "Adm1n-pw-for-tests!"
 
 @pytest.fixture
 def basic_auth_server(tmp_path: Path) -> Iterator[Server]:
-    """`mlflow server --app-name basic-auth`, admin password from an auth config file."""
+    """`mlflow server --app-name basic-auth`, admin password from an auth config file.
+
+    With MLflow's default (no credential cache) every request re-checks the password's scrypt
+    hash, about 0.2 s on this machine: a stage's few hundred requests took over a minute. The
+    cache keeps verified credentials only, so the wrong password below is still refused.
+    """
     # The basic-auth app needs Flask-WTF, pinned in requirements-test.lock: missing, this fails.
     import flask_wtf  # noqa: F401
 
@@ -268,6 +273,7 @@ def basic_auth_server(tmp_path: Path) -> Iterator[Server]:
         f"database_uri = sqlite:///{root}/basic_auth.db\n"
         f"admin_username = admin\nadmin_password = {ADMIN_PASSWORD}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        "auth_cache_ttl_seconds = 600\n"
     )
     server = start_server(
         root,
