@@ -9,7 +9,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from pathlib import Path
 
 import pytest
-from mlflow_fixtures import data_cache, mlflow_server, pipeline_run, tracking  # noqa: F401
+from mlflow_fixtures import (  # noqa: F401
+    data_cache,
+    mlflow_server,
+    pipeline_once,
+    pipeline_run,
+    tracking,
+)
 
 # --- data fixtures (warmstart.data) -------------------------------------------------------------
 # The labeled IMDB archive lives next to the repository (never copied into it).

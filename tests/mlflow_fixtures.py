@@ -63,7 +63,7 @@ def data_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pipeline_run(mlflow_server: Server, data_cache: Path) -> dict:
+def pipeline_once(mlflow_server: Server, data_cache: Path) -> dict:
     """Run `main` once, in-process, as `mlflow run . -e main` would, in experiment
     `pipeline-test`; tests then read the store like a user would."""
     import mlflow
@@ -87,6 +87,17 @@ def pipeline_run(mlflow_server: Server, data_cache: Path) -> dict:
         "cfg": cfg,
         "runs": {k: client.get_run(v) for k, v in ids.items()},
     }
+
+
+@pytest.fixture
+def pipeline_run(pipeline_once: dict, mlflow_server: Server) -> dict:
+    """The session's one `main` run, with MLflow's global URI pointed back at its server: a
+    test of another file may have pointed it elsewhere since the run was made (CI once read
+    a run from a stranger's SQLite store)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(mlflow_server.uri)
+    return pipeline_once
 
 
 def versions_of(name: str) -> list[str]:
