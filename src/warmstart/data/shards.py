@@ -14,6 +14,11 @@ and csv/tsv/jsonl shards (read one by one with pandas, only those columns), are 
 reading, as one file is. Every shard's rows go through `table.part_rows`, so a bad row is
 named by its shard and line; a shard without a column, or one that is no table of its
 format, is one `DataError` naming that shard.
+
+Any of the three may be in an S3 bucket instead (`s3://bucket/prefix/`, a glob over the
+bucket's keys, one object; `object_store` says how the endpoint and credentials are found): a
+shard is then an `S3Location`, read the same way through pyarrow's S3 filesystem, its rows
+named by 1-based row rather than by file line.
 """
 
 from __future__ import annotations
@@ -21,18 +26,28 @@ from __future__ import annotations
 import glob
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from warmstart.core.errors import DataError
-from warmstart.data.paths import user_path
+from warmstart.data.object_store import (
+    S3Location,
+    is_s3,
+    is_store_error,
+    open_object,
+    s3_error,
+    s3_filesystem,
+    s3_tables,
+)
+from warmstart.data.paths import source_path, user_path
 from warmstart.data.pushdown import window_filter
 from warmstart.data.settings import setting
 from warmstart.data.table import (
@@ -50,6 +65,8 @@ GLOB = re.compile(r"[*?\[]")
 OPEN = Window()  # no time window: every row
 # What pandas and Arrow raise on a file that is no table of its format.
 READ_ERRORS = (ValueError, UnicodeDecodeError, OSError, json.JSONDecodeError, pa.ArrowException)
+# One file or shard: a local path, or an object in a bucket (`str()` is its path or URI).
+Shard = Path | S3Location
 
 
 @dataclass(frozen=True, eq=False)  # DataFrames do not compare as values
@@ -59,14 +76,14 @@ class TableRows:
     rows: pd.DataFrame
     ids: pd.Series | None  # `data.id_column`'s values as text, aligned with rows (None: unset)
     dropped: int  # rows left out for an empty text
-    where: Path  # data.path as given: the file, the directory or the glob
+    where: Shard  # data.path as given: the file, the directory, the glob or the s3:// URI
     sharded: bool  # a directory or a glob, however many files it holds
 
 
 def table_rows(cfg: Mapping[str, Any], key: str) -> TableRows:
     """The rows of `data.<key>` (`path` or `test_path`): one file, or every shard in turn."""
     value = setting(cfg, key, required=True)
-    where, _ = user_path(value, key)
+    where, _ = source_path(value, key)
     columns = Columns(
         text=str(setting(cfg, "text_column", "text")),
         label=str(setting(cfg, "label_column", "label")),
@@ -76,7 +93,13 @@ def table_rows(cfg: Mapping[str, Any], key: str) -> TableRows:
     id_column = setting(cfg, "id_column")
     forced = setting(cfg, "format")
     shards = shard_files(value, key)
-    if shards is None:
+    if shards is None and isinstance(where, S3Location):  # one object: read as a shard is
+        kept, seen, dropped = shard_rows(
+            where, table_format(where, forced), columns, window, id_column
+        )
+        ids = [_ids(kept, where, id_column)]
+        parts = [kept]
+    elif shards is None:
         frame = read_table(where, forced)
         fmt = table_format(where, forced)
         kept, seen, dropped = part_rows(frame, where, columns, window, fmt)
@@ -86,7 +109,7 @@ def table_rows(cfg: Mapping[str, Any], key: str) -> TableRows:
         fmt = shards_format(shards, forced, where)
         parts, ids, seen, dropped = [], [], 0, 0
         for shard in shards:
-            kept, in_window, empty = _shard_rows(shard, fmt, columns, window, id_column)
+            kept, in_window, empty = shard_rows(shard, fmt, columns, window, id_column)
             parts.append(kept)
             ids.append(_ids(kept, shard, id_column))
             seen, dropped = seen + in_window, dropped + empty
@@ -95,8 +118,8 @@ def table_rows(cfg: Mapping[str, Any], key: str) -> TableRows:
     return TableRows(rows, keys, dropped, where, shards is not None)
 
 
-def _shard_rows(
-    shard: Path, fmt: str, columns: Columns, window: Window, id_column: str | None
+def shard_rows(
+    shard: Shard, fmt: str, columns: Columns, window: Window, id_column: str | None
 ) -> tuple[pd.DataFrame, int, int]:
     """`part_rows` of one shard; a bad row in a filtered read is named as the shard holds it."""
     frame = read_shard(shard, fmt, columns, window, id_column)
@@ -110,9 +133,15 @@ def _shard_rows(
         raise
 
 
-def shard_files(value: Any, key: str) -> list[Path] | None:
+_shard_rows = shard_rows  # the name the first streamed readers called
+
+
+def shard_files(value: Any, key: str) -> list[Shard] | None:
     """The shards `data.<key>` names, sorted by path: a glob's files, or every file under a
-    directory; None when it names one file (or nothing: `read_table` says so)."""
+    directory (or an S3 prefix); None when it names one file or object (or nothing:
+    `read_table` says so)."""
+    if is_s3(value):
+        return s3_tables(value, key, lambda relative, size: _hidden(relative) or size == 0)
     path, note = user_path(value, key)
     if GLOB.search(str(value)):
         found = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
@@ -137,16 +166,19 @@ def shard_files(value: Any, key: str) -> list[Path] | None:
 
 def _skipped(path: Path, relative: str) -> bool:
     """Engines' markers and checksums (`_SUCCESS`, `.part-0.crc`) and empty files."""
-    return any(part.startswith((".", "_")) for part in relative.split("/")) or (
-        path.stat().st_size == 0
-    )
+    return _hidden(relative) or path.stat().st_size == 0
 
 
-def shards_format(shards: Sequence[Path], forced: str | None, where: Path) -> str:
+def _hidden(relative: str) -> bool:
+    """A name (or a folder on its way) starting with `.` or `_`: an engine's, not a shard."""
+    return any(part.startswith((".", "_")) for part in relative.split("/"))
+
+
+def shards_format(shards: Sequence[Shard], forced: str | None, where: Shard) -> str:
     """`data.format`, else the one format the shards' suffixes name."""
     if forced:
         return str(forced)
-    by_format: dict[str, list[Path]] = {}
+    by_format: dict[str, list[Shard]] = {}
     for shard in shards:
         by_format.setdefault(FORMATS.get(shard.suffix.lower(), ""), []).append(shard)
     if "" in by_format:
@@ -155,13 +187,13 @@ def shards_format(shards: Sequence[Path], forced: str | None, where: Path) -> st
         mix = ", ".join(f"{fmt} ({files[0].name})" for fmt, files in sorted(by_format.items()))
         raise DataError(
             f"{where} mixes table formats: {mix}; a source has one format: set data.path to a "
-            f"glob of one of them (e.g. {where}/*.parquet) or move the others out"
+            f"glob of one of them (e.g. {str(where).rstrip('/')}/*.parquet) or move the others out"
         )
     return next(iter(by_format))
 
 
 def read_shard(
-    shard: Path,
+    shard: Shard,
     fmt: str,
     columns: Columns,
     window: Window,
@@ -181,7 +213,7 @@ def read_shard(
 
 
 def read_columns(
-    shard: Path,
+    shard: Shard,
     fmt: str,
     wanted: Sequence[str],
     check: Callable[[Sequence[Any]], None],
@@ -193,20 +225,28 @@ def read_columns(
     wanted = list(dict.fromkeys(wanted))
     try:
         if fmt == "parquet":
-            dataset = ds.dataset(shard, format="parquet")
+            if isinstance(shard, S3Location):
+                dataset = ds.dataset(shard.arrow_path, format="parquet", filesystem=s3_filesystem())
+            else:
+                dataset = ds.dataset(shard, format="parquet")
             check(dataset.schema.names)
             time_type = dataset.schema.field(time).type if time else None
             expr = window_filter(time, time_type, window)
             return dataset.to_table(columns=wanted, filter=expr).to_pandas().reset_index(drop=True)
         if fmt in ("csv", "tsv"):
             options = {"sep": "," if fmt == "csv" else "\t", "dtype": object, "encoding": "utf-8"}
-            check(pd.read_csv(shard, nrows=0, **options).columns)
-            return pd.read_csv(shard, usecols=wanted, keep_default_na=False, na_values=[""],
-                               **options)  # fmt: skip
-        frame = pd.read_json(shard, lines=True, dtype=False)
+            with _opened(shard) as source:
+                check(pd.read_csv(source, nrows=0, **options).columns)
+            with _opened(shard) as source:
+                return pd.read_csv(source, usecols=wanted, keep_default_na=False, na_values=[""],
+                                   **options)  # fmt: skip
+        with _opened(shard) as source:
+            frame = pd.read_json(source, lines=True, dtype=False)
         check(frame.columns)
         return frame[wanted]
     except READ_ERRORS as exc:
+        if isinstance(shard, S3Location) and is_store_error(exc):
+            raise s3_error(exc, shard) from None
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise DataError(
             f"shard {shard} is not a readable {fmt} table ({reason}); replace or remove that "
@@ -214,7 +254,17 @@ def read_columns(
         ) from None
 
 
-def _has_column(found: Sequence[Any], path: Path, column: str, key: str, alt: str = "") -> None:
+@contextmanager
+def _opened(shard: Shard) -> Iterator[Path | IO[bytes]]:
+    """What pandas reads: a local path as it is, an object as a stream (closed after)."""
+    if isinstance(shard, S3Location):
+        with open_object(shard) as stream:
+            yield stream
+    else:
+        yield shard
+
+
+def _has_column(found: Sequence[Any], path: Shard, column: str, key: str, alt: str = "") -> None:
     names = [str(c) for c in found]
     if column not in names:
         raise DataError(
@@ -225,24 +275,27 @@ def _has_column(found: Sequence[Any], path: Path, column: str, key: str, alt: st
 
 def time_parts(
     value: Any, forced: str | None, column: str
-) -> list[tuple[Path, str | None, pd.Series]]:
+) -> list[tuple[Shard, str | None, pd.Series]]:
     """`data.path`'s time column, per file or shard: (where, its format, the raw values), for
     the time windows of continual updates (`data.windows`)."""
     shards = shard_files(value, "path")
+    where, _ = source_path(value, "path")
+    if shards is None and isinstance(where, S3Location):
+        shards = [where]  # one object: its time column, as a shard's is read
     if shards is None:
         path, _ = user_path(value, "path")
         frame = read_table(path, forced)
         _has_column(frame.columns, path, column, "time_column")
         return [(path, forced, frame[column])]
-    fmt = shards_format(shards, forced, user_path(value, "path")[0])
-    parts: list[tuple[Path, str | None, pd.Series]] = []
+    fmt = shards_format(shards, forced, where)
+    parts: list[tuple[Shard, str | None, pd.Series]] = []
     for shard in shards:
         check = partial(_has_column, path=shard, column=column, key="time_column")
         parts.append((shard, fmt, read_columns(shard, fmt, [column], check)[column]))
     return parts
 
 
-def _ids(kept: pd.DataFrame, path: Path, id_column: str | None) -> pd.Series | None:
+def _ids(kept: pd.DataFrame, path: Shard, id_column: str | None) -> pd.Series | None:
     """`data.id_column`'s values as text (2 and "2" alike across formats); every row has one."""
     if id_column is None:
         return None
