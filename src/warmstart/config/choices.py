@@ -39,6 +39,14 @@ class SplitRule(StrEnum):
     hash = "hash"  # a seeded hash of each row's id (or text): no shuffle, no whole table
 
 
+class StreamMode(StrEnum):
+    """`data.stream` of `data=files`: whether the table is streamed from its shards."""
+
+    auto = "auto"  # stream a directory or glob of shards, read one file into memory
+    always = "always"  # stream (a single file is refused)
+    never = "never"  # read everything into memory, shards included
+
+
 class Period(StrEnum):
     """`update.period`: the calendar periods a time column's dates are grouped by (pandas')."""
 

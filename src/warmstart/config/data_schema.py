@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from warmstart.config.choices import DataSource, SplitRule, TableFormat
+from warmstart.config.choices import DataSource, SplitRule, StreamMode, TableFormat
 from warmstart.config.fields import key
 
 
@@ -89,6 +89,14 @@ class FilesDataSchema(FolderDataSchema):
     )
     id_column: str | None = key(
         "the column `split=hash` hashes (`null`: the text, so duplicate texts split together)"
+    )
+    stream: StreamMode = key(
+        "read shards in turn during training, token ids made on the fly, nothing whole in "
+        "memory: `auto` (for a directory or glob of shards), `always` or `never`"
+    )
+    sample_rows: int = key(
+        "rows of each split a streamed table keeps in memory for the evaluator, the gate, "
+        "the TF-IDF baseline and the verdict (the whole split when smaller)"
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from warmstart.config.choices import DataSource, Period, SplitRule, TableFormat
+from warmstart.config.choices import DataSource, Period, SplitRule, StreamMode, TableFormat
 from warmstart.config.initializer import initializer_of
 from warmstart.config.schema import AUTO
 from warmstart.config.time_bounds import check_time_bound, check_time_format
@@ -69,6 +69,9 @@ def _own_data(data: Mapping[str, Any], where: str) -> None:
         check_one_of(data, where, "format", TableFormat, ", ".join(TableFormat))
     if data.get("split") is not None:
         check_one_of(data, where, "split", SplitRule, ", ".join(SplitRule))
+    if data.get("stream") is not None:
+        check_one_of(data, where, "stream", StreamMode, ", ".join(StreamMode))
+    check_integer(data, where, "sample_rows", 1, optional=True)
     window = [k for k in ("since", "until", "time_format") if data.get(k) is not None]
     if window and not data.get("time_column"):
         raise ConfigError(

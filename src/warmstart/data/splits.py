@@ -10,9 +10,8 @@ whose seeded hash of their key draws below `validation_split`, without a shuffle
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,9 +27,42 @@ from warmstart.data.sources import read_pool
 KEY = "__split_key"  # a hashed split's key column while the train pool is capped
 
 
+class RowsDigest:
+    """sha256 of one split's labels and texts, fed in order, batch by batch (a streamed split
+    is hashed as it is read; an in-memory one in one call)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.rows = 0
+
+    def update(self, texts: Sequence[str], labels: Sequence[Any]) -> None:
+        h = self._hash
+        for text, label in zip(texts, labels, strict=True):
+            raw = text.encode("utf-8")
+            h.update(f"{_label_text(label)}:{len(raw)}:".encode())
+            h.update(raw)
+        self.rows += len(texts)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def combined_digest(parts: Sequence[RowsDigest]) -> str:
+    """The data's digest from its train, validation and test digests, in that order."""
+    lines = "".join(
+        f"{name}:{part.rows}:{part.hexdigest()}\n"
+        for name, part in zip(("train", "val", "test"), parts, strict=True)
+    )
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
 @dataclass(frozen=True, eq=False)  # DataFrames do not compare or hash as values; use digest()
 class Splits:
-    """Train/validation/test texts (columns `text`, `label`; IMDB's are `negative`, `positive`)."""
+    """Train/validation/test texts (columns `text`, `label`; IMDB's are `negative`, `positive`).
+
+    A streamed table's frames are bounded samples of its splits (`rows`: each split's whole
+    size; `sampled`), with the digest of the whole splits computed as they were read.
+    """
 
     train: pd.DataFrame
     val: pd.DataFrame
@@ -38,27 +70,36 @@ class Splits:
     source: str
     name: str
     dropped_texts: int = 0  # rows the source left out for an empty or null text
+    rows: Mapping[str, int] | None = None  # train/val/test rows, when the frames are samples
+    known_digest: str | None = None  # the whole splits' digest, when the frames are samples
     _digest: str | None = field(default=None, init=False, repr=False)
 
+    @property
+    def sampled(self) -> bool:
+        return self.rows is not None
+
+    def sizes(self) -> dict[str, int]:
+        """Rows of each split (the whole split's, not a sample's)."""
+        if self.rows is not None:
+            return dict(self.rows)
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
     def digest(self) -> str:
-        """sha256 hex of the texts and labels of all three splits, in order.
+        """sha256 hex of the texts and labels of all three splits, in order (`RowsDigest`).
 
         Lets runs record exactly which data they saw, independent of where it was read from.
         Computed once per object: reuse keys, the baseline and the logged datasets all ask.
         """
+        if self.known_digest is not None:
+            return self.known_digest
         if self._digest is None:
-            object.__setattr__(self, "_digest", self._hash())
-        return self._digest
-
-    def _hash(self) -> str:
-        h = hashlib.sha256()
-        for part, df in (("train", self.train), ("val", self.val), ("test", self.test)):
-            h.update(f"{part}:{len(df)}\n".encode())
-            for text, label in zip(df["text"].tolist(), df["label"].tolist(), strict=True):
-                raw = text.encode("utf-8")
-                h.update(f"{_label_text(label)}:{len(raw)}:".encode())
-                h.update(raw)
-        return h.hexdigest()
+            parts = []
+            for df in (self.train, self.val, self.test):
+                part = RowsDigest()
+                part.update(df["text"].tolist(), df["label"].tolist())
+                parts.append(part)
+            object.__setattr__(self, "_digest", combined_digest(parts))
+        return self._digest  # type: ignore[return-value]
 
 
 def load_splits(data_cfg: Mapping[str, Any]) -> Splits:
@@ -87,11 +128,14 @@ def load_splits(data_cfg: Mapping[str, Any]) -> Splits:
         train, val, _ = hashed_holdout(train_pool, keys, validation_split, split_seed, "validation")
     else:
         train, val = split_train_val(train_pool, validation_split, split_seed)
-    binary = set(train_pool["label"].tolist()) <= {label for _, label in CLASSES}
-    for split_name, df in (("train", train), ("validation", val), ("test", test)):
-        if len(df) and binary:  # IMDB-style negative/positive: both classes in every split
-            _require_both_classes(df, split_name, pool.origin)
-    _require_known_classes(train, val, test, pool.origin)
+    check_classes(
+        {
+            "train": set(train["label"].tolist()),
+            "validation": set(val["label"].tolist()),
+            "test": set(test["label"].tolist()),
+        },
+        pool.origin,
+    )
     return Splits(
         train=train,
         val=val,
@@ -153,31 +197,30 @@ def _class_order(text: str) -> tuple[int, float | str]:
         return (1, text)
 
 
-def _require_known_classes(
-    train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame, origin: Path
-) -> None:
-    """At least two classes in training; no class in validation or test that training lacks."""
-    seen = {_label_text(v) for v in train["label"].tolist()}
+def check_classes(present: Mapping[str, set[Any]], origin: Any) -> None:
+    """The labels each split holds (`present`: train, validation, test -> its label values):
+    two or more classes in training, none in validation or test that training lacks, and
+    IMDB-style negative/positive labels both in every non-empty split."""
+    texts = {split: {_label_text(v) for v in values} for split, values in present.items()}
+    seen = texts["train"]
+    if seen <= {str(label) for _, label in CLASSES}:
+        for split, values in present.items():
+            for cls, label in CLASSES:
+                if values and label not in values:
+                    raise DataError(
+                        f"the {split} split read from {origin} has no {cls} reviews (single "
+                        "class); use more data (raise data.max_reviews) or fix the dataset"
+                    )
     if len(seen) < 2:
         raise DataError(
             f"the training split read from {origin} has one class only ({sorted(seen)}); a "
             "classifier needs two or more: add rows of other classes or widen the data"
         )
-    for split, df in (("validation", val), ("test", test)):
-        unseen = sorted({_label_text(v) for v in df["label"].tolist()} - seen)
+    for split in ("validation", "test"):
+        unseen = sorted(texts[split] - seen)
         if unseen:
             raise DataError(
                 f"the {split} split of {origin} holds class(es) {unseen[:5]} that the training "
                 "split never has; add training rows of those classes or drop them from the "
                 "test data"
-            )
-
-
-def _require_both_classes(df: pd.DataFrame, split: str, origin: Path) -> None:
-    present = set(df["label"].unique().tolist())
-    for cls, label in CLASSES:
-        if label not in present:
-            raise DataError(
-                f"the {split} split read from {origin} has no {cls} reviews (single class); "
-                "use more data (raise data.max_reviews) or fix the dataset"
             )

@@ -180,7 +180,7 @@ def source_rows(
     parts: Sequence[pd.DataFrame], path: Path, columns: Columns, window: Window, seen: int
 ) -> pd.DataFrame:
     """The `text`, `label` rows of a source's parts (`part_rows`, `seen` rows in the window in
-    all), labels read as the whole source means them (`_label_values`)."""
+    all), labels read as the whole source means them (`label_values`)."""
     if seen == 0:
         raise DataError(
             f"no rows of {path} fall in the window since={window.since} until={window.until} "
@@ -193,12 +193,12 @@ def source_rows(
             "to the column that holds the texts"
         )
     rows = pd.DataFrame(
-        {"text": kept[columns.text].astype(str), "label": _label_values(kept[columns.label])}
+        {"text": kept[columns.text].astype(str), "label": label_values(kept[columns.label])}
     )
     return rows.reset_index(drop=True)
 
 
-def _label_values(labels: pd.Series) -> pd.Series:
+def label_values(labels: pd.Series) -> pd.Series:
     """Labels as the data means them: a text column of whole numbers ("0", "2") as integers."""
     if labels.dtype == object and labels.map(lambda v: isinstance(v, str)).all():
         if labels.str.fullmatch(r"-?\d+").all():

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import keras
 import numpy as np
@@ -24,6 +25,7 @@ from warmstart.core.errors import ConfigError
 from warmstart.core.labels import encode
 from warmstart.core.verdict import Verdict
 from warmstart.modeling import multi_worker, text
+from warmstart.modeling.feed import StreamedSplit
 from warmstart.modeling.model import compile_model, num_classes
 
 
@@ -161,9 +163,9 @@ def to_arrays(
 def fit(
     model: keras.Model,
     *,
-    train: Arrays,
-    val: Arrays,
-    test: Arrays | None,
+    train: Arrays | StreamedSplit,
+    val: Arrays | StreamedSplit,
+    test: Arrays | StreamedSplit | None,
     train_cfg: Mapping,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     on_compiled: Callable[[keras.Model], None] | None = None,
@@ -176,23 +178,22 @@ def fit(
     source's optimizer state (`modeling.optimizer_state`).
     """
     epochs = int(train_cfg["epochs"])
-    batch_size = batch_size_of(train_cfg, len(train.labels))
+    batch_size = batch_size_of(train_cfg, _rows(train))
     stopper = early_stopping(train_cfg)
     with strategy(train_cfg).scope():
         compile_model(model, float(train_cfg["learning_rate"]), num_classes=num_classes(model))
         if on_compiled is not None:
             on_compiled(model)
     timer = EpochTimer()
+    multi = train_cfg.get("strategy") == multi_worker.MULTI_WORKER
     with contextlib.ExitStack() as running:
-        if train_cfg.get("strategy") == multi_worker.MULTI_WORKER:
+        if multi:
             running.enter_context(multi_worker.keras_fit_scope(model, strategy(train_cfg)))
+        # A streamed split's shuffle seed, drawn from the seeded numpy state (repeatable).
+        inputs = _Inputs(batch_size, int(np.random.randint(2**31 - 1)), multi)
         history = model.fit(
-            train.ids,
-            train.labels,
-            validation_data=(val.ids, val.labels),
+            **inputs.training(train, val),
             epochs=epochs,
-            batch_size=batch_size,
-            shuffle=True,
             verbose=0,
             callbacks=[timer, *callbacks, *([stopper] if stopper else [])],
         )
@@ -208,8 +209,52 @@ def fit(
             stopped_epoch=last,
         )
         if test is not None:
-            scores = model.evaluate(
-                test.ids, test.labels, batch_size=batch_size, verbose=0, return_dict=True
-            )
+            scores = model.evaluate(**inputs.scoring(test), verbose=0, return_dict=True)
             result.test = {f"test_{k}": float(v) for k, v in scores.items()}
     return result
+
+
+def _rows(split: Arrays | StreamedSplit) -> int:
+    return split.rows if isinstance(split, StreamedSplit) else len(split.labels)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """`model.fit` / `model.evaluate` arguments for in-memory arrays or a streamed split."""
+
+    batch_size: int
+    seed: int
+    multi: bool
+
+    def _workers(self) -> tuple[int, int]:
+        return multi_worker.worker_index() if self.multi else (0, 1)
+
+    def training(self, train: Arrays | StreamedSplit, val: Arrays | StreamedSplit) -> dict:
+        if isinstance(train, Arrays) and isinstance(val, Arrays):
+            return {
+                "x": train.ids,
+                "y": train.labels,
+                "validation_data": (val.ids, val.labels),
+                "batch_size": self.batch_size,
+                "shuffle": True,
+            }
+        assert isinstance(train, StreamedSplit) and isinstance(val, StreamedSplit)
+        worker, workers = self._workers()
+        out: dict[str, Any] = {
+            "x": train.dataset(self.batch_size, seed=self.seed, worker=worker, workers=workers),
+            "validation_data": val.dataset(self.batch_size, worker=worker, workers=workers),
+            "shuffle": False,  # the stream shuffles itself (`feed`)
+        }
+        if workers > 1:
+            out["steps_per_epoch"] = train.steps(self.batch_size, workers)
+            out["validation_steps"] = val.steps(self.batch_size, workers)
+        return out
+
+    def scoring(self, test: Arrays | StreamedSplit) -> dict:
+        if isinstance(test, Arrays):
+            return {"x": test.ids, "y": test.labels, "batch_size": self.batch_size}
+        worker, workers = self._workers()
+        out: dict[str, Any] = {"x": test.dataset(self.batch_size, worker=worker, workers=workers)}
+        if workers > 1:
+            out["steps"] = test.steps(self.batch_size, workers)
+        return out

@@ -42,6 +42,20 @@ def is_chief() -> bool:
     return kind == "worker" and index == 0 and "chief" not in tf_config.get("cluster", {})
 
 
+def worker_index() -> tuple[int, int]:
+    """(this worker's place, how many take part) in `TF_CONFIG`'s cluster: the chief first,
+    then the workers by index; (0, 1) without a cluster. A streamed table's shards are dealt
+    out by it (`modeling.feed`)."""
+    tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    cluster = tf_config.get("cluster", {})
+    chiefs, workers = len(cluster.get("chief", [])), len(cluster.get("worker", []))
+    if chiefs + workers <= 1:
+        return 0, 1
+    task = tf_config.get("task", {})
+    index = int(task.get("index", 0))
+    return (index if task.get("type") == "chief" else chiefs + index), chiefs + workers
+
+
 def new_strategy() -> tf.distribute.Strategy:
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=COLLECTIVE_TIMEOUT_S)
     return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)

@@ -40,8 +40,8 @@ def judge_training(model: keras.Model, data: Prepared, result: FitResult) -> Ver
     """Did the model learn? (core.verdict, on the validation texts.) Logs the evidence as
     metrics and the tag `warmstart.verdict`; each reason is one `warning:` line and goes into
     `warmstart.warning`. A model that learned nothing is never promoted (tracking.promotion)."""
-    logits = np.asarray(model.predict(data.val.ids, batch_size=result.batch_size, verbose=0))
-    steps = math.ceil(len(data.train.labels) / max(result.batch_size, 1))
+    logits = np.asarray(model.predict(data.checked.ids, batch_size=result.batch_size, verbose=0))
+    steps = math.ceil(data.train_rows / max(result.batch_size, 1))
     epochs = len(result.epoch_seconds)
     fix = (
         f"it trained {epochs} epoch(s) of {steps} step(s) at batch {result.batch_size}; try "
@@ -49,8 +49,8 @@ def judge_training(model: keras.Model, data: Prepared, result: FitResult) -> Ver
         "check that data.label_column follows from data.text_column"
     )
     verdict = judge(
-        np.asarray(data.train.labels, dtype=np.int64),
-        np.asarray(data.val.labels, dtype=np.int64),
+        np.asarray(data.train_labels, dtype=np.int64),
+        np.asarray(data.checked.labels, dtype=np.int64),
         probabilities(logits),
         class_names=list(data.labels),
         fix=fix,
@@ -65,8 +65,9 @@ def judge_training(model: keras.Model, data: Prepared, result: FitResult) -> Ver
 
 
 def predicted_frame(model: keras.Model, data: Prepared) -> pd.DataFrame:
-    """The pyfunc's output columns for the test split, from the in-memory model (cold runs)."""
-    p = probabilities(np.asarray(model.predict(data.test.ids, verbose=0)))
+    """The pyfunc's output columns for the test rows evaluated (`splits.test`), from the
+    in-memory model (cold runs)."""
+    p = probabilities(np.asarray(model.predict(data.evaluated.ids, verbose=0)))
     labels = np.asarray(data.labels, dtype=object)
     out = {"label": labels[p.argmax(axis=1)].tolist()}
     out.update({f"p_{label}": p[:, i] for i, label in enumerate(data.labels)})
@@ -123,8 +124,8 @@ def new_token_mask(data: Prepared, added: np.ndarray) -> np.ndarray:
     """Which test texts hold at least one `added` token (rows of the new vocabulary, as a
     warm start's remap plan lists them), within the kept sequence."""
     if len(added) == 0:
-        return np.zeros(len(data.test.ids), dtype=bool)
-    return np.isin(data.test.ids, np.asarray(added)).any(axis=1)
+        return np.zeros(len(data.evaluated.ids), dtype=bool)
+    return np.isin(data.evaluated.ids, np.asarray(added)).any(axis=1)
 
 
 def baseline_facts(baseline: Baseline) -> dict[str, str]:
@@ -190,6 +191,7 @@ def assess(
         rule=cfg["registry"].get("promotion"),
         learned_nothing=verdict.line() if verdict else None,
         new_token_mask=None if added_tokens is None else new_token_mask(data, added_tokens),
+        test_rows=data.splits.sizes()["test"] if data.splits.sampled else None,
     )
     mlflow.log_dict(decision.to_dict(), "promotion/decision.json")
     describe(published, decision, {**(facts or {}), **baseline_facts(baseline)})

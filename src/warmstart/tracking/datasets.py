@@ -1,5 +1,8 @@
 """Logging a stage's train/val/test splits as MLflow datasets, so runs show what they read.
 
+A streamed table logs its bounded samples as the datasets (and the params
+`data.<split>_sample_rows`), its whole sizes as `data.<split>_rows` and its whole digest.
+
 MLflow infers a pandas dataset's schema and digest from the whole frame each time one is
 built (0.2-0.5 s per IMDB split), and a pipeline logs the same splits in every stage. So the
 dataset entities are built once per data content per process (keyed by `Splits.digest()`,
@@ -60,10 +63,15 @@ def log_splits(splits: Splits) -> None:
     # Parallel jobs of one sweep log the same dataset at once; MLflow does not retry the lost
     # insert (UNIQUE datasets.experiment_id, name, digest), so we do.
     retry_conflicts(lambda: client.log_inputs(run_id, datasets=inputs))
-    parts = (splits.train, splits.val, splits.test)
-    params = {
-        f"data.{context}_rows": len(frame) for context, frame in zip(CONTEXTS, parts, strict=True)
+    sizes = splits.sizes()
+    params: dict[str, object] = {
+        f"data.{context}_rows": sizes[part]
+        for context, part in zip(CONTEXTS, ("train", "val", "test"), strict=True)
     }
+    if splits.sampled:  # a streamed table: the datasets above are its bounded samples
+        parts = (splits.train, splits.val, splits.test)
+        for context, frame in zip(CONTEXTS, parts, strict=True):
+            params[f"data.{context}_sample_rows"] = len(frame)
     params["data.dropped_empty_texts"] = splits.dropped_texts
     client.log_batch(
         run_id,

@@ -120,6 +120,7 @@ class Decision:
     interval: PairedInterval | None = None  # None: nothing compared (no champion)
     slice: SliceScores | None = None
     learned: bool = True  # False: rejected whatever the comparison says (`reason` says why)
+    test_rows: int | None = None  # the whole test split, when `texts` is a sample of it
 
     @property
     def word(self) -> str:
@@ -174,6 +175,7 @@ class Decision:
             "champion_version": self.champion_version,
             "champion_score": None if self.champion_score is None else float(self.champion_score),
             "texts": int(self.texts),
+            "test_rows": self.test_rows,
             "difference": None if interval is None else interval.difference,
             "interval_low": None if interval is None else interval.low,
             "interval_high": None if interval is None else interval.high,
@@ -192,13 +194,18 @@ class Decision:
         the version's description)."""
         return {k: v for k, v in self.to_dict().items() if k != "sentence"}
 
+    def _texts(self) -> str:
+        if self.test_rows is None or self.test_rows == self.texts:
+            return f"{self.texts:,} test texts"
+        return f"a sample of {self.texts:,} of {self.test_rows:,} test texts"
+
     def sentence(self) -> str:
         """The decision in plain words (version description, stage output)."""
         if self.interval is None:
             if self.promoted:
                 return (
                     f"Promoted to champion: the first version ({self.metric} {self.score:.4f} "
-                    f"on {self.texts:,} test texts)."
+                    f"on {self._texts()})."
                 )
             return f"Rejected ({self.metric} {self.score:.4f}): {self.reason.rstrip('.')}."
         interval = self.interval
@@ -217,8 +224,8 @@ class Decision:
             test = f"{bounds} {'above' if self.promoted else 'not above'} {floor + 0.0:g}"
         text = (
             f"{verdict}: {self.metric} {self.score:.4f} against champion "
-            f"v{self.champion_version}'s {self.champion_score:.4f} on {self.texts:,} test "
-            f"texts; difference {interval.difference:+.4f}, {test}."
+            f"v{self.champion_version}'s {self.champion_score:.4f} on {self._texts()}; "
+            f"difference {interval.difference:+.4f}, {test}."
         )
         if self.slice is not None:
             mine, theirs = self.slice.of(self.metric)

@@ -216,6 +216,7 @@ def decide(
     min_delta: float | None = None,
     learned_nothing: str | None = None,
     new_token_mask: np.ndarray | None = None,
+    test_rows: int | None = None,
 ) -> Decision:
     """Judge against the champion, then record and move the alias only if it has not moved.
 
@@ -224,7 +225,8 @@ def decide(
     `promotion_metric` returns it); `learned_nothing` the verdict's reason when training
     learned nothing (then rejected, even as the first version, though still compared with a
     champion as evidence); `new_token_mask` marks the test texts holding a token the
-    candidate's vocabulary added over the champion's (both scored on them apart).
+    candidate's vocabulary added over the champion's (both scored on them apart);
+    `test_rows` the whole test split's size when `test` is a sample of it (a streamed table).
     """
     rule = rule if isinstance(rule, Rule) else Rule.of(rule)
     if min_delta is not None:
@@ -245,6 +247,8 @@ def decide(
             mask=mask,
             learned_nothing=learned_nothing,
         )
+        if test_rows is not None:
+            decision = replace(decision, test_rows=int(test_rows))
         with champion_lock(published.name, holder=f"version {published.version}"):
             now = champion_of(published.name)
             if now == champion:

@@ -1,0 +1,156 @@
+"""A streamed split as a `tf.data` pipeline: shards read in turn, token ids made on the fly.
+
+Each epoch reads the split's shards (training: in an order reshuffled every epoch, its rows
+shuffled within a window of about `SHUFFLE_ROWS` rows, so a table written in time or class
+order still mixes), keeps the split's rows by the codes the scan stored (no second hash),
+and yields batches of texts and class indices; the vectorizer runs in `tf.data`'s parallel
+map and batches are prefetched while the model trains. Only the window and a few batches
+are in memory, whatever the table's size.
+
+Under `train.strategy=multi_worker` each worker reads only its own shards (the i-th of n
+workers: shards i, i+n, ...) and all take the same number of steps (the smallest worker's, the
+others' extra rows wait for the next epoch), with `tf.data`'s own sharding off.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from keras import layers
+
+from warmstart.core.labels import encode
+from warmstart.data.stream import ShardedTable, ShardSet
+from warmstart.modeling import text
+
+SHUFFLE_ROWS = 200_000  # rows shuffled together in a training epoch (a few shards' worth)
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class StreamedSplit:
+    """One split of a streamed table: its size, and batches of (token ids, labels) on demand."""
+
+    table: ShardedTable
+    part: int  # data.stream.TRAIN, VALIDATION or TEST
+    rows: int
+    parts_of: Mapping[str, np.ndarray]  # str(shard) -> its rows' splits, as the scan stored
+    classes: Sequence[Any]
+    vectorizer: layers.TextVectorization
+
+    def shards(self, worker: int = 0, workers: int = 1) -> list[tuple[ShardSet, Any]]:
+        """The shards holding rows of this split that worker `worker` of `workers` reads."""
+        mine = list(self.table.shards())[worker::workers]
+        return [(s, shard) for s, shard in mine if (self.parts_of[str(shard)] == self.part).any()]
+
+    def rows_of(self, worker: int = 0, workers: int = 1) -> int:
+        return sum(
+            int((self.parts_of[str(shard)] == self.part).sum())
+            for _, shard in self.shards(worker, workers)
+        )
+
+    def steps(self, batch_size: int, workers: int = 1) -> int:
+        """Batches per epoch; with several workers the smallest worker's count (each worker
+        takes `batch_size / workers` rows a step)."""
+        if workers == 1:
+            return max(math.ceil(self.rows / batch_size), 1)
+        per_worker = max(batch_size // workers, 1)
+        return max(min(self.rows_of(w, workers) // per_worker for w in range(workers)), 1)
+
+    def dataset(
+        self,
+        batch_size: int,
+        *,
+        seed: int | None = None,
+        worker: int = 0,
+        workers: int = 1,
+    ) -> tf.data.Dataset:
+        """Batches of (int32 token ids, labels); `seed` shuffles (training), None keeps the
+        table's order (validation, test)."""
+        binary = len(self.classes) == 2
+        label_type = tf.float32 if binary else tf.int32
+        epochs = itertools.count()
+        own = self.shards(worker, workers)
+        if workers > 1:
+            names = ", ".join(str(shard).rsplit("/", 1)[-1] for _, shard in own)
+            log.warning(
+                "worker %d of %d reads %d of %d shards for %s: %s",
+                worker, workers, len(own), len(self.table.pool.shards), self._name(), names,
+            )  # fmt: skip
+
+        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            rng = None if seed is None else np.random.default_rng([seed, next(epochs)])
+            order = list(own)
+            if rng is not None:
+                rng.shuffle(order)
+            yield from _batches(self, order, batch_size, rng, binary)
+
+        dataset = tf.data.Dataset.from_generator(
+            batches,
+            output_signature=(
+                tf.TensorSpec([None], tf.string),
+                tf.TensorSpec([None], label_type),
+            ),
+        )
+        vectorizer = self.vectorizer
+        dataset = dataset.map(
+            lambda texts, labels: (tf.cast(vectorizer(texts), text.ID_DTYPE), labels),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        if workers == 1:
+            dataset = dataset.apply(tf.data.experimental.assert_cardinality(self.steps(batch_size)))
+        else:
+            dataset = dataset.repeat()
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+    def _name(self) -> str:
+        return ("training", "validation", "test")[self.part]
+
+
+def _batches(
+    split: StreamedSplit,
+    order: list[tuple[ShardSet, Any]],
+    batch_size: int,
+    rng: np.random.Generator | None,
+    binary: bool,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The split's rows of `order`'s shards in batches; with `rng`, shuffled in windows."""
+    texts: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    held = 0
+    dtype = np.float32 if binary else np.int32
+    for index, (shard_set, shard) in enumerate(order):
+        rows, _ = split.table.rows(shard_set, shard)
+        mask = split.parts_of[str(shard)] == split.part
+        codes, uniques = _factorized(rows["label"].to_numpy()[mask])
+        texts.append(rows["text"].to_numpy()[mask])
+        labels.append(encode(uniques, split.classes)[codes].astype(dtype))
+        held += int(mask.sum())
+        if held < SHUFFLE_ROWS and index + 1 < len(order):
+            continue
+        window_texts, window_labels = np.concatenate(texts), np.concatenate(labels)
+        if rng is not None:
+            permutation = rng.permutation(len(window_texts))
+            window_texts, window_labels = window_texts[permutation], window_labels[permutation]
+        last = index + 1 == len(order)
+        cut = len(window_texts) if last else len(window_texts) // batch_size * batch_size
+        for start in range(0, cut, batch_size):
+            end = start + batch_size
+            yield window_texts[start:end], window_labels[start:end]
+        texts, labels = [window_texts[cut:]], [window_labels[cut:]]  # a short batch waits
+        held = len(texts[0])
+
+
+def _factorized(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Codes into the distinct values (encoded once each, not once per row)."""
+    codes, uniques = pd.factorize(values)
+    return codes, list(uniques)

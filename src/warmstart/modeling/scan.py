@@ -1,0 +1,121 @@
+"""One pass over a streamed table: everything preparation needs, nothing held per row but a byte.
+
+The vocabulary (`text.learn_vocabulary`, exact counts), the classes, each split's size, label
+counts and digest, the training texts' token counts (for `sequence_length=auto`), each
+shard's split codes (one byte a row, so epochs do not hash again) and a bounded sample of each
+split (`data.sample_rows`: the rows with the smallest draws, in table order; the whole split
+when it is smaller) for what needs texts in memory: the evaluator, the promotion gate, the
+TF-IDF baseline and the verdict.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from warmstart.core.errors import DataError
+from warmstart.core.labels import learn_labels
+from warmstart.data.splits import RowsDigest, check_classes, combined_digest
+from warmstart.data.stream import PARTS, TRAIN, ShardedTable
+from warmstart.modeling import text
+
+
+@dataclass
+class Sample:
+    """The `limit` rows with the smallest draws seen so far, in the order they came."""
+
+    limit: int
+    frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"text": [], "label": []}))
+    draws: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def add(self, rows: pd.DataFrame, draws: np.ndarray) -> None:
+        if not len(rows):
+            return
+        frame = pd.concat([self.frame, rows], ignore_index=True) if len(self.frame) else rows
+        draws = np.concatenate([self.draws, draws])
+        if len(frame) > self.limit:
+            keep = np.sort(np.argpartition(draws, self.limit - 1)[: self.limit])
+            frame, draws = frame.iloc[keep], draws[keep]
+        self.frame, self.draws = frame.reset_index(drop=True), draws
+
+
+@dataclass(frozen=True, eq=False)
+class Scan:
+    """What one pass learned of a streamed table."""
+
+    vocabulary: list[str]
+    labels: list[Any]
+    rows: dict[str, int]  # per split name (train, val, test)
+    label_counts: dict[str, Counter]  # per split name: label value -> rows
+    digest: str
+    samples: dict[str, pd.DataFrame]  # per split name, at most `sample_rows` rows
+    lengths: Counter | None  # training texts per token count (sequence_length=auto)
+    parts_of: Mapping[str, np.ndarray]  # str(shard) -> its rows' splits (uint8)
+    dropped: int
+
+
+SPLIT_NAMES = ("train", "val", "test")  # as `Splits` names them, in PARTS' order
+
+
+def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
+    """Read every shard once (see the module docstring)."""
+    digests = [RowsDigest() for _ in PARTS]
+    samples = [Sample(table.sample_rows) for _ in PARTS]
+    counts: list[Counter] = [Counter() for _ in PARTS]
+    length_counts: Counter | None = Counter() if lengths else None
+    parts_of: dict[str, np.ndarray] = {}
+    seen = dropped = 0
+
+    def training_texts() -> Iterator[list[str]]:
+        nonlocal seen, dropped
+        for shard_set, shard in table.shards():
+            got = table.read(shard_set, shard)
+            parts_of[str(shard)] = got.parts
+            seen, dropped = seen + got.seen, dropped + got.dropped
+            texts, labels = got.rows["text"].to_numpy(), got.rows["label"].to_numpy()
+            for part in range(len(PARTS)):
+                mask = got.parts == part
+                if not mask.any():
+                    continue
+                part_texts, part_labels = texts[mask].tolist(), labels[mask].tolist()
+                digests[part].update(part_texts, part_labels)
+                counts[part].update(part_labels)
+                samples[part].add(got.rows[mask], got.draws[mask])
+                if part == TRAIN:
+                    if length_counts is not None:
+                        length_counts.update(text.length_counts(part_texts))
+                    yield part_texts
+
+    vocabulary = text.learn_vocabulary(training_texts(), max_tokens)
+    if seen == 0:
+        raise DataError(
+            f"no rows of {table.source} fall in the window since={table.window.since} "
+            f"until={table.window.until} (column {table.columns.time!r}); widen "
+            "data.since/data.until"
+        )
+    if digests[TRAIN].rows == 0:
+        raise DataError(
+            f"no training rows in {table.source} (every text empty, or every row held out); "
+            "set data.text_column to the column that holds the texts, or lower "
+            "data.test_fraction/data.validation_split"
+        )
+    check_classes(
+        {name: set(c) for name, c in zip(("train", "validation", "test"), counts, strict=True)},
+        table.source,
+    )
+    return Scan(
+        vocabulary=vocabulary,
+        labels=learn_labels(counts[TRAIN]),
+        rows={name: d.rows for name, d in zip(SPLIT_NAMES, digests, strict=True)},
+        label_counts=dict(zip(SPLIT_NAMES, counts, strict=True)),
+        digest=combined_digest(digests),
+        samples={name: s.frame for name, s in zip(SPLIT_NAMES, samples, strict=True)},
+        lengths=length_counts,
+        parts_of=parts_of,
+        dropped=dropped,
+    )
