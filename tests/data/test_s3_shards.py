@@ -70,6 +70,8 @@ def test_a_prefix_of_parquet_shards_reads_the_rows_its_files_hold_on_disk(
     assert [str(s) for s in found] == [f"s3://{bucket}/p/{s.name}" for s in shards]
     assert {shard: i for i, shard in enumerate(found)}[S3Location(bucket, "p/part-00001.parquet")]
     assert shard_files(f"s3://{bucket}/p", "path") == found  # with or without the slash
+    whole = [s.key for s in shard_files(f"s3://{bucket}", "path")]  # the bucket: every shard
+    assert whole == [*(f"p/{s.name}" for s in shards), "p-later/part-00000.parquet"]
     remote = table_rows(files_cfg(f"s3://{bucket}/p/", **window), "path")
     pd.testing.assert_frame_equal(remote.rows, table_rows(files_cfg(local, **window), "path").rows)
     assert remote.sharded and str(remote.where) == f"s3://{bucket}/p/" and len(remote.rows) == 20

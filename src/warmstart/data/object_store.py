@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
@@ -111,9 +112,10 @@ def s3_filesystem() -> pafs.S3FileSystem:
     )
 
 
-def s3_tables(value: Any, key: str, skipped: Any) -> list[S3Location] | None:
-    """The objects `data.<key>` names, sorted by key: a glob's matches, or every object
-    under a prefix that `skipped(relative name, size)` keeps; None when it names one object."""
+def s3_tables(value: Any, key: str, skipped: Callable[[str, int], bool]) -> list[S3Location] | None:
+    """The objects `data.<key>` names, in the order their paths on disk would sort: a glob's
+    matches, or every object under a prefix that `skipped(relative name, size)` does not
+    refuse; None when it names one object."""
     where = s3_location(value, key)
     fs = s3_filesystem()
     if GLOB.search(where.key):
@@ -165,7 +167,7 @@ def _listing(
         for i in infos
         if i.is_file
     ]
-    return sorted(objects)
+    return sorted(objects, key=lambda item: item[0].key.split("/"))  # as local paths sort
 
 
 def _glob_pattern(pattern: str) -> re.Pattern[str]:
