@@ -158,3 +158,32 @@ def test_absent_data_fails_the_small_check_and_is_a_skip_without(
         )
         assert done.returncode == code, done.stderr[-2000:]
         assert f"{verdict} not measured: " in done.stdout and str(absent) in done.stdout
+
+
+# ---------------------------------------------------------------- bench_scale: sharded tables
+
+
+def test_the_shard_peer_reads_as_many_rows_as_ours_hash_split_trains_and_validates_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench_scale
+    import pandas as pd
+
+    from warmstart.data import load_splits
+    from warmstart.data.synthetic.shards import write_corpus_shards
+
+    where = tmp_path / "rows-250"
+    write_corpus_shards(where, rows=250, rows_per_shard=100)
+    files = bench_scale.shard_files(where)
+    splits = load_splits(bench_scale.shard_config(where, tmp_path / "cache").data)
+    assert bench_scale.split_counts(files) == {
+        "train": len(splits.train),
+        "validation": len(splits.val),
+        "test": len(splits.test),
+    }
+    table = pd.concat([pd.read_parquet(path) for path in files], ignore_index=True)
+    monkeypatch.setattr(bench_scale, "READ_ROWS", 30)  # several batches per shard
+    batches = list(bench_scale.parquet_rows(files, 90, 230))  # across all three shards
+    assert [t for texts, _ in batches for t in texts] == table["text"].tolist()[90:230]
+    positive = [float(label == "positive") for label in table["label"].tolist()[90:230]]
+    assert [y for _, labels in batches for y in labels.tolist()] == positive
