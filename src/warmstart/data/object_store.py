@@ -172,22 +172,28 @@ def _listing(
 
 def _glob_pattern(pattern: str) -> re.Pattern[str]:
     """A glob over keys as `glob.glob(recursive=True)` reads a path: `*` and `?` stay within
-    one `/`-separated part, `**/` spans any number of them, `[...]` is a character class."""
+    one `/`-separated part, `**` spans any number of them, `[...]` is a character class, and
+    a wildcard never starts a part with `.` (hidden names are matched only when spelled)."""
     out, i = [], 0
     while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:[^/]*/)*")
+        start = i == 0 or pattern[i - 1] == "/"
+        visible = "(?!\\.)" if start else ""
+        if pattern.startswith("**/", i) and start:
+            out.append("(?:(?!\\.)[^/]*/)*")
             i += 3
             continue
+        if pattern[i:] == "**" and start:  # every name below, at any depth
+            out.append("(?:(?!\\.)[^/]*/)*(?!\\.)[^/]*")
+            break
         char = pattern[i]
         end = pattern.find("]", i + 2) if char == "[" else -1
         if char == "*":
-            out.append("[^/]*")
+            out.append(visible + "[^/]*")
         elif char == "?":
-            out.append("[^/]")
+            out.append(visible + "[^/]")
         elif end != -1:
             body = pattern[i + 1 : end].replace("\\", "\\\\")
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            out.append(visible + "[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
             i = end
         else:
             out.append(re.escape(char))
