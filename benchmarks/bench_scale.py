@@ -25,22 +25,23 @@ reset as it began), and the peak above the baseline (held + added), in units of 
 matrix. `publish_adam` publishes as the stages do, with Adam's state (optimizer.npz).
 
 Sharded tables (`--shard-rows`, default 100,000 / 500,000 / 2,000,000 rows): the embedded corpus
-written as Parquet shards of 100,000 rows (`python -m warmstart.data.synthetic.shards`), once
-per size under `--shard-cache` (outside the repository: rows-N/, its split's counts in
-rows-N.json). Each run is a fresh process, the sides alternating: ours is the project's own
-path, `data=files data.path=<dir>` composed as a user would, `prepare_data`, the model built as
-the stages build it, one epoch of `fit` (its `FitResult.epoch_seconds`); plain Keras reads the
-same shards with a pyarrow generator into `tf.data.Dataset.from_generator`, runs
+written as Parquet shards of 100,000 rows (`python -m warmstart.data.synthetic.shards`), once per
+size under `--shard-cache` (default ~/.cache/warmstart/bench-scale-shards, outside the repository:
+rows-N/, its split's counts in rows-N.json). Each run is a fresh process, the sides alternating:
+ours is the project's own path, `data=files data.path=<dir>` composed as a user would,
+`prepare_data`, the model built as the stages build it, one epoch of `fit` (its
+`FitResult.epoch_seconds`), with a new `paths.cache_dir` each run; plain Keras reads the same
+shards with a pyarrow generator into `tf.data.Dataset.from_generator`, runs
 `TextVectorization.adapt` on the training stream, then one epoch of the same model with the
-vectorizer mapped in the pipeline (shuffled in a 10,000-row buffer, batched, prefetched).
-Equal work by equal rows, not per-row rates: ours holds out test then validation rows by a
-hash of the text (20% each, so about 64% of the rows train); the peer adapts and trains on
-exactly as many rows (the table's first ones) and validates on exactly as many (the rows after
-them). The counts are ours' hash rule applied to the shards when they are generated, and ours'
-run checks them against the rows it trained on when it holds them as arrays. Preparation is
-ours' whole `prepare_data` (reading every row to split it, the vocabulary, and whatever it
-vectorizes ahead) against the peer's adapt; an epoch is training plus validation; the peak
-is the kernel's high-water mark above the process's RSS before reading, over both.
+vectorizer mapped in the pipeline (shuffled in a 10,000-row buffer, batched, prefetched). Equal
+work by equal rows, not per-row rates: ours holds out test then validation rows by a hash of the
+text (20% each, so about 64% of the rows train); the peer adapts and trains on exactly as many rows
+(the table's first ones) and validates on exactly as many (the rows after them). The counts are
+ours' hash rule applied to the shards when they are generated; ours' run fails when its own
+training rows (its arrays, or the rows its stream counted) differ. Preparation is ours' whole
+`prepare_data` (reading every row to split it, the vocabulary, and whatever it vectorizes ahead)
+against the peer's adapt; an epoch is training plus validation; the peak is the kernel's high-water
+mark above the process's RSS before reading, over both.
 
 Targets (`--check`, benchmarks/gate.py; `--target NAME=LIMIT` replaces one):
   prep_ratio      ours / Keras preparation time, median per size      <= 1.0 (docs: below Keras)
@@ -51,10 +52,10 @@ Targets (`--check`, benchmarks/gate.py; `--target NAME=LIMIT` replaces one):
                   holds (the high-water mark reset as it begins)      <= 3.0 matrices
   warm_peak       the warm start's peak (resolve .. warm_start) above the
                   fresh process's baseline                            <= 3.5 matrices
-  shard_memory    ours' peak at the largest --shard-rows / at the
-                  smallest (flat in rows, apart from vocabulary and model) <= 1.5
-  shard_prep_ratio  ours / Keras preparation time on shards, each size <= 1.0
-  shard_epoch_ratio ours / Keras epoch time on shards, each size       <= 1.1
+  shard_memory    ours' peak at the largest --shard-rows / at the smallest
+                  (flat in rows, apart from the vocabulary and model)   <= 1.5
+  shard_prep_ratio   ours / Keras preparation time on shards, each size <= 1.0
+  shard_epoch_ratio  ours / Keras epoch time on shards, each size       <= 1.1
 (Publishing's peak above a fresh baseline is printed, not gated: it holds the model it
 publishes, and a freshly built model alone holds about 3.5x its matrix: Keras' random
 initialisation, not publishing.)
@@ -63,8 +64,8 @@ initialisation, not publishing.)
                                      [--shard-rows 100000,500000,2000000] [--shard-cache DIR]
                                      [--repeats 3] [--skip-data] [--skip-vocab] [--skip-shards]
                                      [--check] [--target NAME=LIMIT]
-    small (about 2 minutes, plus the shards'): --sizes 2000,8000 --tokens 300000
-                                               --shard-rows 20000,40000 --check
+    small (about 2 minutes, the shards about 3 more): --sizes 2000,8000 --tokens 300000
+                                                      --shard-rows 20000,40000 --check
     the shards alone: --skip-data --skip-vocab
 """
 
