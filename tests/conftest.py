@@ -29,3 +29,15 @@ def imdb_archive() -> Path:
     if not IMDB_ARCHIVE.is_file():
         pytest.skip(f"{IMDB_ARCHIVE} is absent (the shared IMDB archive is not on this machine)")
     return IMDB_ARCHIVE
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3 server on 127.0.0.1 (benchmarks/servers.py), in memory, started once per
+    session; each test makes its own bucket. (Here, not in tests/data/conftest.py: a second
+    `conftest` module would shadow this one for the tests that import from it.)"""
+    from servers import start_s3
+
+    server = start_s3(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()

@@ -18,7 +18,8 @@ class DataSchema:
 
     name: DataSource = key("the data source (pick it with `data=`)")
     path: str | None = key(
-        "where the data is (a file or folder); `null` where the source finds it itself"
+        "where the data is (a file, a folder, a glob of shards or an `s3://` prefix for "
+        "`data=files`); `null` where the source finds it itself"
     )
     cache_dir: str = key("where this source keeps what it extracts or generates")
     validation_split: float = key("share of the training rows held out to validate each epoch")

@@ -25,9 +25,9 @@ import pandas as pd
 from warmstart.config.choices import SplitRule, StreamMode
 from warmstart.core.errors import ConfigError
 from warmstart.data.holdout import row_draws
-from warmstart.data.paths import user_path
+from warmstart.data.paths import source_path
 from warmstart.data.settings import setting
-from warmstart.data.shards import _ids, _shard_rows, shard_files, shards_format
+from warmstart.data.shards import _ids, shard_files, shard_rows, shards_format
 from warmstart.data.table import Columns, Window, label_values
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
@@ -111,7 +111,7 @@ class ShardedTable:
     def _read(
         self, shard_set: ShardSet, shard: Any
     ) -> tuple[pd.DataFrame, pd.Series | None, int, int]:
-        kept, seen, dropped = _shard_rows(
+        kept, seen, dropped = shard_rows(
             shard, shard_set.fmt, self.columns, self.window, self.id_column
         )
         rows = pd.DataFrame(
@@ -176,6 +176,6 @@ def _shard_set(cfg: Mapping[str, Any], key: str) -> ShardSet | None:
     shards = shard_files(value, key)
     if shards is None:
         return None
-    where = user_path(value, key)[0] if "://" not in str(value) else value
+    where = source_path(value, key)[0]
     fmt = shards_format(shards, setting(cfg, "format"), where)
     return ShardSet(key=key, where=str(where), shards=tuple(shards), fmt=fmt)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from warmstart.config.validation import check_update, history_length
 from warmstart.core.errors import ConfigError, DataError
-from warmstart.data.paths import user_path
+from warmstart.data.paths import source_path
 from warmstart.data.settings import setting
 from warmstart.data.shards import time_parts
 from warmstart.data.table import Window, window_times
@@ -47,7 +47,7 @@ def time_windows(data_cfg: Mapping[str, Any], period: str | None) -> list[TimeWi
             "data.time_column=<the column holding each row's time>"
         )
     value = setting(data_cfg, "path", required=True)
-    path, _ = user_path(value, "path")
+    path, _ = source_path(value, "path")
     until = setting(data_cfg, "until")
     window = Window(setting(data_cfg, "since"), until, setting(data_cfg, "time_format"))
     kept: list[tuple[pd.Series, pd.Series]] = []
