@@ -25,23 +25,25 @@ reset as it began), and the peak above the baseline (held + added), in units of 
 matrix. `publish_adam` publishes as the stages do, with Adam's state (optimizer.npz).
 
 Sharded tables (`--shard-rows`, default 100,000 / 500,000 / 2,000,000 rows): the embedded corpus
-written as Parquet shards of 100,000 rows (`python -m warmstart.data.synthetic.shards`), once per
-size under `--shard-cache` (default ~/.cache/warmstart/bench-scale-shards, outside the repository:
-rows-N/, its split's counts in rows-N.json). Each run is a fresh process, the sides alternating:
-ours is the project's own path, `data=files data.path=<dir>` composed as a user would,
-`prepare_data`, the model built as the stages build it, one epoch of `fit` (its
-`FitResult.epoch_seconds`), with a new `paths.cache_dir` each run; plain Keras reads the same
-shards with a pyarrow generator into `tf.data.Dataset.from_generator`, runs
-`TextVectorization.adapt` on the training stream, then one epoch of the same model with the
-vectorizer mapped in the pipeline (shuffled in a 10,000-row buffer, batched, prefetched). Equal
-work by equal rows, not per-row rates: ours holds out test then validation rows by a hash of the
-text (20% each, so about 64% of the rows train); the peer adapts and trains on exactly as many rows
-(the table's first ones) and validates on exactly as many (the rows after them). The counts are
-ours' hash rule applied to the shards when they are generated; ours' run fails when its own
-training rows (its arrays, or the rows its stream counted) differ. Preparation is ours' whole
-`prepare_data` (reading every row to split it, the vocabulary, and whatever it vectorizes ahead)
-against the peer's adapt; an epoch is training plus validation; the peak is the kernel's high-water
-mark above the process's RSS before reading, over both.
+written as Parquet shards of 100,000 rows (`--rows-per-shard`;
+`python -m warmstart.data.synthetic.shards`), once per size under `--shard-cache` (default
+~/.cache/warmstart/bench-scale-shards, outside the repository: rows-N-per-M/, its split's counts in
+rows-N-per-M.json). Each run is a fresh process, the sides alternating: ours is the project's own
+path, `data=files data.path=<dir>` composed as a user would, `prepare_data`, the model built as the
+stages build it, one epoch of `fit` (its `FitResult.epoch_seconds`), with a new `paths.cache_dir`
+each run; plain Keras reads the same shards with a pyarrow generator into
+`tf.data.Dataset.from_generator`, runs `TextVectorization.adapt` on the training stream, then one
+epoch of the same model with the vectorizer mapped in the pipeline (shuffled in a 10,000-row
+buffer, batched, prefetched). Equal work by equal rows, not per-row rates: ours holds out test then
+validation rows by a hash of the text (20% each, so about 64% of the rows train); the peer adapts
+and trains on exactly as many rows (the table's first ones) and validates on exactly as many (the
+rows after them). The counts are ours' hash rule applied to the shards when they are generated;
+ours' run fails when its own training rows (its arrays, or the rows its stream counted) differ.
+Preparation is ours' whole `prepare_data` (reading every row to split it, the vocabulary, and
+whatever it vectorizes ahead) against the peer's adapt; an epoch is training plus validation; the
+peak is the kernel's high-water mark above the process's RSS before reading, over both. Memory can
+only be flat past one shard (a shard is read whole) and past `data.sample_rows` (the rows a
+streamed split keeps for the evaluator): the small run's shards are 5,000 rows.
 
 Targets (`--check`, benchmarks/gate.py; `--target NAME=LIMIT` replaces one):
   prep_ratio      ours / Keras preparation time, median per size      <= 1.0 (docs: below Keras)
@@ -62,10 +64,11 @@ initialisation, not publishing.)
 
     python benchmarks/bench_scale.py [--sizes 25000,50000,100000,200000] [--tokens 1000000]
                                      [--shard-rows 100000,500000,2000000] [--shard-cache DIR]
+                                     [--rows-per-shard 100000]
                                      [--repeats 3] [--skip-data] [--skip-vocab] [--skip-shards]
                                      [--check] [--target NAME=LIMIT]
     small (about 2 minutes, the shards about 3 more): --sizes 2000,8000 --tokens 300000
-                                                      --shard-rows 20000,40000 --check
+                                      --shard-rows 20000,40000 --rows-per-shard 5000 --check
     the shards alone: --skip-data --skip-vocab
 """
 
@@ -339,24 +342,26 @@ def split_counts(files: list[Path]) -> dict[str, int]:
     return counts
 
 
-def shard_table(cache: Path, rows: int) -> Path:
-    """The shards of `rows` rows under `cache` (rows-N/), generated only when absent: a run cut
-    short leaves rows-N.partial/, never a rows-N/ without its counts (rows-N.json)."""
+def shard_table(cache: Path, rows: int, per_shard: int) -> Path:
+    """The shards of `rows` rows under `cache` (rows-N-per-M/), generated only when absent: a
+    run cut short leaves a .partial/ folder, never a table without its counts (rows-N-per-M.json).
+    """
     import shutil
 
-    where, counts = cache / f"rows-{rows}", cache / f"rows-{rows}.json"
-    wanted = {"rows": rows, "rows_per_shard": SHARD_ROWS, **HOLDOUT}
+    name = f"rows-{rows}-per-{per_shard}"
+    where, counts = cache / name, cache / f"{name}.json"
+    wanted = {"rows": rows, "rows_per_shard": per_shard, **HOLDOUT}
     made = json.loads(counts.read_text())["made_with"] if counts.is_file() else None
     if where.is_dir() and made == wanted:
         return where
-    partial = cache / f"rows-{rows}.partial"
+    partial = cache / f"{name}.partial"
     for stale in (partial, where):
         shutil.rmtree(stale, ignore_errors=True)
     counts.unlink(missing_ok=True)
     start = time.perf_counter()
     writer = ["-m", "warmstart.data.synthetic.shards", str(partial), "--rows", str(rows)]
     subprocess.run(
-        [sys.executable, *writer, "--rows-per-shard", str(SHARD_ROWS)],
+        [sys.executable, *writer, "--rows-per-shard", str(per_shard)],
         check=True,
         capture_output=True,
     )
@@ -519,13 +524,14 @@ def plain_keras_shards(files: list[Path], counts: dict[str, int], cfg) -> tuple:
     return len(layer.get_vocabulary()), ids(train), ids(val)
 
 
-def shards_part(g: gate.Gate, sizes: list[int], cache: Path, repeats: int) -> None:
+def shards_part(g: gate.Gate, sizes: list[int], per_shard: int, cache: Path, repeats: int) -> None:
     by_size: dict[int, dict[str, list[dict]]] = {}
     for n in sizes:
-        where = shard_table(cache, n)
+        where = shard_table(cache, n, per_shard)
         counts = counts_of(where)
         print(
-            f"{n:,} rows: train {counts['train']:,}, validation {counts['validation']:,}, "
+            f"{n:,} rows in {len(shard_files(where))} shards: train {counts['train']:,}, "
+            f"validation {counts['validation']:,}, "
             f"test {counts['test']:,} (ours' hash split; the peer trains and validates on as many)",
             flush=True,
         )
@@ -698,6 +704,7 @@ def main() -> int:
     parser.add_argument("--skip-data", action="store_true")
     parser.add_argument("--skip-vocab", action="store_true")
     parser.add_argument("--shard-rows", default="100000,500000,2000000")
+    parser.add_argument("--rows-per-shard", type=int, default=SHARD_ROWS)
     parser.add_argument("--shard-cache", default=str(SHARD_CACHE))
     parser.add_argument("--skip-shards", action="store_true")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -736,7 +743,7 @@ def main() -> int:
     if not args.skip_shards:
         rows = sorted(int(s) for s in args.shard_rows.split(","))
         try:
-            shards_part(g, rows, Path(args.shard_cache), args.repeats)
+            shards_part(g, rows, args.rows_per_shard, Path(args.shard_cache), args.repeats)
         except (RuntimeError, subprocess.CalledProcessError) as error:
             g.cannot_measure(f"shards part: {error}")
     print(f"load average at end: {load()}")
