@@ -134,25 +134,48 @@ def test_bad_table_fails_the_run_with_one_line_and_registers_nothing(tracking, t
     assert re.search("one|column|date", run.data.tags.get("warmstart.error", ""))
 
 
-def test_a_directory_of_parquet_shards_trains_and_registers_split_by_hash(tracking, tmp_path):
-    frame = example_table(n_old=300, n_new=0, seed=2)
-    frame["created"] = pd.to_datetime(frame["created"])  # a timestamp: the window pushed down
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_directory_of_shards_streams_through_the_whole_pipeline(tracking, tmp_path, suffix):
+    """Shards as an engine writes them (a timestamp window pushed down into Parquet, or cut
+    after reading CSV), streamed: the base on the rows before the window's end, warm and cold
+    after it, each split by hash; the gate scores a bounded sample and says so."""
+    frame = example_table(n_old=300, n_new=240, seed=2)
+    if suffix == ".parquet":
+        frame["created"] = pd.to_datetime(frame["created"])  # a timestamp: pushed down
     shards = tmp_path / "shards"
     shards.mkdir()
     for i, rows in enumerate(np.array_split(np.arange(len(frame)), 4)):
-        frame.iloc[rows].to_parquet(shards / f"part-{i:05d}.parquet", index=False)
+        part, path = frame.iloc[rows], shards / f"part-{i:05d}{suffix}"
+        part.to_parquet(path, index=False) if suffix == ".parquet" else part.to_csv(
+            path, index=False
+        )
     (shards / "_SUCCESS").write_text("")  # as Spark leaves it
     name = f"shards-{uuid.uuid4().hex[:6]}"
-    cfg = compose_config("data=files", f"data.path={shards}", "data.time_column=created",
-                         "base.data.until=2024-05-01", "train.epochs=1", "train.tensorboard=false",
-                         "vocab.sequence_length=32", f"registry.model_name={name}")  # fmt: skip
+    overrides = [
+        "experiment=own_data", f"data.path={shards}", "data.sample_rows=30", "train.epochs=2",
+        "vocab.sequence_length=32", f"registry.model_name={name}",
+    ]  # fmt: skip
+    cfg = compose_config(*overrides)
     connect(cfg)
-    run = MlflowClient().get_run(train_base.run(cfg).run_id)
-    assert run.info.status == "FINISHED" and len(versions_of(name)) == 1
-    # It trained on the rows of one concatenated file before the window's end, split by hash.
-    one = tmp_path / "one.parquet"
-    frame.to_parquet(one, index=False)
-    same = {"name": "files", "path": str(one), "time_column": "created", "until": "2024-05-01",
+    result = pipeline.run(cfg, overrides=overrides)
+    client = MlflowClient()
+    runs = {role: client.get_run(run_id) for role, run_id in result.run_ids.items()}
+    assert all(run.info.status == "FINISHED" for run in runs.values())
+    assert len(versions_of(name)) == 2  # base and warm
+    base, warm = runs["base"], runs["warm"]
+    # The base trained on the rows of one concatenated file before the window's end, by hash.
+    one = tmp_path / f"one{suffix}"
+    frame.to_parquet(one, index=False) if suffix == ".parquet" else frame.to_csv(one, index=False)
+    same = {"name": "files", "path": str(one), "time_column": "created", "until": "2024-06-01",
             "split": "hash", "validation_split": 0.2}  # fmt: skip
-    assert run.data.tags["warmstart.data_digest"] == load_splits(same).digest()
-    assert run.data.params["data.split"] == "auto"
+    whole = load_splits(same)
+    assert base.data.tags["warmstart.data_digest"] == whole.digest()
+    assert base.data.params["data.split"] == "auto" and base.data.params["data.stream"] == "auto"
+    assert base.data.params["data.test_rows"] == str(len(whole.test))
+    assert base.data.params["data.test_sample_rows"] == "30" < base.data.params["data.test_rows"]
+    # The gate scored 30 of the test texts and says so; Keras' test scores read them all.
+    decision = result.parts["warm"].decision
+    assert decision is not None and decision.texts == 30
+    test_rows = int(warm.data.params["data.test_rows"])
+    assert f"on a sample of 30 of {test_rows:,} test texts" in decision.sentence()
+    assert json.loads(warm.data.tags[label_diff_tag("added")]) == ["refund"]
