@@ -1,4 +1,5 @@
-"""Shared fixtures: a real MLflow server (mlflow_fixtures) and the shared IMDB archive."""
+"""Shared fixtures: a real MLflow server (mlflow_fixtures) and the shared IMDB archive; how
+`make test` hands files to its workers (scheduling)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from mlflow_fixtures import (  # noqa: F401
     pipeline_run,
     tracking,
 )
+from scheduling import pytest_xdist_make_scheduler  # noqa: F401  (make test's file order)
 
 # --- data fixtures (warmstart.data) -------------------------------------------------------------
 # The labeled IMDB archive lives next to the repository (never copied into it).
