@@ -23,7 +23,8 @@ from warmstart.config import validate
 from warmstart.core.errors import DataError
 from warmstart.data import load_splits
 from warmstart.data.object_store import S3Location, s3_endpoint
-from warmstart.data.shards import read_shard, shard_files, table_rows
+from warmstart.data.shard_read import read_shard
+from warmstart.data.shards import shard_files, table_rows
 from warmstart.data.table import Columns, Window
 from warmstart.data.windows import time_windows
 

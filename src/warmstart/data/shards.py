@@ -24,37 +24,28 @@ named by 1-based row rather than by file line.
 from __future__ import annotations
 
 import glob
-import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as ds
 
 from warmstart.core.errors import DataError
 from warmstart.data.object_store import (
     S3Location,
     is_s3,
-    is_store_error,
-    open_object,
-    s3_error,
-    s3_filesystem,
     s3_tables,
 )
 from warmstart.data.paths import source_path, user_path
-from warmstart.data.pushdown import window_filter
 from warmstart.data.settings import setting
+from warmstart.data.shard_read import Shard, has_column, read_columns, read_shard
 from warmstart.data.table import (
     FORMATS,
     Columns,
     Window,
-    check_columns,
     part_rows,
     read_table,
     source_rows,
@@ -62,11 +53,7 @@ from warmstart.data.table import (
 )
 
 GLOB = re.compile(r"[*?\[]")
-OPEN = Window()  # no time window: every row
-# What pandas and Arrow raise on a file that is no table of its format.
-READ_ERRORS = (ValueError, UnicodeDecodeError, OSError, json.JSONDecodeError, pa.ArrowException)
 # One file or shard: a local path, or an object in a bucket (`str()` is its path or URI).
-Shard = Path | S3Location
 
 
 @dataclass(frozen=True, eq=False)  # DataFrames do not compare as values
@@ -119,10 +106,18 @@ def table_rows(cfg: Mapping[str, Any], key: str) -> TableRows:
 
 
 def shard_rows(
-    shard: Shard, fmt: str, columns: Columns, window: Window, id_column: str | None
+    shard: Shard,
+    fmt: str,
+    columns: Columns,
+    window: Window,
+    id_column: str | None,
+    *,
+    frame: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, int, int]:
-    """`part_rows` of one shard; a bad row in a filtered read is named as the shard holds it."""
-    frame = read_shard(shard, fmt, columns, window, id_column)
+    """`part_rows` of one shard (`frame`: as `read_shard` read it, when the caller has);
+    a bad row in a filtered read is named as the shard holds it."""
+    if frame is None:
+        frame = read_shard(shard, fmt, columns, window, id_column)
     try:
         return part_rows(frame, shard, columns, window, fmt)
     except DataError:
@@ -131,9 +126,6 @@ def shard_rows(
         whole = read_shard(shard, fmt, columns, window, id_column, push=False)
         part_rows(whole, shard, columns, window, fmt)  # raises, naming the row in the shard
         raise
-
-
-_shard_rows = shard_rows  # the name the first streamed readers called
 
 
 def shard_files(value: Any, key: str) -> list[Shard] | None:
@@ -192,87 +184,6 @@ def shards_format(shards: Sequence[Shard], forced: str | None, where: Shard) -> 
     return next(iter(by_format))
 
 
-def read_shard(
-    shard: Shard,
-    fmt: str,
-    columns: Columns,
-    window: Window,
-    id_column: str | None,
-    *,
-    push: bool = True,
-) -> pd.DataFrame:
-    """The shard's configured columns; for Parquet (`push`) only its rows in the window."""
-    wanted = [columns.text, columns.label, *filter(None, (columns.time, id_column))]
-
-    def check(found: Sequence[Any]) -> None:
-        check_columns(found, shard, columns)
-        if id_column is not None:
-            _has_column(found, shard, id_column, "id_column", " (or null: the text decides)")
-
-    return read_columns(shard, fmt, wanted, check, columns.time, window if push else OPEN)
-
-
-def read_columns(
-    shard: Shard,
-    fmt: str,
-    wanted: Sequence[str],
-    check: Callable[[Sequence[Any]], None],
-    time: str | None = None,
-    window: Window = OPEN,
-) -> pd.DataFrame:
-    """The `wanted` columns of a shard whose columns `check` accepts; of a Parquet shard only
-    the rows in `window` on column `time`, where the filter can be pushed down."""
-    wanted = list(dict.fromkeys(wanted))
-    try:
-        if fmt == "parquet":
-            if isinstance(shard, S3Location):
-                dataset = ds.dataset(shard.arrow_path, format="parquet", filesystem=s3_filesystem())
-            else:
-                dataset = ds.dataset(shard, format="parquet")
-            check(dataset.schema.names)
-            time_type = dataset.schema.field(time).type if time else None
-            expr = window_filter(time, time_type, window)
-            return dataset.to_table(columns=wanted, filter=expr).to_pandas().reset_index(drop=True)
-        if fmt in ("csv", "tsv"):
-            options = {"sep": "," if fmt == "csv" else "\t", "dtype": object, "encoding": "utf-8"}
-            with _opened(shard) as source:
-                check(pd.read_csv(source, nrows=0, **options).columns)
-            with _opened(shard) as source:
-                return pd.read_csv(source, usecols=wanted, keep_default_na=False, na_values=[""],
-                                   **options)  # fmt: skip
-        with _opened(shard) as source:
-            frame = pd.read_json(source, lines=True, dtype=False)
-        check(frame.columns)
-        return frame[wanted]
-    except READ_ERRORS as exc:
-        if isinstance(shard, S3Location) and is_store_error(exc):
-            raise s3_error(exc, shard) from None
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise DataError(
-            f"shard {shard} is not a readable {fmt} table ({reason}); replace or remove that "
-            f"file, or set data.format to the shards' real format (csv, tsv, parquet, jsonl)"
-        ) from None
-
-
-@contextmanager
-def _opened(shard: Shard) -> Iterator[Path | IO[bytes]]:
-    """What pandas reads: a local path as it is, an object as a stream (closed after)."""
-    if isinstance(shard, S3Location):
-        with open_object(shard) as stream:
-            yield stream
-    else:
-        yield shard
-
-
-def _has_column(found: Sequence[Any], path: Shard, column: str, key: str, alt: str = "") -> None:
-    names = [str(c) for c in found]
-    if column not in names:
-        raise DataError(
-            f"{path} has no column {column!r}; its columns are {names[:20]}: set data.{key} to "
-            f"one of them{alt}"
-        )
-
-
 def time_parts(
     value: Any, forced: str | None, column: str
 ) -> list[tuple[Shard, str | None, pd.Series]]:
@@ -285,12 +196,12 @@ def time_parts(
     if shards is None:
         path, _ = user_path(value, "path")
         frame = read_table(path, forced)
-        _has_column(frame.columns, path, column, "time_column")
+        has_column(frame.columns, path, column, "time_column")
         return [(path, forced, frame[column])]
     fmt = shards_format(shards, forced, where)
     parts: list[tuple[Shard, str | None, pd.Series]] = []
     for shard in shards:
-        check = partial(_has_column, path=shard, column=column, key="time_column")
+        check = partial(has_column, path=shard, column=column, key="time_column")
         parts.append((shard, fmt, read_columns(shard, fmt, [column], check)[column]))
     return parts
 

@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from warmstart.config.choices import SplitRule, StreamMode
-from warmstart.core.errors import ConfigError
+from warmstart.core.errors import ConfigError, DataError
 from warmstart.data.holdout import row_draws
 from warmstart.data.paths import source_path
 from warmstart.data.settings import setting
+from warmstart.data.shard_read import read_columns, read_shard
 from warmstart.data.shards import _ids, shard_files, shard_rows, shards_format
 from warmstart.data.table import Columns, Window, label_values
 
@@ -55,6 +56,7 @@ class ShardRows:
     draws: np.ndarray  # float64 in [0, 1)
     seen: int  # rows in the time window, kept or not
     dropped: int  # rows left out for an empty text
+    kept: np.ndarray  # bool per row read (after the pushdown): in the window, with a text
 
 
 @dataclass(frozen=True)
@@ -85,17 +87,46 @@ class ShardedTable:
             for shard in shard_set.shards:
                 yield shard_set, shard
 
-    def rows(self, shard_set: ShardSet, shard: Any) -> tuple[pd.DataFrame, pd.Series | None]:
-        """One shard's kept `text`, `label` rows and their keys' ids (None: the text decides)."""
-        return self._read(shard_set, shard)[:2]
+    def rows(self, shard_set: ShardSet, shard: Any, kept: np.ndarray) -> pd.DataFrame:
+        """One shard's kept `text`, `label` rows again, `kept` (from `read`) standing for the
+        row checks and the window cut after reading: only those two columns are read."""
+        frame = read_columns(
+            shard, shard_set.fmt, [self.columns.text, self.columns.label], lambda _: None,
+            self.columns.time, self.window,
+        )  # fmt: skip
+        if len(frame) != len(kept):
+            raise DataError(
+                f"shard {shard} changed while it was read ({len(kept):,} rows, now "
+                f"{len(frame):,}); leave the table alone while a stage trains on it"
+            )
+        frame = frame[kept]
+        return pd.DataFrame(
+            {
+                "text": frame[self.columns.text].astype(str),
+                "label": label_values(frame[self.columns.label]),
+            }
+        ).reset_index(drop=True)
 
     def read(self, shard_set: ShardSet, shard: Any) -> ShardRows:
         """One shard's rows and their splits (the same on every read, worker and rerun)."""
-        rows, ids, seen, dropped = self._read(shard_set, shard)
+        raw = read_shard(shard, shard_set.fmt, self.columns, self.window, self.id_column)
+        kept, seen, dropped = shard_rows(
+            shard, shard_set.fmt, self.columns, self.window, self.id_column, frame=raw
+        )
+        mask = np.zeros(len(raw), dtype=bool)
+        mask[kept.index.to_numpy()] = True
+        ids = _ids(kept, shard, self.id_column)
+        rows = pd.DataFrame(
+            {
+                "text": kept[self.columns.text].astype(str),
+                "label": label_values(kept[self.columns.label]),
+            }
+        ).reset_index(drop=True)
         keys = (rows["text"] if ids is None else ids).tolist()
         if shard_set is not self.pool:  # data.test_path: all test; a draw orders the sample
             draws = row_draws(keys, self.seed, "sample")
-            return ShardRows(rows, np.full(len(rows), TEST, np.uint8), draws, seen, dropped)
+            parts = np.full(len(rows), TEST, np.uint8)
+            return ShardRows(rows, parts, draws, seen, dropped, mask)
         parts = np.full(len(rows), TRAIN, dtype=np.uint8)
         draws = np.zeros(len(rows))
         rest = np.arange(len(rows))
@@ -106,21 +137,7 @@ class ShardedTable:
         validation = row_draws([keys[i] for i in rest], self.seed, "validation")
         draws[rest] = validation
         parts[rest[validation < self.validation_split]] = VALIDATION
-        return ShardRows(rows, parts, draws, seen, dropped)
-
-    def _read(
-        self, shard_set: ShardSet, shard: Any
-    ) -> tuple[pd.DataFrame, pd.Series | None, int, int]:
-        kept, seen, dropped = shard_rows(
-            shard, shard_set.fmt, self.columns, self.window, self.id_column
-        )
-        rows = pd.DataFrame(
-            {
-                "text": kept[self.columns.text].astype(str).to_numpy(),
-                "label": label_values(kept[self.columns.label]).to_numpy(),
-            }
-        )
-        return rows, _ids(kept, shard, self.id_column), seen, dropped
+        return ShardRows(rows, parts, draws, seen, dropped, mask)
 
 
 def sharded_table(cfg: Mapping[str, Any]) -> ShardedTable | None:

@@ -30,7 +30,7 @@ from warmstart.core.labels import encode
 from warmstart.data.stream import ShardedTable, ShardSet
 from warmstart.modeling import text
 
-SHUFFLE_ROWS = 200_000  # rows shuffled together in a training epoch (a few shards' worth)
+SHUFFLE_ROWS = 100_000  # rows shuffled together in a training epoch (a shard or a few)
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +42,7 @@ class StreamedSplit:
     part: int  # data.stream.TRAIN, VALIDATION or TEST
     rows: int
     parts_of: Mapping[str, np.ndarray]  # str(shard) -> its rows' splits, as the scan stored
+    kept_of: Mapping[str, np.ndarray]  # str(shard) -> the rows read that the scan kept
     classes: Sequence[Any]
     vectorizer: layers.TextVectorization
 
@@ -129,12 +130,12 @@ def _batches(
     held = 0
     dtype = np.float32 if binary else np.int32
     for index, (shard_set, shard) in enumerate(order):
-        rows, _ = split.table.rows(shard_set, shard)
-        mask = split.parts_of[str(shard)] == split.part
-        codes, uniques = _factorized(rows["label"].to_numpy()[mask])
-        texts.append(rows["text"].to_numpy()[mask])
+        rows = split.table.rows(shard_set, shard, split.kept_of[str(shard)])
+        rows = rows[split.parts_of[str(shard)] == split.part]
+        codes, uniques = _factorized(rows["label"].to_numpy())
+        texts.append(rows["text"].to_numpy())
         labels.append(encode(uniques, split.classes)[codes].astype(dtype))
-        held += int(mask.sum())
+        held += len(rows)
         if held < SHUFFLE_ROWS and index + 1 < len(order):
             continue
         window_texts, window_labels = np.concatenate(texts), np.concatenate(labels)

@@ -4,6 +4,9 @@ The pipeline prepares the same new data for vocab_diff, warm_start and cold_star
 process: reading 50,000 reviews and learning a vocabulary once, not three times, keeps its
 wall time near plain Keras. The vocabulary is counted in one pass of batches
 (`text.learn_vocabulary`: the one `TextVectorization.adapt` learns) and token ids are int32.
+A sharded table (the `data.stream` setting and module) is not held: one pass (`scan`) learns
+what preparation needs and the splits stay on disk, streamed by `feed` each epoch; the same
+shards read into memory give the same vocabulary, splits and digest.
 The cache (in memory, never on disk) is keyed by the resolved data and vocab settings and
 the seed, and holds two entries (the base's and the update's).
 """
@@ -130,7 +133,7 @@ def _streamed(table: ShardedTable, vocab_cfg: Mapping) -> Prepared:
 
     def streamed(part: int) -> StreamedSplit:
         rows = found.rows[("train", "val", "test")[part]]
-        return StreamedSplit(table, part, rows, found.parts_of, labels, vectorizer)
+        return StreamedSplit(table, part, rows, found.parts_of, found.kept_of, labels, vectorizer)
 
     counts = found.label_counts["train"]
     index = encode(list(counts), labels)

@@ -1,11 +1,11 @@
-"""One pass over a streamed table: everything preparation needs, nothing held per row but a byte.
+"""One pass over a streamed table: everything preparation needs, two bytes a row held.
 
 The vocabulary (`text.learn_vocabulary`, exact counts), the classes, each split's size, label
 counts and digest, the training texts' token counts (for `sequence_length=auto`), each
-shard's split codes (one byte a row, so epochs do not hash again) and a bounded sample of each
-split (`data.sample_rows`: the rows with the smallest draws, in table order; the whole split
-when it is smaller) for what needs texts in memory: the evaluator, the promotion gate, the
-TF-IDF baseline and the verdict.
+shard's kept rows and their splits (a byte each, so epochs neither check nor hash again) and
+a bounded sample of each split (`data.sample_rows`: the rows with the smallest draws, in
+table order; the whole split when it is smaller) for what needs texts in memory: the
+evaluator, the promotion gate, the TF-IDF baseline and the verdict.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from warmstart.core.errors import DataError
 from warmstart.core.labels import learn_labels
@@ -34,6 +35,9 @@ class Sample:
     draws: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def add(self, rows: pd.DataFrame, draws: np.ndarray) -> None:
+        if len(self.frame) >= self.limit:  # only rows that can displace one are looked at
+            below = draws < self.draws.max()
+            rows, draws = rows[below], draws[below]
         if not len(rows):
             return
         frame = pd.concat([self.frame, rows], ignore_index=True) if len(self.frame) else rows
@@ -56,10 +60,12 @@ class Scan:
     samples: dict[str, pd.DataFrame]  # per split name, at most `sample_rows` rows
     lengths: Counter | None  # training texts per token count (sequence_length=auto)
     parts_of: Mapping[str, np.ndarray]  # str(shard) -> its rows' splits (uint8)
+    kept_of: Mapping[str, np.ndarray]  # str(shard) -> which rows read are kept (bool)
     dropped: int
 
 
 SPLIT_NAMES = ("train", "val", "test")  # as `Splits` names them, in PARTS' order
+COUNT_BATCH = 4096  # texts counted at once: their tokens, not a shard's, are in memory
 
 
 def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
@@ -69,29 +75,29 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
     counts: list[Counter] = [Counter() for _ in PARTS]
     length_counts: Counter | None = Counter() if lengths else None
     parts_of: dict[str, np.ndarray] = {}
+    kept_of: dict[str, np.ndarray] = {}
     seen = dropped = 0
 
-    def training_texts() -> Iterator[list[str]]:
+    def training_texts() -> Iterator[pa.Array]:
         nonlocal seen, dropped
         for shard_set, shard in table.shards():
             got = table.read(shard_set, shard)
-            parts_of[str(shard)] = got.parts
+            parts_of[str(shard)], kept_of[str(shard)] = got.parts, got.kept
             seen, dropped = seen + got.seen, dropped + got.dropped
-            texts, labels = got.rows["text"].to_numpy(), got.rows["label"].to_numpy()
             for part in range(len(PARTS)):
                 mask = got.parts == part
                 if not mask.any():
                     continue
-                part_texts, part_labels = texts[mask].tolist(), labels[mask].tolist()
-                digests[part].update(part_texts, part_labels)
-                counts[part].update(part_labels)
-                samples[part].add(got.rows[mask], got.draws[mask])
+                rows = got.rows[mask]
+                texts = pa.array(rows["text"], type=pa.large_string())
+                digests[part].update_arrow(texts, pa.array(rows["label"]))
+                counts[part].update(rows["label"].value_counts().to_dict())
+                samples[part].add(rows, got.draws[mask])
                 if part == TRAIN:
-                    if length_counts is not None:
-                        length_counts.update(text.length_counts(part_texts))
-                    yield part_texts
+                    for start in range(0, len(texts), COUNT_BATCH):  # the tokens of a batch,
+                        yield texts[start : start + COUNT_BATCH]  # not a shard's, at once
 
-    vocabulary = text.learn_vocabulary(training_texts(), max_tokens)
+    vocabulary = text.learn_vocabulary(training_texts(), max_tokens, length_counts)
     if seen == 0:
         raise DataError(
             f"no rows of {table.source} fall in the window since={table.window.since} "
@@ -117,5 +123,6 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
         samples={name: s.frame for name, s in zip(SPLIT_NAMES, samples, strict=True)},
         lengths=length_counts,
         parts_of=parts_of,
+        kept_of=kept_of,
         dropped=dropped,
     )

@@ -15,12 +15,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+import pyarrow as pa
 import tensorflow as tf
 from keras import layers
 
 from warmstart.config.schema import AUTO
 from warmstart.core.errors import ConfigError
 from warmstart.core.token_counts import tokens_seen, vocabulary_from_counts
+from warmstart.modeling import arrow_tokens
 
 _PUNCTUATION = f"[{re.escape(string.punctuation)}]"
 _PUNCTUATION_RE = re.compile(_PUNCTUATION)
@@ -99,26 +101,38 @@ def learned_vectorizer(
     return build_vectorizer(sequence_length=sequence_length, vocabulary=vocabulary)
 
 
-def learn_vocabulary(batches: Iterable[Sequence[str]], max_tokens: int | str | None) -> list[str]:
+def learn_vocabulary(
+    batches: Iterable[Sequence[str] | pa.Array | pa.ChunkedArray],
+    max_tokens: int | str | None,
+    lengths: Counter[int] | None = None,
+) -> list[str]:
     """The vocabulary `adapt_vectorizer` learns (`"auto"`: with `auto_max_tokens`), in one pass
-    over batches of training texts: exact counts, the same tokens in the same order
-    (`core.token_counts`), whatever the batches' sizes. Only the counts are held.
+    over batches of training texts (lists or Arrow string arrays): exact counts, the same
+    tokens in the same order (`core.token_counts`), whatever the batches' sizes. Tokens are
+    made and counted in Arrow's kernels (`arrow_tokens`); only the counts are held.
 
     `auto` counts tokens the way `auto_max_tokens` always has (Python's Unicode lowercase and
     split); the few texts where that differs from the vectorizer's tokens (non-ASCII letters
-    or spaces, the separators \\x1c-\\x1f) are counted both ways to correct it.
+    or spaces, the separators \\x1c-\\x1f) are counted both ways to correct it. `lengths`,
+    when given, gathers how many texts have each token count (`length_counts`) on the way.
     """
     auto = max_tokens == AUTO
     counts: Counter[bytes] = Counter()
     correction: Counter[bytes] = Counter()
     for batch in batches:
-        texts = batch if isinstance(batch, list) else list(batch)
-        counts.update(vectorizer_tokens(texts))
+        texts = arrow_tokens.as_arrow(batch)
+        lists = arrow_tokens.token_lists(texts)
+        counts.update(arrow_tokens.counted(lists))
+        odd = arrow_tokens.python_only(texts) if auto or lengths is not None else None
+        odd_texts = arrow_tokens.texts_at(texts, odd) if odd is not None else []
+        if lengths is not None:
+            plain = arrow_tokens.lengths(lists)[~odd] if odd is not None else []
+            lengths.update(np.asarray(plain).tolist())
+            lengths.update(len(_tokens(t)) for t in odd_texts)
         if auto:
-            for t in texts:
-                if not t.isascii() or _PYTHON_ONLY_SPACE.search(t):
-                    correction.update(token.encode("utf-8") for token in _tokens(t))
-                    correction.subtract(vectorizer_tokens([t]))
+            for t in odd_texts:
+                correction.update(token.encode("utf-8") for token in _tokens(t))
+                correction.subtract(vectorizer_tokens([t]))
     if auto:
         max_tokens = _auto_tokens(tokens_seen(counts, AUTO_TOKENS_MIN_COUNT, correction))
     return vocabulary_from_counts(counts, None if max_tokens is None else int(max_tokens))
