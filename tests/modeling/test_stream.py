@@ -106,7 +106,7 @@ def test_samples_are_bounded_and_the_same_on_every_read_and_the_sizes_whole(tmp_
 def test_each_worker_reads_its_own_shards_and_all_take_the_same_steps(tmp_path):
     train = prepared(shards(tmp_path / "shards"), stream="always").train
     mine, theirs = train.shards(0, 2), train.shards(1, 2)
-    names = [{Path(str(s)).name for _, s in w} for w in (mine, theirs)]
+    names = [{Path(part.shard).name for part in w} for w in (mine, theirs)]
     assert names == [{"part-00000.parquet", "part-00002.parquet"},
                      {"part-00001.parquet", "part-00003.parquet"}]  # fmt: skip
     assert train.rows_of(0, 2) + train.rows_of(1, 2) == train.rows
@@ -139,3 +139,23 @@ def test_what_needs_the_whole_table_is_refused_in_one_line_naming_the_key(tmp_pa
     with pytest.raises(ConfigError, match=says) as raised:
         prepare_data({"name": "files", **settings}, VOCAB, seed=1)
     assert "\n" not in str(raised.value)
+
+
+def test_the_split_rows_wait_on_local_disk_under_the_cache_dir_and_go_with_the_data(tmp_path):
+    """Epochs read each split's rows from files the scan wrote (no second decode of the
+    table); the files live under data.cache_dir and are removed with the prepared data."""
+    import gc
+
+    from warmstart.data.split_cache import SplitCache
+    from warmstart.modeling.prepare import _prepared
+
+    folder = shards(tmp_path / "shards")
+    data = prepared(folder, stream="always", cache_dir=str(tmp_path / "cache"))
+    (where,) = (tmp_path / "cache").glob("warmstart-stream-*")
+    for split in (data.train, data.val, data.test):
+        assert sum(SplitCache.read(p).num_rows for p in split.shards()) == split.rows
+    assert len(list(where.glob("*.arrow"))) == 3 * 4  # a file per shard and split
+    del data, split
+    _prepared.cache_clear()
+    gc.collect()
+    assert not where.exists()

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from warmstart.config.choices import SplitRule, StreamMode
-from warmstart.core.errors import ConfigError, DataError
+from warmstart.core.errors import ConfigError
 from warmstart.data.holdout import row_draws
-from warmstart.data.paths import source_path
+from warmstart.data.paths import source_path, user_path
 from warmstart.data.settings import setting
-from warmstart.data.shard_read import read_columns, read_shard
 from warmstart.data.shards import _ids, shard_files, shard_rows, shards_format
 from warmstart.data.table import Columns, Window, label_values
 
@@ -56,7 +56,6 @@ class ShardRows:
     draws: np.ndarray  # float64 in [0, 1)
     seen: int  # rows in the time window, kept or not
     dropped: int  # rows left out for an empty text
-    kept: np.ndarray  # bool per row read (after the pushdown): in the window, with a text
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,7 @@ class ShardedTable:
     validation_split: float
     seed: int
     sample_rows: int  # rows of each split held in memory for evaluation (`data.sample_rows`)
+    cache_dir: Path | None  # where the split rows are kept for the epochs (`data.cache_dir`)
 
     @property
     def source(self) -> str:
@@ -87,34 +87,11 @@ class ShardedTable:
             for shard in shard_set.shards:
                 yield shard_set, shard
 
-    def rows(self, shard_set: ShardSet, shard: Any, kept: np.ndarray) -> pd.DataFrame:
-        """One shard's kept `text`, `label` rows again, `kept` (from `read`) standing for the
-        row checks and the window cut after reading: only those two columns are read."""
-        frame = read_columns(
-            shard, shard_set.fmt, [self.columns.text, self.columns.label], lambda _: None,
-            self.columns.time, self.window,
-        )  # fmt: skip
-        if len(frame) != len(kept):
-            raise DataError(
-                f"shard {shard} changed while it was read ({len(kept):,} rows, now "
-                f"{len(frame):,}); leave the table alone while a stage trains on it"
-            )
-        frame = frame[kept]
-        return pd.DataFrame(
-            {
-                "text": frame[self.columns.text].astype(str),
-                "label": label_values(frame[self.columns.label]),
-            }
-        ).reset_index(drop=True)
-
     def read(self, shard_set: ShardSet, shard: Any) -> ShardRows:
         """One shard's rows and their splits (the same on every read, worker and rerun)."""
-        raw = read_shard(shard, shard_set.fmt, self.columns, self.window, self.id_column)
         kept, seen, dropped = shard_rows(
-            shard, shard_set.fmt, self.columns, self.window, self.id_column, frame=raw
+            shard, shard_set.fmt, self.columns, self.window, self.id_column
         )
-        mask = np.zeros(len(raw), dtype=bool)
-        mask[kept.index.to_numpy()] = True
         ids = _ids(kept, shard, self.id_column)
         rows = pd.DataFrame(
             {
@@ -126,7 +103,7 @@ class ShardedTable:
         if shard_set is not self.pool:  # data.test_path: all test; a draw orders the sample
             draws = row_draws(keys, self.seed, "sample")
             parts = np.full(len(rows), TEST, np.uint8)
-            return ShardRows(rows, parts, draws, seen, dropped, mask)
+            return ShardRows(rows, parts, draws, seen, dropped)
         parts = np.full(len(rows), TRAIN, dtype=np.uint8)
         draws = np.zeros(len(rows))
         rest = np.arange(len(rows))
@@ -137,7 +114,7 @@ class ShardedTable:
         validation = row_draws([keys[i] for i in rest], self.seed, "validation")
         draws[rest] = validation
         parts[rest[validation < self.validation_split]] = VALIDATION
-        return ShardRows(rows, parts, draws, seen, dropped, mask)
+        return ShardRows(rows, parts, draws, seen, dropped)
 
 
 def sharded_table(cfg: Mapping[str, Any]) -> ShardedTable | None:
@@ -185,7 +162,13 @@ def sharded_table(cfg: Mapping[str, Any]) -> ShardedTable | None:
         validation_split=float(setting(cfg, "validation_split", 0.2)),
         seed=int(setting(cfg, "split_seed", 123)),
         sample_rows=int(setting(cfg, "sample_rows", 20_000)),
+        cache_dir=_cache_dir(cfg),
     )
+
+
+def _cache_dir(cfg: Mapping[str, Any]) -> Path | None:
+    value = setting(cfg, "cache_dir")
+    return None if value in (None, "") else user_path(value, "cache_dir")[0]
 
 
 def _shard_set(cfg: Mapping[str, Any], key: str) -> ShardSet | None:

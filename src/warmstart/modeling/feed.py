@@ -1,11 +1,11 @@
 """A streamed split as a `tf.data` pipeline: shards read in turn, token ids made on the fly.
 
-Each epoch reads the split's shards (training: in an order reshuffled every epoch, its rows
-shuffled within a window of about `SHUFFLE_ROWS` rows, so a table written in time or class
-order still mixes), keeps the split's rows by the codes the scan stored (no second hash),
-and yields batches of texts and class indices; the vectorizer runs in `tf.data`'s parallel
-map and batches are prefetched while the model trains. Only the window and a few batches
-are in memory, whatever the table's size.
+Each epoch reads the split's rows of every shard as the scan left them on local disk
+(`data.split_cache`; training: in a shard order reshuffled every epoch, rows shuffled within
+a window of about `SHUFFLE_ROWS` rows, so a table written in time or class order still
+mixes) and yields batches of texts and class indices; the vectorizer runs in `tf.data`'s
+parallel map and batches are prefetched while the model trains. Only the window and a few
+batches are in memory, whatever the table's size.
 
 Under `train.strategy=multi_worker` each worker reads only its own shards (the i-th of n
 workers: shards i, i+n, ...) and all take the same number of steps (the smallest worker's, the
@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,8 @@ import tensorflow as tf
 from keras import layers
 
 from warmstart.core.labels import encode
-from warmstart.data.stream import ShardedTable, ShardSet
+from warmstart.data.split_cache import CachedPart, SplitCache
+from warmstart.data.stream import ShardedTable
 from warmstart.modeling import text
 
 SHUFFLE_ROWS = 100_000  # rows shuffled together in a training epoch (a shard or a few)
@@ -41,21 +42,17 @@ class StreamedSplit:
     table: ShardedTable
     part: int  # data.stream.TRAIN, VALIDATION or TEST
     rows: int
-    parts_of: Mapping[str, np.ndarray]  # str(shard) -> its rows' splits, as the scan stored
-    kept_of: Mapping[str, np.ndarray]  # str(shard) -> the rows read that the scan kept
+    cache: SplitCache  # the scan's split rows, a file per shard
     classes: Sequence[Any]
     vectorizer: layers.TextVectorization
 
-    def shards(self, worker: int = 0, workers: int = 1) -> list[tuple[ShardSet, Any]]:
-        """The shards holding rows of this split that worker `worker` of `workers` reads."""
-        mine = list(self.table.shards())[worker::workers]
-        return [(s, shard) for s, shard in mine if (self.parts_of[str(shard)] == self.part).any()]
+    def shards(self, worker: int = 0, workers: int = 1) -> list[CachedPart]:
+        """This split's rows of the shards worker `worker` of `workers` reads (the table's
+        shards i, i + workers, ...)."""
+        return [p for p in self.cache.of(self.part) if p.index % workers == worker]
 
     def rows_of(self, worker: int = 0, workers: int = 1) -> int:
-        return sum(
-            int((self.parts_of[str(shard)] == self.part).sum())
-            for _, shard in self.shards(worker, workers)
-        )
+        return sum(p.rows for p in self.shards(worker, workers))
 
     def steps(self, batch_size: int, workers: int = 1) -> int:
         """Batches per epoch; with several workers the smallest worker's count (each worker
@@ -80,10 +77,11 @@ class StreamedSplit:
         epochs = itertools.count()
         own = self.shards(worker, workers)
         if workers > 1:
-            names = ", ".join(str(shard).rsplit("/", 1)[-1] for _, shard in own)
+            names = ", ".join(p.shard.rsplit("/", 1)[-1] for p in own)
+            shards = len(list(self.table.shards()))
             log.warning(
                 "worker %d of %d reads %d of %d shards for %s: %s",
-                worker, workers, len(own), len(self.table.pool.shards), self._name(), names,
+                worker, workers, len(own), shards, self._name(), names,
             )  # fmt: skip
 
         def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -119,7 +117,7 @@ class StreamedSplit:
 
 def _batches(
     split: StreamedSplit,
-    order: list[tuple[ShardSet, Any]],
+    order: list[CachedPart],
     batch_size: int,
     rng: np.random.Generator | None,
     binary: bool,
@@ -129,13 +127,12 @@ def _batches(
     labels: list[np.ndarray] = []
     held = 0
     dtype = np.float32 if binary else np.int32
-    for index, (shard_set, shard) in enumerate(order):
-        rows = split.table.rows(shard_set, shard, split.kept_of[str(shard)])
-        rows = rows[split.parts_of[str(shard)] == split.part]
-        codes, uniques = _factorized(rows["label"].to_numpy())
-        texts.append(rows["text"].to_numpy())
+    for index, cached in enumerate(order):
+        rows = split.cache.read(cached)
+        codes, uniques = _factorized(rows.column("label").to_numpy())
+        texts.append(rows.column("text").to_numpy())
         labels.append(encode(uniques, split.classes)[codes].astype(dtype))
-        held += len(rows)
+        held += rows.num_rows
         if held < SHUFFLE_ROWS and index + 1 < len(order):
             continue
         window_texts, window_labels = np.concatenate(texts), np.concatenate(labels)

@@ -133,7 +133,7 @@ def _streamed(table: ShardedTable, vocab_cfg: Mapping) -> Prepared:
 
     def streamed(part: int) -> StreamedSplit:
         rows = found.rows[("train", "val", "test")[part]]
-        return StreamedSplit(table, part, rows, found.parts_of, found.kept_of, labels, vectorizer)
+        return StreamedSplit(table, part, rows, found.cache, labels, vectorizer)
 
     counts = found.label_counts["train"]
     index = encode(list(counts), labels)

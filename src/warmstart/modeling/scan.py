@@ -1,17 +1,18 @@
-"""One pass over a streamed table: everything preparation needs, two bytes a row held.
+"""One pass over a streamed table: everything preparation needs, no row held in memory.
 
 The vocabulary (`text.learn_vocabulary`, exact counts), the classes, each split's size, label
 counts and digest, the training texts' token counts (for `sequence_length=auto`), each
-shard's kept rows and their splits (a byte each, so epochs neither check nor hash again) and
-a bounded sample of each split (`data.sample_rows`: the rows with the smallest draws, in
-table order; the whole split when it is smaller) for what needs texts in memory: the
-evaluator, the promotion gate, the TF-IDF baseline and the verdict.
+shard's kept rows written split by split to local disk (`data.split_cache`: an epoch reads
+only its split, without decoding, checking or hashing again) and a bounded sample of each
+split (`data.sample_rows`: the rows with the smallest draws, in table order; the whole split
+when it is smaller) for what needs texts in memory: the evaluator, the promotion gate, the
+TF-IDF baseline and the verdict.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ import pyarrow as pa
 
 from warmstart.core.errors import DataError
 from warmstart.core.labels import learn_labels
+from warmstart.data.split_cache import SplitCache
 from warmstart.data.splits import RowsDigest, check_classes, combined_digest
 from warmstart.data.stream import PARTS, TRAIN, ShardedTable
 from warmstart.modeling import text
@@ -59,8 +61,7 @@ class Scan:
     digest: str
     samples: dict[str, pd.DataFrame]  # per split name, at most `sample_rows` rows
     lengths: Counter | None  # training texts per token count (sequence_length=auto)
-    parts_of: Mapping[str, np.ndarray]  # str(shard) -> its rows' splits (uint8)
-    kept_of: Mapping[str, np.ndarray]  # str(shard) -> which rows read are kept (bool)
+    cache: SplitCache  # every shard's rows, split, on local disk for the epochs
     dropped: int
 
 
@@ -74,21 +75,20 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
     samples = [Sample(table.sample_rows) for _ in PARTS]
     counts: list[Counter] = [Counter() for _ in PARTS]
     length_counts: Counter | None = Counter() if lengths else None
-    parts_of: dict[str, np.ndarray] = {}
-    kept_of: dict[str, np.ndarray] = {}
+    cache = SplitCache(table.cache_dir)
     seen = dropped = 0
 
     def training_texts() -> Iterator[pa.Array]:
         nonlocal seen, dropped
-        for shard_set, shard in table.shards():
+        for index, (shard_set, shard) in enumerate(table.shards()):
             got = table.read(shard_set, shard)
-            parts_of[str(shard)], kept_of[str(shard)] = got.parts, got.kept
             seen, dropped = seen + got.seen, dropped + got.dropped
             for part in range(len(PARTS)):
                 mask = got.parts == part
                 if not mask.any():
                     continue
                 rows = got.rows[mask]
+                cache.write(index, str(shard), part, rows)
                 texts = pa.array(rows["text"], type=pa.large_string())
                 digests[part].update_arrow(texts, pa.array(rows["label"]))
                 counts[part].update(rows["label"].value_counts().to_dict())
@@ -122,7 +122,6 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
         digest=combined_digest(digests),
         samples={name: s.frame for name, s in zip(SPLIT_NAMES, samples, strict=True)},
         lengths=length_counts,
-        parts_of=parts_of,
-        kept_of=kept_of,
+        cache=cache,
         dropped=dropped,
     )
