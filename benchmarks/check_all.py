@@ -19,7 +19,16 @@ HERE = Path(__file__).resolve().parent
 # name -> the small check's arguments (each benchmark's docstring says what its small size is)
 CHECKS = {
     "bench_remap": ["--quick"],
-    "bench_scale": ["--sizes", "2000,8000", "--tokens", "300000"],
+    "bench_scale": [
+        "--sizes",
+        "2000,8000",
+        "--tokens",
+        "300000",
+        "--shard-rows",
+        "20000,40000",
+        "--rows-per-shard",
+        "5000",
+    ],
     "bench_pipeline": ["--small"],
     "bench_families": ["--small"],
     "bench_updates": ["--small"],
