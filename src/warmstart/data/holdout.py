@@ -35,18 +35,21 @@ def stratified_holdout(
     )
 
 
+def split_draws(keys: Iterable[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's (test, validation) draws in [0, 1): the two halves of its blake2b hash keyed
+    by `seed`, so a row's draws depend on its key alone (not on the rows around it, their
+    order or the machine), and one hash a row decides both of its splits."""
+    salt = f"warmstart:split:{seed}".encode()
+    raw = b"".join(blake2b(key.encode("utf-8"), digest_size=16, key=salt).digest() for key in keys)
+    halves = np.frombuffer(raw, dtype=">u8").reshape(-1, 2).astype(np.uint64)
+    draws = (halves >> np.uint64(11)).astype(np.float64) / float(2**53)
+    return draws[:, 0], draws[:, 1]
+
+
 def row_draws(keys: Iterable[str], seed: int, part: str) -> np.ndarray:
-    """Each key's draw in [0, 1): its blake2b hash keyed by `seed` and `part`, so a row's draw
-    depends on its key alone (not on the rows around it, their order or the machine)."""
-    salt = f"warmstart:{part}:{seed}".encode()
-    hashes = np.fromiter(
-        (
-            int.from_bytes(blake2b(key.encode("utf-8"), digest_size=8, key=salt).digest())
-            for key in keys
-        ),
-        dtype=np.uint64,
-    )
-    return (hashes >> np.uint64(11)).astype(np.float64) / float(2**53)
+    """Each key's draw for `part` (`test`, or `validation`: `split_draws`' halves)."""
+    test, validation = split_draws(keys, seed)
+    return validation if part == "validation" else test
 
 
 def hashed_holdout(

@@ -16,7 +16,6 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 
 from warmstart.data.cache import make_cache_dir
@@ -40,13 +39,13 @@ class SplitCache:
         self.parts: dict[int, list[CachedPart]] = {}
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.dir, True)
 
-    def write(self, index: int, shard: str, part: int, rows: pd.DataFrame) -> None:
+    def write(self, index: int, shard: str, part: int, rows: pa.Table) -> None:
         """Keep `rows` (`text`, `label`) of shard number `index` as split `part`."""
         path = self.dir / f"{index:06d}-{part}.arrow"
-        table = pa.Table.from_pandas(rows[["text", "label"]], preserve_index=False)
+        table = rows.select(["text", "label"])
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
-        self.parts.setdefault(part, []).append(CachedPart(index, shard, path, len(rows)))
+        self.parts.setdefault(part, []).append(CachedPart(index, shard, path, table.num_rows))
 
     def of(self, part: int) -> tuple[CachedPart, ...]:
         return tuple(self.parts.get(part, ()))

@@ -25,7 +25,7 @@ import pandas as pd
 
 from warmstart.config.choices import SplitRule, StreamMode
 from warmstart.core.errors import ConfigError
-from warmstart.data.holdout import row_draws
+from warmstart.data.holdout import split_draws
 from warmstart.data.paths import source_path, user_path
 from warmstart.data.settings import setting
 from warmstart.data.shards import _ids, shard_files, shard_rows, shards_format
@@ -100,20 +100,16 @@ class ShardedTable:
             }
         ).reset_index(drop=True)
         keys = (rows["text"] if ids is None else ids).tolist()
+        test, validation = split_draws(keys, self.seed)
         if shard_set is not self.pool:  # data.test_path: all test; a draw orders the sample
-            draws = row_draws(keys, self.seed, "sample")
             parts = np.full(len(rows), TEST, np.uint8)
-            return ShardRows(rows, parts, draws, seen, dropped)
+            return ShardRows(rows, parts, test, seen, dropped)
         parts = np.full(len(rows), TRAIN, dtype=np.uint8)
-        draws = np.zeros(len(rows))
-        rest = np.arange(len(rows))
         if self.held is None:
-            draws = row_draws(keys, self.seed, "test")
-            parts[draws < self.test_fraction] = TEST
-            rest = np.flatnonzero(parts == TRAIN)
-        validation = row_draws([keys[i] for i in rest], self.seed, "validation")
-        draws[rest] = validation
-        parts[rest[validation < self.validation_split]] = VALIDATION
+            parts[test < self.test_fraction] = TEST
+        rest = parts == TRAIN
+        parts[rest & (validation < self.validation_split)] = VALIDATION
+        draws = np.where(rest, validation, test)
         return ShardRows(rows, parts, draws, seen, dropped)
 
 

@@ -36,13 +36,14 @@ class Sample:
     frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"text": [], "label": []}))
     draws: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
-    def add(self, rows: pd.DataFrame, draws: np.ndarray) -> None:
+    def add(self, rows: pa.Table, draws: np.ndarray) -> None:
         if len(self.frame) >= self.limit:  # only rows that can displace one are looked at
             below = draws < self.draws.max()
-            rows, draws = rows[below], draws[below]
-        if not len(rows):
+            rows, draws = rows.filter(pa.array(below)), draws[below]
+        if not rows.num_rows:
             return
-        frame = pd.concat([self.frame, rows], ignore_index=True) if len(self.frame) else rows
+        new = rows.to_pandas()
+        frame = pd.concat([self.frame, new], ignore_index=True) if len(self.frame) else new
         draws = np.concatenate([self.draws, draws])
         if len(frame) > self.limit:
             keep = np.sort(np.argpartition(draws, self.limit - 1)[: self.limit])
@@ -83,15 +84,18 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
         for index, (shard_set, shard) in enumerate(table.shards()):
             got = table.read(shard_set, shard)
             seen, dropped = seen + got.seen, dropped + got.dropped
+            whole = pa.Table.from_pandas(got.rows, preserve_index=False)  # no copy of texts
             for part in range(len(PARTS)):
                 mask = got.parts == part
                 if not mask.any():
                     continue
-                rows = got.rows[mask]
+                rows = whole.filter(pa.array(mask))
                 cache.write(index, str(shard), part, rows)
-                texts = pa.array(rows["text"], type=pa.large_string())
-                digests[part].update_arrow(texts, pa.array(rows["label"]))
-                counts[part].update(rows["label"].value_counts().to_dict())
+                texts = rows.column("text").combine_chunks()
+                digests[part].update_arrow(texts, rows.column("label").combine_chunks())
+                found = rows.column("label").value_counts()
+                labels, n = found.field("values").to_pylist(), found.field("counts").to_pylist()
+                counts[part].update(dict(zip(labels, n, strict=True)))
                 samples[part].add(rows, got.draws[mask])
                 if part == TRAIN:
                     for start in range(0, len(texts), COUNT_BATCH):  # the tokens of a batch,
