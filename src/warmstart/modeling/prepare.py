@@ -39,9 +39,8 @@ class Prepared:
 
     In memory, `train`, `val` and `test` are token id arrays and `splits` the whole splits.
     Streamed (a sharded table, `data.stream`), they are `feed.StreamedSplit`s and `splits`
-    holds bounded samples (`splits.rows`: the whole sizes); `checked` (the validation rows
-    the verdict judges) and `evaluated` (the test rows of `splits.test`, which the evaluator
-    and the gate score) are those samples vectorized.
+    holds bounded samples (`splits.rows`: the whole sizes); `checked` and `evaluated` are
+    then those samples vectorized.
     """
 
     splits: Splits
@@ -52,9 +51,22 @@ class Prepared:
     train: Arrays | StreamedSplit
     val: Arrays | StreamedSplit
     test: Arrays | StreamedSplit
-    checked: Arrays
-    evaluated: Arrays
     train_labels: np.ndarray  # class index of every training row (the verdict's prior)
+
+    @functools.cached_property
+    def checked(self) -> Arrays:
+        """The validation rows the verdict judges: all of them, or the streamed sample (its
+        ids made when first asked: after training, not before)."""
+        if isinstance(self.val, Arrays):
+            return self.val
+        return to_arrays(self.vectorizer, self.splits.val, self.labels)
+
+    @functools.cached_property
+    def evaluated(self) -> Arrays:
+        """The test rows of `splits.test` that the evaluator and the gate score."""
+        if isinstance(self.test, Arrays):
+            return self.test
+        return to_arrays(self.vectorizer, self.splits.test, self.labels)
 
     @property
     def streamed(self) -> bool:
@@ -100,8 +112,6 @@ def _prepared(key: str) -> Prepared:
         train=train,
         val=val,
         test=test,
-        checked=val,
-        evaluated=test,
         train_labels=train.labels,
     )
 
@@ -146,7 +156,5 @@ def _streamed(table: ShardedTable, vocab_cfg: Mapping) -> Prepared:
         train=streamed(TRAIN),
         val=streamed(VALIDATION),
         test=streamed(TEST),
-        checked=to_arrays(vectorizer, splits.val, labels),
-        evaluated=to_arrays(vectorizer, splits.test, labels),
         train_labels=np.repeat(index, list(counts.values())).astype(np.int32),
     )
