@@ -5,7 +5,9 @@ epoch begins (or training ends), so every value the epoch's callbacks added is i
 whole-epoch `epoch_seconds` included (`modeling.fit.EpochTimer`), and a sender thread writes
 them, at most once every `SEND_INTERVAL` seconds (the epochs that end meanwhile go out
 together); while the server is slow or restarting they stay buffered and go out on a later
-attempt, or at `flush()`, which is the one place that waits (and raises if it must).
+attempt, or at `flush()`, which is the one place that waits (and raises if it must). The
+training thread only hands over a copy of the epoch's logs (about 1 us); the sender picks
+the numeric values and builds MLflow's metrics.
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ _RETRY_PAUSE = 1.0  # seconds the sender waits after a failed write before tryin
 SEND_INTERVAL = 1.0
 
 
+_Epoch = tuple[int, int, dict]  # a closed epoch: index (the step), end time in ms, its logs
+
+
+def _metrics_of(epoch: int, timestamp: int, logs: Mapping) -> list[mlflow.entities.Metric]:
+    """An epoch's logs as metrics at step `epoch`: every finite number; the rest is dropped."""
+    return [
+        mlflow.entities.Metric(str(key), float(value), timestamp, epoch)
+        for key, value in logs.items()
+        if isinstance(value, Real) and math.isfinite(float(value))
+    ]
+
+
 class MetricsLogger(keras.callbacks.Callback):
     """Logs every numeric metric Keras reports at `step` = epoch index (0 first)."""
 
@@ -37,18 +51,18 @@ class MetricsLogger(keras.callbacks.Callback):
         super().__init__()
         self.run_id = run_id
         self.send_interval = send_interval
-        self._pending: list[mlflow.entities.Metric] = []
+        self._pending: list[_Epoch] = []  # closed epochs not yet written, oldest first
         self._lock = threading.Lock()  # guards _pending
         self._sending = threading.Lock()  # one writer at a time: the thread or flush()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client = MlflowClient()
-        self._closing: tuple[int, int, Mapping] | None = None  # an epoch ended, not yet queued
+        self._closing: _Epoch | None = None  # an epoch ended, not yet queued
 
     def on_epoch_end(self, epoch: int, logs: Mapping | None = None) -> None:
         self._queue_closed_epoch()  # called without an epoch begin between: keep both
-        self._closing = (epoch, int(time.time() * 1000), logs or {})
+        self._closing = (epoch, int(time.time() * 1000), logs if logs is not None else {})
 
     def on_epoch_begin(self, epoch: int, logs: Mapping | None = None) -> None:
         self._queue_closed_epoch()
@@ -62,13 +76,8 @@ class MetricsLogger(keras.callbacks.Callback):
             return
         epoch, now, logs = self._closing
         self._closing = None
-        metrics = [
-            mlflow.entities.Metric(str(key), float(value), now, epoch)
-            for key, value in logs.items()
-            if isinstance(value, Real) and math.isfinite(float(value))
-        ]
-        with self._lock:
-            self._pending.extend(metrics)
+        with self._lock:  # a copy: what a callback changes later is not this epoch's
+            self._pending.append((epoch, now, dict(logs)))
         self._ensure_sender()
         self._wake.set()
 
@@ -95,15 +104,15 @@ class MetricsLogger(keras.callbacks.Callback):
                 self._stop.wait(self.send_interval)  # what ends meanwhile waits for one write
 
     def _send(self) -> None:
-        """Send every buffered metric (MLflow splits them per call); on failure keep them all."""
+        """Send every buffered epoch (MLflow splits the metrics per call); on failure keep them."""
         with self._sending:
             with self._lock:
-                batch = list(self._pending)
-            if not batch:
-                return
-            self._client.log_batch(self.run_id, metrics=batch)
+                epochs = list(self._pending)
+            metrics = [metric for closed in epochs for metric in _metrics_of(*closed)]
+            if metrics:
+                self._client.log_batch(self.run_id, metrics=metrics)
             with self._lock:
-                del self._pending[: len(batch)]
+                del self._pending[: len(epochs)]
 
     def _stop_sender(self) -> None:
         self._stop.set()
@@ -120,6 +129,6 @@ class MetricsLogger(keras.callbacks.Callback):
             retry(self._send, retryable=lambda _: True, attempts=attempts, wait=lambda _: wait)
         except Exception:
             raise TrackingError(
-                f"{len(self._pending)} epoch metrics could not be logged: the tracking server "
-                "stayed unreachable; restart it and run the stage again"
+                f"the metrics of {len(self._pending)} epochs could not be logged: the tracking "
+                "server stayed unreachable; restart it and run the stage again"
             ) from None
