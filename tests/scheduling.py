@@ -5,7 +5,8 @@ changes, both to the order and grouping only (every test still runs exactly once
 
 - The files that use the session's `pipeline_run` are one unit, so one worker runs them all
   and the smoke pipeline behind it (`pipeline_once`, about 30 s) is made once, not once per
-  worker.
+  worker. A file that starts using `pipeline_run` is added below (tests/test_scheduling.py
+  fails until it is).
 - The longest files go first, longest first: a long file handed out last keeps one worker
   busy while the other has nothing left (xdist's most-tests-first puts the few long
   end-to-end tests last). The seconds are those of a full run; a file missing here goes
@@ -32,7 +33,8 @@ PIPELINE_RUN_FILES = frozenset(
         "tests/test_serving.py",
     }
 )
-# Seconds per unit in a full run (-n 3, 2026-12-06, all passed), those above 20 s.
+# Seconds per unit in a full run (-n 3, 2026-12-06, all passed), those above 20 s; only their
+# order matters.
 SECONDS = {
     "tests/test_docs_pages.py": 214,
     PIPELINE_RUN: 198,
