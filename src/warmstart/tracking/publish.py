@@ -35,6 +35,7 @@ from warmstart.core.errors import RegistryError, TrackingError, VocabularyError
 from warmstart.core.labels import label_kind, save_labels
 from warmstart.core.vocab import check_vocabulary, save_vocabulary
 from warmstart.modeling.model import EMBEDDING_LAYER, head_of, masks_padding, model_family
+from warmstart.tracking.model_files import download_model_files
 from warmstart.tracking.pyfunc import output_columns
 from warmstart.tracking.version_format import (
     EMBEDDING,
@@ -260,7 +261,7 @@ def _verify_logged(model_id: str, digests: Mapping[str, str]) -> None:
     Downloads stream to disk and hashing reads in chunks: no file is held in memory.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        local = Path(mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=tmp))
+        local = download_model_files(model_id, Path(tmp))
         for name, digest in digests.items():
             found = next(local.rglob(name), None)
             if found is None or sha256_file(found) != digest:

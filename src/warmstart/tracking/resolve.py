@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -26,6 +25,7 @@ from warmstart.core.labels import load_labels
 from warmstart.core.vocab import load_vocabulary
 from warmstart.modeling.heads import PRE_FAMILIES
 from warmstart.modeling.model import assemble, head_of, load_model
+from warmstart.tracking.model_files import download_model_files
 from warmstart.tracking.version_format import (
     DIGEST_TAGS,
     EMBEDDING,
@@ -204,9 +204,7 @@ def resolve_source(uri: str, download_dir: Path) -> ResolvedSource:
             "registered"
         )
     try:
-        local = Path(
-            mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=str(download_dir))
-        )
+        local = download_model_files(model_id, download_dir)
     except MlflowException as exc:
         raise _registry_error(uri, exc, "check the artifact store is reachable") from None
     files = _verified_files(uri, model_id, local, expected)
