@@ -18,11 +18,13 @@ evaluation, compare); the peer trains base, warm and cold with the project's dat
 model code and plain `fit` (no MLflow, no callbacks). The two alternate, `--repeats` times
 (at least 3); each ratio is the median of the per-repeat ratios, printed with its range:
 - per-epoch (<= 1.05): two copies of the cold model trained side by side one epoch at a
-  time, one with the stages' per-epoch tracking (inside a run, every epoch logged), one
-  plain, the first side alternating every epoch (`epoch_overhead`: whole runs on this
-  machine differ by up to 20% plain against plain, epoch by epoch within 2%); 5 blocks of 8
-  whole epochs (steps, validation and every callback's end-of-epoch work), the median of the
-  blocks' ratios of mean epochs. The median epoch inside the pipeline is printed too;
+  time, each epoch one of them with the stages' per-epoch tracking (inside a run, every
+  epoch logged) and the other plain; which copy is tracked and which side goes first both
+  alternate, so every block has each copy tracked as often, first as often
+  (`epoch_overhead`: whole runs on this machine differ by up to 20% plain against plain,
+  epoch by epoch within 2%); 5 blocks of 8 whole epochs (steps, validation and every
+  callback's end-of-epoch work), the median of the blocks' ratios of mean epochs. The median
+  epoch inside the pipeline is printed too;
 - whole wall: everything a user waits for, evaluation included (<= 2.0; the evaluation is
   15 s of the pipeline's 40 s on IMDB);
 - wall without evaluation: ours minus its `evaluation_seconds` (MLflow's evaluator, pyfunc
@@ -251,10 +253,14 @@ BLOCK_EPOCHS = 8
 
 def epoch_overhead(cfg: DictConfig, repeats: int) -> gate.Spread:
     """Tracking's cost per epoch, apart from the pipeline's other work: two copies of the cold
-    model trained side by side one epoch at a time (Keras `fit` with `initial_epoch`), one
-    with the stages' per-epoch tracking (`MetricsLogger` inside a run of the benchmark's
-    store, its sender writing in the background), one plain; which goes first alternates
-    every epoch. Each epoch is timed whole (`EpochTimer`: steps, validation, every
+    model trained side by side one epoch at a time (Keras `fit` with `initial_epoch`), each
+    epoch one with the stages' per-epoch tracking (`MetricsLogger` inside a run of the
+    benchmark's store, its sender writing in the background) and one plain. Which copy is
+    tracked alternates every two epochs and which side goes first every epoch, so in every
+    block each copy is tracked in half the epochs, first in half of those: what differs
+    between the two copies (plain against plain, the copy built first was up to 4% slower
+    in some runs, not in others) or between going first and second cancels instead of
+    counting as tracking. Each epoch is timed whole (`EpochTimer`: steps, validation, every
     callback's end-of-epoch work). Per block (at least `BLOCKS`, or `repeats`) the ratio of
     the two sides' mean epoch; the median over blocks with its range."""
     data = prepare.prepare_data(cfg.data, cfg.vocab, int(cfg.seed))
@@ -262,29 +268,32 @@ def epoch_overhead(cfg: DictConfig, repeats: int) -> gate.Spread:
     batch = batch_size_of(cfg.train, len(data.train.labels))
     blocks = max(repeats, BLOCKS)
 
-    def side(logger: MetricsLogger | None) -> Callable[[int], float]:
+    def copy() -> Callable[[int, list[keras.callbacks.Callback]], float]:
         keras.utils.set_random_seed(int(cfg.seed))
         model = compile_model(plain_model(cfg, data), float(cfg.train.learning_rate),
                               num_classes=len(data.labels))  # fmt: skip
         timer = EpochTimer()
-        callbacks = [timer, *([logger] if logger else [])]
 
-        def epoch(index: int) -> float:
+        def epoch(index: int, tracking: list[keras.callbacks.Callback]) -> float:
             model.fit(data.train.ids, data.train.labels, batch_size=batch, shuffle=True,
                       validation_data=(data.val.ids, data.val.labels), verbose=0,
-                      initial_epoch=index, epochs=index + 1, callbacks=callbacks)  # fmt: skip
+                      initial_epoch=index, epochs=index + 1,
+                      callbacks=[timer, *tracking])  # fmt: skip
             return timer.seconds[-1]
 
         return epoch
 
     with mlflow.start_run(run_name="bench epoch overhead") as run:
         logger = MetricsLogger(run.info.run_id)
-        ours, peer = side(logger), side(None)
+        copies = (copy(), copy())
         mine, theirs = [], []
+        # A cycle of 4 epochs: copy 0 tracked (the tracked side first, then the plain side
+        # first), then copy 1 the same; a block of 8 (after the dropped first) holds 2 cycles.
         for index in range(blocks * BLOCK_EPOCHS + 1):
-            first, second = ((ours, mine), (peer, theirs))[:: 1 if index % 2 == 0 else -1]
-            for fn, into in (first, second):
-                into.append(fn(index))
+            ours, peer = copies[::-1] if (index // 2) % 2 else copies
+            sides = ((ours, [logger], mine), (peer, [], theirs))
+            for fn, tracking, into in sides[:: 1 if index % 2 == 0 else -1]:
+                into.append(fn(index, tracking))
         logger.flush()
     mine, theirs = mine[1:], theirs[1:]  # epoch 1 traces the graph
 
