@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from hashlib import blake2b
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def stratified_holdout(
@@ -35,15 +37,37 @@ def stratified_holdout(
     )
 
 
-def split_draws(keys: Iterable[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_draws(
+    keys: Iterable[str] | pa.Array | pa.ChunkedArray, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Each key's (test, validation) draws in [0, 1): the two halves of its blake2b hash keyed
     by `seed`, so a row's draws depend on its key alone (not on the rows around it, their
-    order or the machine), and one hash a row decides both of its splits."""
+    order or the machine), and one hash a row decides both of its splits. Arrow string keys
+    are hashed from their buffer, never made Python strings."""
     salt = f"warmstart:split:{seed}".encode()
-    raw = b"".join(blake2b(key.encode("utf-8"), digest_size=16, key=salt).digest() for key in keys)
+    encoded = (
+        _utf8_views(keys)
+        if isinstance(keys, pa.Array | pa.ChunkedArray)
+        else (key.encode("utf-8") for key in keys)
+    )
+    raw = b"".join(blake2b(key, digest_size=16, key=salt).digest() for key in encoded)
     halves = np.frombuffer(raw, dtype=">u8").reshape(-1, 2).astype(np.uint64)
     draws = (halves >> np.uint64(11)).astype(np.float64) / float(2**53)
     return draws[:, 0], draws[:, 1]
+
+
+def _utf8_views(keys: pa.Array | pa.ChunkedArray) -> Iterator[memoryview]:
+    """Each string of `keys` as a view of its UTF-8 bytes in the array's own buffer."""
+    array = pc.cast(keys, pa.large_string())
+    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    if not len(array):
+        return
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset :]
+    data = memoryview(array.buffers()[2] or b"")
+    for start, end in zip(
+        offsets[: len(array)].tolist(), offsets[1 : len(array) + 1].tolist(), strict=True
+    ):
+        yield data[start:end]
 
 
 def row_draws(keys: Iterable[str], seed: int, part: str) -> np.ndarray:

@@ -42,14 +42,22 @@ def read_shard(
     push: bool = True,
 ) -> pd.DataFrame:
     """The shard's configured columns; for Parquet (`push`) only its rows in the window."""
-    wanted = [columns.text, columns.label, *filter(None, (columns.time, id_column))]
+    wanted, check = _configured(shard, columns, id_column)
+    return read_columns(shard, fmt, wanted, check, columns.time, window if push else OPEN)
+
+
+def _configured(
+    shard: Shard, columns: Columns, id_column: str | None
+) -> tuple[list[str], Callable[[Sequence[Any]], None]]:
+    """The columns a shard is read for, and the check that it has them."""
 
     def check(found: Sequence[Any]) -> None:
         check_columns(found, shard, columns)
         if id_column is not None:
             has_column(found, shard, id_column, "id_column", " (or null: the text decides)")
 
-    return read_columns(shard, fmt, wanted, check, columns.time, window if push else OPEN)
+    wanted = [columns.text, columns.label, *filter(None, (columns.time, id_column))]
+    return list(dict.fromkeys(wanted)), check
 
 
 def read_columns(
@@ -65,10 +73,7 @@ def read_columns(
     wanted = list(dict.fromkeys(wanted))
     try:
         if fmt == "parquet":
-            if isinstance(shard, S3Location):
-                dataset = ds.dataset(shard.arrow_path, format="parquet", filesystem=s3_filesystem())
-            else:
-                dataset = ds.dataset(shard, format="parquet")
+            dataset = _parquet(shard)
             check(dataset.schema.names)
             time_type = dataset.schema.field(time).type if time else None
             expr = window_filter(time, time_type, window)
@@ -85,13 +90,7 @@ def read_columns(
         check(frame.columns)
         return frame[wanted]
     except READ_ERRORS as exc:
-        if isinstance(shard, S3Location) and is_store_error(exc):
-            raise s3_error(exc, shard) from None
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise DataError(
-            f"shard {shard} is not a readable {fmt} table ({reason}); replace or remove that "
-            f"file, or set data.format to the shards' real format (csv, tsv, parquet, jsonl)"
-        ) from None
+        raise _unreadable(exc, shard, fmt) from None
 
 
 @contextmanager
@@ -111,3 +110,68 @@ def has_column(found: Sequence[Any], path: Shard, column: str, key: str, alt: st
             f"{path} has no column {column!r}; its columns are {names[:20]}: set data.{key} to "
             f"one of them{alt}"
         )
+
+
+BATCH_ROWS = 16_384  # rows of a shard read at once when it streams: memory flat in shard size
+
+
+def read_shard_batches(
+    shard: Shard,
+    fmt: str,
+    columns: Columns,
+    window: Window,
+    id_column: str | None,
+    rows: int = BATCH_ROWS,
+) -> Iterator[pd.DataFrame]:
+    """`read_shard` a batch of at most `rows` rows at a time, each indexed by its rows' places
+    in what `read_shard` reads (so a bad row is still named by its place in the shard)."""
+    wanted, check = _configured(shard, columns, id_column)
+    try:
+        if fmt == "parquet":
+            dataset = _parquet(shard)
+            check(dataset.schema.names)
+            time_type = dataset.schema.field(columns.time).type if columns.time else None
+            expr = window_filter(columns.time, time_type, window)
+            start = 0
+            for batch in dataset.to_batches(columns=wanted, filter=expr, batch_size=rows):
+                if batch.num_rows:
+                    frame = batch.to_pandas()
+                    frame.index = pd.RangeIndex(start, start + len(frame))
+                    start += len(frame)
+                    yield frame
+            return
+        if fmt in ("csv", "tsv"):
+            options = {"sep": "," if fmt == "csv" else "\t", "dtype": object, "encoding": "utf-8"}
+            with _opened(shard) as source:
+                check(pd.read_csv(source, nrows=0, **options).columns)
+            with _opened(shard) as source:
+                yield from pd.read_csv(source, usecols=wanted, keep_default_na=False,
+                                       na_values=[""], chunksize=rows, **options)  # fmt: skip
+            return
+        start = 0
+        with _opened(shard) as source:
+            for chunk in pd.read_json(source, lines=True, dtype=False, chunksize=rows):
+                check(chunk.columns)
+                frame = chunk[wanted]
+                frame.index = pd.RangeIndex(start, start + len(frame))
+                start += len(frame)
+                yield frame
+    except READ_ERRORS as exc:
+        raise _unreadable(exc, shard, fmt) from None
+
+
+def _parquet(shard: Shard) -> ds.Dataset:
+    if isinstance(shard, S3Location):
+        return ds.dataset(shard.arrow_path, format="parquet", filesystem=s3_filesystem())
+    return ds.dataset(shard, format="parquet")
+
+
+def _unreadable(exc: Exception, shard: Shard, fmt: str) -> DataError:
+    """The one line for a shard that cannot be read: the store's error, or not a table."""
+    if isinstance(shard, S3Location) and is_store_error(exc):
+        return s3_error(exc, shard)
+    reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    return DataError(
+        f"shard {shard} is not a readable {fmt} table ({reason}); replace or remove that "
+        f"file, or set data.format to the shards' real format (csv, tsv, parquet, jsonl)"
+    )

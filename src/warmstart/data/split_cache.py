@@ -1,4 +1,4 @@
-"""A streamed table's rows, split, on local disk: one Arrow IPC file per shard and split.
+"""A streamed table's rows, split, on local disk: Arrow IPC files per shard, split and batch.
 
 The scan writes each shard's kept `text`, `label` rows once, split by split; every epoch then
 reads only its split's files, memory-mapped (no Parquet or CSV decoding, no S3 request, no
@@ -39,16 +39,18 @@ class SplitCache:
         self.parts: dict[int, list[CachedPart]] = {}
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.dir, True)
 
-    def write(self, index: int, shard: str, part: int, rows: pa.Table) -> None:
-        """Keep `rows` (`text`, `label`) of shard number `index` as split `part`."""
-        path = self.dir / f"{index:06d}-{part}.arrow"
+    def write(self, index: int, shard: str, part: int, rows: pa.Table, batch: int = 0) -> None:
+        """Keep `rows` (`text`, `label`) of shard number `index` as split `part` (`batch`:
+        the scan's batch number, each batch its own file)."""
+        path = self.dir / f"{index:06d}-{part}-{batch:06d}.arrow"
         table = rows.select(["text", "label"])
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         self.parts.setdefault(part, []).append(CachedPart(index, shard, path, table.num_rows))
 
     def of(self, part: int) -> tuple[CachedPart, ...]:
-        return tuple(self.parts.get(part, ()))
+        """The split's parts, in the table's shard order."""
+        return tuple(sorted(self.parts.get(part, ()), key=lambda cached: cached.path.name))
 
     @staticmethod
     def read(cached: CachedPart) -> pa.Table:

@@ -22,14 +22,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from warmstart.config.choices import SplitRule, StreamMode
-from warmstart.core.errors import ConfigError
+from warmstart.core.errors import ConfigError, DataError
 from warmstart.data.holdout import split_draws
 from warmstart.data.paths import source_path, user_path
 from warmstart.data.settings import setting
+from warmstart.data.shard_read import read_shard_batches
 from warmstart.data.shards import _ids, shard_files, shard_rows, shards_format
-from warmstart.data.table import Columns, Window, label_values
+from warmstart.data.table import Columns, Window, label_values, part_rows
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
 PARTS = ("train", "validation", "test")
@@ -87,11 +89,22 @@ class ShardedTable:
             for shard in shard_set.shards:
                 yield shard_set, shard
 
-    def read(self, shard_set: ShardSet, shard: Any) -> ShardRows:
-        """One shard's rows and their splits (the same on every read, worker and rerun)."""
-        kept, seen, dropped = shard_rows(
-            shard, shard_set.fmt, self.columns, self.window, self.id_column
-        )
+    def read(self, shard_set: ShardSet, shard: Any) -> Iterator[ShardRows]:
+        """One shard's rows and their splits, `BATCH_ROWS` rows at a time (the same on every
+        read, worker and rerun); a bad row is named by its place in the shard."""
+        fmt = shard_set.fmt
+        for frame in read_shard_batches(shard, fmt, self.columns, self.window, self.id_column):
+            try:
+                kept, seen, dropped = part_rows(frame, shard, self.columns, self.window, fmt)
+            except DataError:
+                if fmt == "parquet":  # named as the whole shard holds it, not the filtered
+                    shard_rows(shard, fmt, self.columns, self.window, self.id_column)
+                raise
+            yield self._split(shard_set, shard, kept, seen, dropped)
+
+    def _split(
+        self, shard_set: ShardSet, shard: Any, kept: pd.DataFrame, seen: int, dropped: int
+    ) -> ShardRows:
         ids = _ids(kept, shard, self.id_column)
         rows = pd.DataFrame(
             {
@@ -99,7 +112,7 @@ class ShardedTable:
                 "label": label_values(kept[self.columns.label]),
             }
         ).reset_index(drop=True)
-        keys = (rows["text"] if ids is None else ids).tolist()
+        keys = pa.array(rows["text"]) if ids is None else ids.tolist()  # texts: not copied
         test, validation = split_draws(keys, self.seed)
         if shard_set is not self.pool:  # data.test_path: all test; a draw orders the sample
             parts = np.full(len(rows), TEST, np.uint8)

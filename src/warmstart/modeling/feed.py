@@ -31,7 +31,7 @@ from warmstart.data.split_cache import CachedPart, SplitCache
 from warmstart.data.stream import ShardedTable
 from warmstart.modeling import text
 
-SHUFFLE_ROWS = 100_000  # rows shuffled together in a training epoch (a shard or a few)
+SHUFFLE_ROWS = 50_000  # rows shuffled together in a training epoch (about a shard's, at least)
 log = logging.getLogger(__name__)
 
 

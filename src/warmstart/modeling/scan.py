@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from warmstart.core.errors import DataError
 from warmstart.core.labels import learn_labels
 from warmstart.data.split_cache import SplitCache
 from warmstart.data.splits import RowsDigest, check_classes, combined_digest
-from warmstart.data.stream import PARTS, TRAIN, ShardedTable
+from warmstart.data.stream import PARTS, TRAIN, ShardedTable, ShardRows
 from warmstart.modeling import text
 
 
@@ -66,6 +67,7 @@ class Scan:
     dropped: int
 
 
+T = TypeVar("T")
 SPLIT_NAMES = ("train", "val", "test")  # as `Splits` names them, in PARTS' order
 COUNT_BATCH = 4096  # texts counted at once: their tokens, not a shard's, are in memory
 
@@ -79,10 +81,14 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
     cache = SplitCache(table.cache_dir)
     seen = dropped = 0
 
+    def batches() -> Iterator[tuple[int, str, ShardRows]]:
+        for index, (shard_set, shard) in enumerate(table.shards()):
+            for got in table.read(shard_set, shard):
+                yield index, str(shard), got
+
     def training_texts() -> Iterator[pa.Array]:
         nonlocal seen, dropped
-        for index, (shard_set, shard) in enumerate(table.shards()):
-            got = table.read(shard_set, shard)
+        for number, (index, shard, got) in enumerate(_read_ahead(batches())):
             seen, dropped = seen + got.seen, dropped + got.dropped
             whole = pa.Table.from_pandas(got.rows, preserve_index=False)  # no copy of texts
             for part in range(len(PARTS)):
@@ -90,7 +96,7 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
                 if not mask.any():
                     continue
                 rows = whole.filter(pa.array(mask))
-                cache.write(index, str(shard), part, rows)
+                cache.write(index, shard, part, rows, number)
                 texts = rows.column("text").combine_chunks()
                 digests[part].update_arrow(texts, rows.column("label").combine_chunks())
                 found = rows.column("label").value_counts()
@@ -102,6 +108,7 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
                         yield texts[start : start + COUNT_BATCH]  # not a shard's, at once
 
     vocabulary = text.learn_vocabulary(training_texts(), max_tokens, length_counts)
+    pa.default_memory_pool().release_unused()  # what the batches took goes back to the system
     if seen == 0:
         raise DataError(
             f"no rows of {table.source} fall in the window since={table.window.since} "
@@ -129,3 +136,13 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
         cache=cache,
         dropped=dropped,
     )
+
+
+def _read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """`items`, the next one read in a thread while this one is used: Arrow's decoding
+    releases the GIL, so reading and counting share the machine's cores."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-read") as pool:
+        ahead = pool.submit(next, items, None)
+        while (item := ahead.result()) is not None:
+            ahead = pool.submit(next, items, None)
+            yield item
