@@ -58,7 +58,7 @@ class MetricsLogger(keras.callbacks.Callback):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client = MlflowClient()
-        self._closing: _Epoch | None = None  # an epoch ended, not yet queued
+        self._closing: tuple[int, int, Mapping] | None = None  # an epoch ended, not yet queued
 
     def on_epoch_end(self, epoch: int, logs: Mapping | None = None) -> None:
         self._queue_closed_epoch()  # called without an epoch begin between: keep both
