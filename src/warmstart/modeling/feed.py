@@ -42,7 +42,7 @@ class StreamedSplit:
     table: ShardedTable
     part: int  # data.stream.TRAIN, VALIDATION or TEST
     rows: int
-    cache: SplitCache  # the scan's split rows, a file per shard
+    cache: SplitCache  # the scan's split rows, files per shard and batch
     classes: Sequence[Any]
     vectorizer: layers.TextVectorization
 
@@ -77,11 +77,11 @@ class StreamedSplit:
         epochs = itertools.count()
         own = self.shards(worker, workers)
         if workers > 1:
-            names = ", ".join(p.shard.rsplit("/", 1)[-1] for p in own)
+            mine = dict(sorted({p.index: p.shard.rsplit("/", 1)[-1] for p in own}.items()))
             shards = len(list(self.table.shards()))
             log.warning(
                 "worker %d of %d reads %d of %d shards for %s: %s",
-                worker, workers, len(own), shards, self._name(), names,
+                worker, workers, len(mine), shards, self._name(), ", ".join(mine.values()),
             )  # fmt: skip
 
         def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
