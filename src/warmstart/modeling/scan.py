@@ -90,12 +90,16 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
         nonlocal seen, dropped
         for number, (index, shard, got) in enumerate(_read_ahead(batches())):
             seen, dropped = seen + got.seen, dropped + got.dropped
-            whole = pa.Table.from_pandas(got.rows, preserve_index=False)  # no copy of texts
+            # One copy of the batch, its rows grouped by split in table order; each split's
+            # rows are then a slice of it (no copy).
+            order = np.argsort(got.parts, kind="stable")
+            grouped = pa.Table.from_pandas(got.rows, preserve_index=False).take(order)
+            ends = np.searchsorted(got.parts[order], np.arange(len(PARTS) + 1))
             for part in range(len(PARTS)):
-                mask = got.parts == part
-                if not mask.any():
+                if ends[part] == ends[part + 1]:
                     continue
-                rows = whole.filter(pa.array(mask))
+                rows = grouped.slice(ends[part], ends[part + 1] - ends[part])
+                mask = got.parts == part
                 cache.write(index, shard, part, rows, number)
                 texts = rows.column("text").combine_chunks()
                 digests[part].update_arrow(texts, rows.column("label").combine_chunks())
