@@ -28,10 +28,11 @@ from warmstart.config.choices import SplitRule, StreamMode
 from warmstart.core.errors import ConfigError, DataError
 from warmstart.data.holdout import split_draws
 from warmstart.data.paths import source_path, user_path
+from warmstart.data.row_values import label_values
 from warmstart.data.settings import setting
 from warmstart.data.shard_read import read_shard_batches
 from warmstart.data.shards import _ids, shard_files, shard_rows, shards_format
-from warmstart.data.table import Columns, Window, label_values, part_rows
+from warmstart.data.table import Columns, Window, part_rows
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
 PARTS = ("train", "validation", "test")

@@ -20,10 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from warmstart.config.choices import TableFormat
 from warmstart.config.time_bounds import (
@@ -34,6 +31,7 @@ from warmstart.config.time_bounds import (
     time_stamp,
 )
 from warmstart.core.errors import DataError
+from warmstart.data.row_values import blank, label_values
 
 # 01/03/2024, 1.3.24: a day and a month in an order only data.time_format can tell.
 DAY_MONTH = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
@@ -179,14 +177,6 @@ def part_rows(
     return (frame[~empty] if empty.any() else frame), len(frame), int(empty.sum())
 
 
-def blank(texts: pd.Series) -> np.ndarray:
-    """Texts that are empty or only whitespace (Unicode's, as `str.strip` strips), checked in
-    Arrow without a stripped copy of every text."""
-    values = pa.array(texts, type=pa.large_string())
-    only_space = pc.or_(pc.equal(pc.binary_length(values), 0), pc.utf8_is_space(values))
-    return np.asarray(only_space.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
-
-
 def source_rows(
     parts: Sequence[pd.DataFrame], path: Path, columns: Columns, window: Window, seen: int
 ) -> pd.DataFrame:
@@ -207,15 +197,6 @@ def source_rows(
         {"text": kept[columns.text].astype(str), "label": label_values(kept[columns.label])}
     )
     return rows.reset_index(drop=True)
-
-
-def label_values(labels: pd.Series) -> pd.Series:
-    """Labels as the data means them: a text column of whole numbers ("0", "2") as integers."""
-    if labels.dtype == object and labels.map(lambda v: isinstance(v, str)).all():
-        if labels.str.fullmatch(r"-?\d+").all():
-            return labels.astype("int64")
-        return labels.str.strip()
-    return labels
 
 
 def in_window(
