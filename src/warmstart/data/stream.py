@@ -43,7 +43,6 @@ STREAM_KEY = "stream"
 class ShardSet:
     """The shards one key (`path` or `test_path`) names, in path order, and their format."""
 
-    key: str
     where: str  # as the user wrote it: a directory, a glob or a prefix
     shards: tuple[Any, ...]
     fmt: str
@@ -188,4 +187,4 @@ def _shard_set(cfg: Mapping[str, Any], key: str) -> ShardSet | None:
         return None
     where = source_path(value, key)[0]
     fmt = shards_format(shards, setting(cfg, "format"), where)
-    return ShardSet(key=key, where=str(where), shards=tuple(shards), fmt=fmt)
+    return ShardSet(where=str(where), shards=tuple(shards), fmt=fmt)

@@ -9,7 +9,6 @@ this way holds its token lists in Arrow buffers and hands Python one entry per d
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Sequence
 from typing import Any
@@ -19,8 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 PUNCTUATION = "[" + "".join("\\" + c for c in string.punctuation) + "]"  # RE2, each escaped
-PYTHON_ONLY = re.compile(r"[\x1c-\x1f]")  # separators Python's str.split splits on, TF not
-_PYTHON_ONLY_RE2 = "[\\x1c-\\x1f]"
+_PYTHON_ONLY_RE2 = "[\\x1c-\\x1f]"  # separators Python's str.split splits on, TF not
 
 
 def as_arrow(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
