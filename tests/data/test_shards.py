@@ -13,7 +13,9 @@ from shard_tables import files_cfg, review_table, write, write_shards
 
 from warmstart.core.errors import DataError
 from warmstart.data import load_splits
+from warmstart.data.shard_read import read_shard_batches
 from warmstart.data.shards import shard_files, table_rows
+from warmstart.data.table import Columns, Window
 
 
 @pytest.mark.parametrize(
@@ -103,6 +105,11 @@ def test_parquet_row_groups_outside_the_window_are_never_read(tmp_path):
     cfg = files_cfg(path.parent, time_column="year", since="2001")
     got = table_rows(cfg, "path").rows
     assert got["text"].tolist() == frame["text"][100:].tolist()
+    # streamed, a batch at a time: the same rows, with the window's edge inside a batch
+    columns, window = Columns(time="year"), Window("2001", "2003")
+    batches = list(read_shard_batches(path, "parquet", columns, window, None, rows=64))
+    assert pd.concat(batches)["text"].tolist() == frame["text"][100:300].tolist()
+    assert batches[-1].index[-1] == 199  # rows numbered as the window reads them
     with pytest.raises(DataError, match=r"part-0\.parquet is not a readable parquet table"):
         table_rows({**cfg, "since": None, "time_column": None}, "path")
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from warmstart.core.errors import ConfigError
+from warmstart.data.holdout import split_draws
 from warmstart.modeling.prepare import Prepared, prepare_data
 
 VOCAB = {"max_tokens": "auto", "sequence_length": "auto"}
@@ -100,6 +101,13 @@ def test_samples_are_bounded_and_the_same_on_every_read_and_the_sizes_whole(tmp_
         assert len(sample) == 25 < whole.splits.sizes()[part]
         assert set(sample["text"]) <= set(getattr(whole.splits, part)["text"])
         assert sample.equals(getattr(again.splits, part))
+        # the 25 rows of the whole split with the smallest draws (test's half of a row's hash
+        # for test, validation's for the rest), in table order
+        rows = getattr(whole.splits, part)
+        test_draws, validation_draws = split_draws(rows["text"].tolist(), 123)
+        draws = test_draws if part == "test" else validation_draws
+        expected = rows.iloc[np.sort(np.argsort(draws)[:25])].reset_index(drop=True)
+        assert sample.equals(expected)
     assert len(sampled.evaluated.ids) == 25 and len(sampled.checked.ids) == 25
 
 

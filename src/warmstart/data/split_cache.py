@@ -39,14 +39,18 @@ class SplitCache:
         self.parts: dict[int, list[CachedPart]] = {}
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.dir, True)
 
-    def write(self, index: int, shard: str, part: int, rows: pa.Table, batch: int = 0) -> None:
+    def write(
+        self, index: int, shard: str, part: int, rows: pa.Table, batch: int = 0
+    ) -> CachedPart:
         """Keep `rows` (`text`, `label`) of shard number `index` as split `part` (`batch`:
         the scan's batch number, each batch its own file)."""
         path = self.dir / f"{index:06d}-{part}-{batch:06d}.arrow"
         table = rows.select(["text", "label"])
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
-        self.parts.setdefault(part, []).append(CachedPart(index, shard, path, table.num_rows))
+        cached = CachedPart(index, shard, path, table.num_rows)
+        self.parts.setdefault(part, []).append(cached)
+        return cached
 
     def of(self, part: int) -> tuple[CachedPart, ...]:
         """The split's parts, in the table's shard order."""

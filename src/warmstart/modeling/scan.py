@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -23,33 +23,12 @@ import pyarrow as pa
 
 from warmstart.core.errors import DataError
 from warmstart.core.labels import learn_labels
+from warmstart.data.arrow_memory import use_reusing_pool
 from warmstart.data.split_cache import SplitCache
+from warmstart.data.split_sample import SplitSample
 from warmstart.data.splits import RowsDigest, check_classes, combined_digest
 from warmstart.data.stream import PARTS, TRAIN, ShardedTable, ShardRows
 from warmstart.modeling import text
-
-
-@dataclass
-class Sample:
-    """The `limit` rows with the smallest draws seen so far, in the order they came."""
-
-    limit: int
-    frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"text": [], "label": []}))
-    draws: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-    def add(self, rows: pa.Table, draws: np.ndarray) -> None:
-        if len(self.frame) >= self.limit:  # only rows that can displace one are looked at
-            below = draws < self.draws.max()
-            rows, draws = rows.filter(pa.array(below)), draws[below]
-        if not rows.num_rows:
-            return
-        new = rows.to_pandas()
-        frame = pd.concat([self.frame, new], ignore_index=True) if len(self.frame) else new
-        draws = np.concatenate([self.draws, draws])
-        if len(frame) > self.limit:
-            keep = np.sort(np.argpartition(draws, self.limit - 1)[: self.limit])
-            frame, draws = frame.iloc[keep], draws[keep]
-        self.frame, self.draws = frame.reset_index(drop=True), draws
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,8 +53,9 @@ COUNT_BATCH = 4096  # texts counted at once: their tokens, not a shard's, are in
 
 def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
     """Read every shard once (see the module docstring)."""
+    use_reusing_pool()  # batches' buffers reused, not fresh pages each (`data.arrow_memory`)
     digests = [RowsDigest() for _ in PARTS]
-    samples = [Sample(table.sample_rows) for _ in PARTS]
+    samples = [SplitSample(table.sample_rows) for _ in PARTS]
     counts: list[Counter] = [Counter() for _ in PARTS]
     length_counts: Counter | None = Counter() if lengths else None
     cache = SplitCache(table.cache_dir)
@@ -100,13 +80,13 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
                     continue
                 rows = grouped.slice(ends[part], ends[part + 1] - ends[part])
                 mask = got.parts == part
-                cache.write(index, shard, part, rows, number)
+                cached = cache.write(index, shard, part, rows, number)
                 texts = rows.column("text").combine_chunks()
                 digests[part].update_arrow(texts, rows.column("label").combine_chunks())
                 found = rows.column("label").value_counts()
                 labels, n = found.field("values").to_pylist(), found.field("counts").to_pylist()
                 counts[part].update(dict(zip(labels, n, strict=True)))
-                samples[part].add(rows, got.draws[mask])
+                samples[part].add(cached, got.draws[mask])
                 if part == TRAIN:
                     for start in range(0, len(texts), COUNT_BATCH):  # the tokens of a batch,
                         yield texts[start : start + COUNT_BATCH]  # not a shard's, at once
@@ -135,7 +115,7 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
         rows={name: d.rows for name, d in zip(SPLIT_NAMES, digests, strict=True)},
         label_counts=dict(zip(SPLIT_NAMES, counts, strict=True)),
         digest=combined_digest(digests),
-        samples={name: s.frame for name, s in zip(SPLIT_NAMES, samples, strict=True)},
+        samples={name: s.frame() for name, s in zip(SPLIT_NAMES, samples, strict=True)},
         lengths=length_counts,
         cache=cache,
         dropped=dropped,
