@@ -342,6 +342,16 @@ def split_counts(files: list[Path]) -> dict[str, int]:
     return counts
 
 
+def split_fingerprint() -> str:
+    """The hash rule's code (`data/holdout.py`): cached split counts are recounted when it
+    changes, so the peer never trains on counts another rule gave."""
+    import hashlib
+
+    from warmstart.data import holdout
+
+    return hashlib.sha256(Path(holdout.__file__).read_bytes()).hexdigest()[:16]
+
+
 def shard_table(cache: Path, rows: int, per_shard: int) -> Path:
     """The shards of `rows` rows under `cache` (rows-N-per-M/), generated only when absent: a
     run cut short leaves a .partial/ folder, never a table without its counts (rows-N-per-M.json).
@@ -351,8 +361,13 @@ def shard_table(cache: Path, rows: int, per_shard: int) -> Path:
     name = f"rows-{rows}-per-{per_shard}"
     where, counts = cache / name, cache / f"{name}.json"
     wanted = {"rows": rows, "rows_per_shard": per_shard, **HOLDOUT}
-    made = json.loads(counts.read_text())["made_with"] if counts.is_file() else None
-    if where.is_dir() and made == wanted:
+    known = json.loads(counts.read_text()) if counts.is_file() else {}
+    if where.is_dir() and known.get("made_with") == wanted:
+        if known.get("split_by") != split_fingerprint():  # the hash rule changed: recount
+            split = split_counts(shard_files(where))
+            counts.write_text(
+                json.dumps({"made_with": wanted, "split_by": split_fingerprint(), **split})
+            )
         return where
     partial = cache / f"{name}.partial"
     for stale in (partial, where):
@@ -367,7 +382,7 @@ def shard_table(cache: Path, rows: int, per_shard: int) -> Path:
     )
     split = split_counts(shard_files(partial))
     partial.rename(where)
-    counts.write_text(json.dumps({"made_with": wanted, **split}))
+    counts.write_text(json.dumps({"made_with": wanted, "split_by": split_fingerprint(), **split}))
     print(f"generated {rows:,} rows in {time.perf_counter() - start:.0f} s: {where}", flush=True)
     return where
 

@@ -1,10 +1,11 @@
 """The allocator Arrow's buffers come from while a table streams.
 
-A streamed pass allocates and frees a batch's buffers thousands of times. Arrow's default
-pool (mimalloc) gives freed memory back to the system soon after, so each new batch pays for
-touching fresh pages again; on a virtual machine whose host backs guest memory lazily that
-cost dominates (here: 28 µs a page, preparation of 100,000 rows 4.4-5.3 s against 1.6-1.7 s on
-the C library's allocator, which keeps and reuses what it freed). `ARROW_DEFAULT_MEMORY_POOL`,
+A streamed pass allocates and frees a batch's buffers thousands of times; what counts is that
+freed memory is reused rather than fresh pages touched again. On a virtual machine whose host
+backs guest memory lazily a first touch is dear (here 28 µs a 4 KiB page, against 0.7 µs for
+memory the process freed and took again), and 100,000 Parquet rows prepare in 1.15 s on the C
+library's allocator against 2.2-3.2 s on Arrow's default (mimalloc), which by these figures
+hands freed memory back sooner. `ARROW_DEFAULT_MEMORY_POOL`,
 Arrow's own setting, still wins when it is set.
 """
 
@@ -23,3 +24,4 @@ def use_reusing_pool() -> str:
     if not os.environ.get(POOL_VARIABLE) and pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
     return pa.default_memory_pool().backend_name
+
