@@ -1,6 +1,7 @@
-"""One shard's columns read: Parquet through pyarrow datasets (projection and the window
-pushed down), csv/tsv/jsonl through pandas; local or in S3 (`object_store`). A shard that is
-no table of its format, or lacks a column, is one `DataError` naming that shard.
+"""One shard's columns read: Parquet through pyarrow (projection and the window pushed down:
+whole, through a dataset; streamed, a batch at a time through the file reader), csv/tsv/jsonl
+through pandas; local or in S3 (`object_store`). A shard that is no table of its format, or
+lacks a column, is one `DataError` naming that shard.
 """
 
 from __future__ import annotations

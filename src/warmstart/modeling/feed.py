@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import tensorflow as tf
 from keras import layers
 
@@ -122,30 +123,42 @@ def _batches(
     rng: np.random.Generator | None,
     binary: bool,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The split's rows of `order`'s shards in batches; with `rng`, shuffled in windows."""
+    """The split's rows of `order`'s shards in batches; with `rng`, shuffled in windows (in
+    order, a part at a time). A window's texts are released before the next part is read, so
+    one window and one part are in memory at most."""
     texts: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     held = 0
     dtype = np.float32 if binary else np.int32
     for index, cached in enumerate(order):
-        rows = split.cache.read(cached)
-        codes, uniques = _factorized(rows.column("label").to_numpy())
-        texts.append(rows.column("text").to_numpy())
-        labels.append(encode(uniques, split.classes)[codes].astype(dtype))
-        held += rows.num_rows
-        if held < SHUFFLE_ROWS and index + 1 < len(order):
-            continue
-        window_texts, window_labels = np.concatenate(texts), np.concatenate(labels)
-        if rng is not None:
-            permutation = rng.permutation(len(window_texts))
-            window_texts, window_labels = window_texts[permutation], window_labels[permutation]
+        part_texts, part_labels = _part(split, cached, dtype)
+        texts.append(part_texts)
+        labels.append(part_labels)
+        held += len(part_texts)
         last = index + 1 == len(order)
-        cut = len(window_texts) if last else len(window_texts) // batch_size * batch_size
+        if rng is not None and held < SHUFFLE_ROWS and not last:
+            continue
+        window = np.concatenate(texts), np.concatenate(labels)
+        texts, labels = [], []
+        del part_texts, part_labels
+        if rng is not None:
+            permutation = rng.permutation(len(window[0]))
+            window = window[0][permutation], window[1][permutation]
+        cut = len(window[0]) if last else len(window[0]) // batch_size * batch_size
         for start in range(0, cut, batch_size):
-            end = start + batch_size
-            yield window_texts[start:end], window_labels[start:end]
-        texts, labels = [window_texts[cut:]], [window_labels[cut:]]  # a short batch waits
+            yield window[0][start : start + batch_size], window[1][start : start + batch_size]
+        texts, labels = [window[0][cut:].copy()], [window[1][cut:].copy()]  # a short batch waits
         held = len(texts[0])
+        del window
+
+
+def _part(split: StreamedSplit, cached: CachedPart, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """One cached part's texts (UTF-8 bytes, as TensorFlow takes them) and class indices; its
+    memory-mapped file is let go on return."""
+    rows = split.cache.read(cached)
+    codes, uniques = _factorized(rows.column("label").to_numpy())
+    texts = rows.column("text").cast(pa.large_binary()).to_numpy()
+    return texts, encode(uniques, split.classes)[codes].astype(dtype)
 
 
 def _factorized(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:

@@ -24,7 +24,7 @@ import pyarrow as pa
 from warmstart.core.errors import DataError
 from warmstart.core.labels import learn_labels
 from warmstart.data.arrow_memory import use_reusing_pool
-from warmstart.data.split_cache import SplitCache
+from warmstart.data.split_cache import CachedPart, SplitCache
 from warmstart.data.split_sample import SplitSample
 from warmstart.data.splits import RowsDigest, check_classes, combined_digest
 from warmstart.data.stream import PARTS, TRAIN, ShardedTable, ShardRows
@@ -61,32 +61,37 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
     cache = SplitCache(table.cache_dir)
     seen = dropped = 0
 
-    def batches() -> Iterator[tuple[int, str, ShardRows]]:
+    def batches() -> Iterator[tuple[ShardRows, list[tuple[pa.Table, CachedPart]]]]:
+        """Each batch read and written to the cache split by split (in the read-ahead thread:
+        writing overlaps the counting), with each split's rows: one copy of the batch, grouped
+        by split in table order, each split a slice of it."""
+        number = 0
         for index, (shard_set, shard) in enumerate(table.shards()):
             for got in table.read(shard_set, shard):
-                yield index, str(shard), got
+                order = np.argsort(got.parts, kind="stable")
+                grouped = pa.Table.from_pandas(got.rows, preserve_index=False).take(order)
+                ends = np.searchsorted(got.parts[order], np.arange(len(PARTS) + 1))
+                parts = []
+                for part in range(len(PARTS)):
+                    rows = grouped.slice(ends[part], ends[part + 1] - ends[part])
+                    written = cache.write(index, str(shard), part, rows, number) if rows else None
+                    parts.append((rows, written))
+                number += 1
+                yield got, parts
 
     def training_texts() -> Iterator[pa.Array]:
         nonlocal seen, dropped
-        for number, (index, shard, got) in enumerate(_read_ahead(batches())):
+        for got, parts in _read_ahead(batches()):
             seen, dropped = seen + got.seen, dropped + got.dropped
-            # One copy of the batch, its rows grouped by split in table order; each split's
-            # rows are then a slice of it (no copy).
-            order = np.argsort(got.parts, kind="stable")
-            grouped = pa.Table.from_pandas(got.rows, preserve_index=False).take(order)
-            ends = np.searchsorted(got.parts[order], np.arange(len(PARTS) + 1))
-            for part in range(len(PARTS)):
-                if ends[part] == ends[part + 1]:
+            for part, (rows, cached) in enumerate(parts):
+                if cached is None:
                     continue
-                rows = grouped.slice(ends[part], ends[part + 1] - ends[part])
-                mask = got.parts == part
-                cached = cache.write(index, shard, part, rows, number)
                 texts = rows.column("text").combine_chunks()
                 digests[part].update_arrow(texts, rows.column("label").combine_chunks())
                 found = rows.column("label").value_counts()
                 labels, n = found.field("values").to_pylist(), found.field("counts").to_pylist()
                 counts[part].update(dict(zip(labels, n, strict=True)))
-                samples[part].add(cached, got.draws[mask])
+                samples[part].add(cached, got.draws[got.parts == part])
                 if part == TRAIN:
                     for start in range(0, len(texts), COUNT_BATCH):  # the tokens of a batch,
                         yield texts[start : start + COUNT_BATCH]  # not a shard's, at once
