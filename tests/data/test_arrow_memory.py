@@ -30,4 +30,3 @@ def test_a_pool_the_user_named_stands(arrow_pool, monkeypatch) -> None:
     pa.set_memory_pool(pa.mimalloc_memory_pool())
     assert use_reusing_pool() == "mimalloc"
     assert pa.default_memory_pool().backend_name == "mimalloc"
-

@@ -24,4 +24,3 @@ def use_reusing_pool() -> str:
     if not os.environ.get(POOL_VARIABLE) and pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
     return pa.default_memory_pool().backend_name
-
