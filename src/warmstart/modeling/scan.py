@@ -61,7 +61,7 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
     cache = SplitCache(table.cache_dir)
     seen = dropped = 0
 
-    def batches() -> Iterator[tuple[ShardRows, list[tuple[pa.Table, CachedPart]]]]:
+    def batches() -> Iterator[tuple[ShardRows, list[tuple[pa.Table, CachedPart | None]]]]:
         """Each batch read and written to the cache split by split (in the read-ahead thread:
         writing overlaps the counting), with each split's rows: one copy of the batch, grouped
         by split in table order, each split a slice of it."""
