@@ -11,11 +11,13 @@ pytest `pythonpath`).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -161,14 +163,31 @@ def start_stage(
     file instead: for a stage left running while the test polls the server (nobody reads a
     pipe then, and a child that fills one stalls). `finish` collects either."""
     command = stage_command(stage, *overrides)
-    if log is None:
-        return subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    with ctrl_c_as_at_a_terminal():
+        if log is None:
+            return subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        with log.open("w") as out:
+            process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     process.log_path = log  # type: ignore[attr-defined]
     return process
+
+
+@contextmanager
+def ctrl_c_as_at_a_terminal() -> Iterator[None]:
+    """Children started inside take SIGINT's default action, as a terminal's foreground job
+    does. A process started with SIGINT ignored (pytest-xdist's workers under a shell's
+    background job) passes that on, and Python then installs no KeyboardInterrupt handler:
+    the stage could not be interrupted, and Ctrl-C not tested."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def finish(process: subprocess.Popen, timeout: float) -> tuple[int, str]:

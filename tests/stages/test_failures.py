@@ -247,8 +247,8 @@ def test_sigterm_and_ctrl_c_end_the_run_killed_register_nothing_and_a_rerun_succ
             "reuse=false",
             f"registry.model_name={names[signum]}",
             f"train.epochs={epochs}",
-            # all of them: early stopping could end training (and register a version) before
-            # the signal, sent once epoch 0 shows in the store, arrives (seen on a busy machine)
+            # all of them: the signal goes once epoch 0 shows in the store (the metrics are sent
+            # once a second), so early stopping must not end the training before it arrives
             "train.early_stopping.enabled=false",
             f"paths.cache_dir={base['cache']}",
         ]
