@@ -5,8 +5,8 @@ freed memory is reused rather than fresh pages touched again. On a virtual machi
 backs guest memory lazily a first touch is dear (here 28 µs a 4 KiB page, against 0.7 µs for
 memory the process freed and took again), and 100,000 Parquet rows prepare in 1.15 s on the C
 library's allocator against 2.2-3.2 s on Arrow's default (mimalloc), which by these figures
-hands freed memory back sooner. `ARROW_DEFAULT_MEMORY_POOL`,
-Arrow's own setting, still wins when it is set.
+hands freed memory back sooner. `ARROW_DEFAULT_MEMORY_POOL`, Arrow's own setting, still wins
+when it is set.
 """
 
 from __future__ import annotations

@@ -123,9 +123,9 @@ def _batches(
     rng: np.random.Generator | None,
     binary: bool,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The split's rows of `order`'s shards in batches; with `rng`, shuffled in windows (in
-    order, a part at a time). A window's texts are released before the next part is read, so
-    one window and one part are in memory at most."""
+    """The split's rows of `order`'s shards in batches: with `rng`, shuffled in windows of at
+    least `SHUFFLE_ROWS` rows; without, in table order, a part at a time. A window's texts are
+    let go before the next part is read, so one window and one part are in memory at most."""
     texts: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     held = 0

@@ -74,8 +74,8 @@ def scan(table: ShardedTable, max_tokens: int | str, lengths: bool) -> Scan:
                 parts = []
                 for part in range(len(PARTS)):
                     rows = grouped.slice(ends[part], ends[part + 1] - ends[part])
-                    written = cache.write(index, str(shard), part, rows, number) if rows else None
-                    parts.append((rows, written))
+                    kept = cache.write(index, str(shard), part, rows, number) if len(rows) else None
+                    parts.append((rows, kept))
                 number += 1
                 yield got, parts
 
