@@ -75,19 +75,13 @@ def read_columns(
     wanted = list(dict.fromkeys(wanted))
     try:
         if fmt == "parquet":
-            dataset = _parquet(shard)
-            check(dataset.schema.names)
-            time_type = dataset.schema.field(time).type if time else None
-            expr = window_filter(time, time_type, window)
+            dataset, expr = _parquet_checked(shard, check, time, window)
             table = dataset.to_table(columns=wanted, filter=expr, use_threads=False)
             return table.to_pandas().reset_index(drop=True)
         if fmt in ("csv", "tsv"):
-            options = {"sep": "," if fmt == "csv" else "\t", "dtype": object, "encoding": "utf-8"}
+            options = _csv_checked(shard, fmt, check)
             with _opened(shard) as source:
-                check(pd.read_csv(source, nrows=0, **options).columns)
-            with _opened(shard) as source:
-                return pd.read_csv(source, usecols=wanted, keep_default_na=False, na_values=[""],
-                                   **options)  # fmt: skip
+                return pd.read_csv(source, usecols=wanted, **options)
         with _opened(shard) as source:
             frame = pd.read_json(source, lines=True, dtype=False)
         check(frame.columns)
@@ -131,36 +125,53 @@ def read_shard_batches(
     wanted, check = _configured(shard, columns, id_column)
     try:
         if fmt == "parquet":
-            dataset = _parquet(shard)
-            check(dataset.schema.names)
-            time_type = dataset.schema.field(columns.time).type if columns.time else None
-            expr = window_filter(columns.time, time_type, window)
-            start = 0
-            for batch in _parquet_batches(shard, dataset, wanted, expr, rows):
-                if batch.num_rows:
-                    frame = batch.to_pandas()
-                    frame.index = pd.RangeIndex(start, start + len(frame))
-                    start += len(frame)
-                    yield frame
+            dataset, expr = _parquet_checked(shard, check, columns.time, window)
+            batches = _parquet_batches(shard, dataset, wanted, expr, rows)
+            yield from _numbered(b.to_pandas() for b in batches if b.num_rows)
             return
         if fmt in ("csv", "tsv"):
-            options = {"sep": "," if fmt == "csv" else "\t", "dtype": object, "encoding": "utf-8"}
+            options = _csv_checked(shard, fmt, check)
             with _opened(shard) as source:
-                check(pd.read_csv(source, nrows=0, **options).columns)
-            with _opened(shard) as source:
-                yield from pd.read_csv(source, usecols=wanted, keep_default_na=False,
-                                       na_values=[""], chunksize=rows, **options)  # fmt: skip
+                yield from pd.read_csv(source, usecols=wanted, chunksize=rows, **options)
             return
-        start = 0
         with _opened(shard) as source:
-            for chunk in pd.read_json(source, lines=True, dtype=False, chunksize=rows):
-                check(chunk.columns)
-                frame = chunk[wanted]
-                frame.index = pd.RangeIndex(start, start + len(frame))
-                start += len(frame)
-                yield frame
+            chunks = pd.read_json(source, lines=True, dtype=False, chunksize=rows)
+            yield from _numbered(_checked(chunk, check)[wanted] for chunk in chunks)
     except READ_ERRORS as exc:
         raise _unreadable(exc, shard, fmt) from None
+
+
+def _parquet_checked(
+    shard: Shard, check: Callable[[Sequence[Any]], None], time: str | None, window: Window
+) -> tuple[ds.Dataset, ds.Expression | None]:
+    """The shard as a dataset whose columns `check` accepts, and `window` as its filter."""
+    dataset = _parquet(shard)
+    check(dataset.schema.names)
+    time_type = dataset.schema.field(time).type if time else None
+    return dataset, window_filter(time, time_type, window)
+
+
+def _csv_checked(shard: Shard, fmt: str, check: Callable[[Sequence[Any]], None]) -> dict:
+    """pandas' options for a csv/tsv shard whose header `check` accepts (every value text,
+    only an empty field missing)."""
+    options = {"sep": "," if fmt == "csv" else "\t", "dtype": object, "encoding": "utf-8"}
+    with _opened(shard) as source:
+        check(pd.read_csv(source, nrows=0, **options).columns)
+    return {**options, "keep_default_na": False, "na_values": [""]}
+
+
+def _checked(frame: pd.DataFrame, check: Callable[[Sequence[Any]], None]) -> pd.DataFrame:
+    check(frame.columns)
+    return frame
+
+
+def _numbered(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The frames, each indexed by its rows' places in all of them together."""
+    start = 0
+    for frame in frames:
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        start += len(frame)
+        yield frame
 
 
 def _parquet_batches(
